@@ -1,0 +1,191 @@
+//! The idempotency contract: which item an event is stored as.
+//!
+//! `pk` is the message id; `sk` is `<time>#<event>#<hash>`, where the time is fixed-width
+//! RFC 3339 UTC with milliseconds and the hash is 16 hex digits of SHA-256 over what identifies
+//! the event. Provider retries carry the same identifying values and so rewrite the same item;
+//! volatile values (SendGrid's `sg_event_id`, the receive time) never enter the key.
+
+use sha2::{Digest, Sha256};
+
+use crate::event::{NormalizedEvent, TimeSource};
+use crate::timestamp::Timestamp;
+
+/// Prefix of the partition key of events that carry no message id.
+pub const NO_MESSAGE_PREFIX: &str = "no-message-id#";
+
+/// The primary key of one stored event.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ItemKey {
+    /// Partition key: the message id, or `no-message-id#<provider>#<recipient>`.
+    pub pk: String,
+    /// Sort key: `<time>#<event>#<16 hex digits>`.
+    pub sk: String,
+}
+
+impl ItemKey {
+    /// The key of a normalized event.
+    pub fn of(event: &NormalizedEvent) -> ItemKey {
+        let time = key_time(event);
+        let pk = partition_key(event);
+        let hash = identity_hash(event, &pk, time);
+        ItemKey {
+            pk,
+            sk: format!("{}#{}#{}", time.to_rfc3339(), event.kind.as_str(), hash),
+        }
+    }
+}
+
+/// The message id, or for events without one, a per-provider, per-recipient partition.
+fn partition_key(event: &NormalizedEvent) -> String {
+    match &event.message_id {
+        Some(id) => id.clone(),
+        None => format!(
+            "{NO_MESSAGE_PREFIX}{}#{}",
+            event.provider.as_str(),
+            event.recipient.as_deref().unwrap_or("unknown")
+        ),
+    }
+}
+
+/// The time in the key. An event with no time of its own (nor a send time) is keyed by the
+/// UTC day it was received, so a retry on the same day rewrites the same item.
+pub fn key_time(event: &NormalizedEvent) -> Timestamp {
+    match event.time_source {
+        TimeSource::Event | TimeSource::Mail => event.occurred_at,
+        TimeSource::Received => event.occurred_at.start_of_day(),
+    }
+}
+
+/// 16 hex digits of SHA-256 over the identifying fields, each length-prefixed so that no two
+/// different field lists can produce the same input.
+fn identity_hash(event: &NormalizedEvent, pk: &str, time: Timestamp) -> String {
+    let mut hasher = Sha256::new();
+    let time = time.millis().to_string();
+    let fixed = [
+        event.provider.as_str(),
+        pk,
+        event.kind.as_str(),
+        event.provider_event.as_str(),
+        event.recipient.as_deref().unwrap_or(""),
+        time.as_str(),
+    ];
+    for field in fixed
+        .iter()
+        .copied()
+        .chain(event.distinguishers.iter().map(String::as_str))
+    {
+        hasher.update((field.len() as u64).to_be_bytes());
+        hasher.update(field.as_bytes());
+    }
+    let digest = hasher.finalize();
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+    use crate::event::{EventKind, Provider};
+    use crate::providers::{sendgrid, sendpulse, ses};
+    use crate::test_support::{
+        seed_sendgrid_body, sendpulse_fixture, ses_fixture, SENDPULSE_FIXTURES, SES_EVENT_FIXTURES,
+    };
+
+    fn at(text: &str) -> Timestamp {
+        Timestamp::parse_rfc3339(text).unwrap()
+    }
+
+    fn event(kind: EventKind, recipient: &str) -> NormalizedEvent {
+        let mut e = NormalizedEvent::new(
+            Provider::SendGrid,
+            kind,
+            "delivered",
+            at("2021-09-14T00:20:04Z"),
+            TimeSource::Event,
+            at("2026-01-01T00:00:00Z"),
+            "{}",
+        );
+        e.message_id = Some("14c5d75ce93".into());
+        e.recipient = Some(recipient.into());
+        e
+    }
+
+    #[test]
+    fn sort_key_is_time_event_and_hash() {
+        let key = ItemKey::of(&event(EventKind::Delivered, "a@x.io"));
+        assert_eq!(key.pk, "14c5d75ce93");
+        let parts: Vec<&str> = key.sk.split('#').collect();
+        assert_eq!(parts[0], "2021-09-14T00:20:04.000Z");
+        assert_eq!(parts[1], "delivered");
+        assert_eq!(parts[2].len(), 16);
+        assert!(parts[2]
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+    }
+
+    #[test]
+    fn volatile_fields_do_not_change_the_key() {
+        let first = event(EventKind::Delivered, "a@x.io");
+        let mut retry = first.clone();
+        retry.provider_event_id = Some("a-different-sg-event-id".into());
+        retry.received_at = at("2026-01-02T00:00:00Z");
+        retry.raw = r#"{"sg_event_id":"other"}"#.into();
+        retry.smtp_response = Some("250 OK, again".into());
+        assert_eq!(ItemKey::of(&first), ItemKey::of(&retry));
+    }
+
+    #[test]
+    fn identifying_fields_change_the_key() {
+        let base = event(EventKind::Clicked, "a@x.io");
+        let key = ItemKey::of(&base);
+        let mut other_recipient = base.clone();
+        other_recipient.recipient = Some("b@x.io".into());
+        let mut other_time = base.clone();
+        other_time.occurred_at = at("2021-09-14T00:20:04.001Z");
+        let mut other_url = base.clone();
+        other_url.distinguishers.push("url=https://x.io/b".into());
+        let mut other_name = base.clone();
+        other_name.provider_event = "group_unsubscribe".into();
+        for changed in [other_recipient, other_time, other_url, other_name] {
+            assert_ne!(ItemKey::of(&changed), key);
+        }
+    }
+
+    #[test]
+    fn events_without_a_message_id_use_the_fallback_partition() {
+        let mut e = event(EventKind::Unsubscribed, "john.doe@sendpulse.com");
+        e.provider = Provider::SendPulse;
+        e.message_id = None;
+        e.time_source = TimeSource::Received;
+        e.occurred_at = at("2026-11-24T17:03:09.250Z");
+        let key = ItemKey::of(&e);
+        assert_eq!(key.pk, "no-message-id#sendpulse#john.doe@sendpulse.com");
+        assert!(key.sk.starts_with("2026-11-24T00:00:00.000Z#unsubscribed#"));
+        let mut later_retry = e.clone();
+        later_retry.occurred_at = at("2026-11-24T23:59:59.999Z");
+        assert_eq!(ItemKey::of(&later_retry), key);
+    }
+
+    #[test]
+    fn every_seed_event_gets_its_own_key() {
+        let received = at("2026-11-24T12:00:00Z");
+        let mut events = sendgrid::decode(seed_sendgrid_body().as_bytes(), received)
+            .unwrap()
+            .events;
+        assert_eq!(events.len(), 14);
+        for name in SES_EVENT_FIXTURES {
+            events.extend(ses::decode(ses_fixture(name), received).unwrap().events);
+        }
+        for name in SENDPULSE_FIXTURES {
+            events.extend(
+                sendpulse::decode(sendpulse_fixture(name).as_bytes(), received)
+                    .unwrap()
+                    .events,
+            );
+        }
+        let keys: HashSet<ItemKey> = events.iter().map(ItemKey::of).collect();
+        // The two generic-format SendPulse samples repeat one event: one item, not two.
+        assert_eq!(keys.len(), events.len() - 1);
+    }
+}

@@ -1,0 +1,399 @@
+//! SendGrid Event Webhook: a JSON array of event objects.
+//!
+//! Event names: processed, dropped, delivered, deferred, bounce (type `bounce` or `blocked`),
+//! open, click, spamreport, unsubscribe, group_unsubscribe, group_resubscribe. The sender's
+//! custom arguments arrive as extra top-level fields: they become the item's `metadata`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{split_json_array, DecodeError, Decoded};
+use crate::event::{
+    non_empty, normalize_recipient, BounceClass, EventKind, NormalizedEvent, Provider, TimeSource,
+};
+use crate::lenient::{text, text_list, value_text};
+use crate::timestamp::Timestamp;
+
+/// SendGrid's own fields that are neither normalized nor custom arguments: kept in `details`.
+const SENDGRID_DETAIL_FIELDS: &[&str] = &[
+    "sg_content_type",
+    "sg_template_id",
+    "sg_template_name",
+    "sg_machine_open",
+    "tls",
+    "cert_err",
+    "send_at",
+    "bounce_classification",
+    "marketing_campaign_id",
+    "marketing_campaign_name",
+    "marketing_campaign_version",
+    "marketing_campaign_split_id",
+    "singlesend_id",
+    "singlesend_name",
+    "template_id",
+    "url_offset",
+    "post_type",
+    "pool",
+    "mc_stats",
+    "phase_id",
+];
+
+/// One SendGrid event, as lenient as SendGrid's payloads require.
+#[derive(Debug, Deserialize)]
+struct SendGridEvent {
+    #[serde(default, deserialize_with = "text")]
+    email: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    timestamp: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    event: Option<String>,
+    #[serde(default, rename = "smtp-id", deserialize_with = "text")]
+    smtp_id: Option<String>,
+    #[serde(default, deserialize_with = "text_list")]
+    category: Vec<String>,
+    #[serde(default, deserialize_with = "text")]
+    sg_event_id: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    sg_message_id: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    ip: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    useragent: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    url: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    reason: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    status: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    response: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    attempt: Option<String>,
+    #[serde(default, rename = "type", deserialize_with = "text")]
+    bounce_type: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    asm_group_id: Option<String>,
+    /// Every other field: SendGrid's own extras and the sender's custom arguments.
+    #[serde(flatten)]
+    rest: BTreeMap<String, Value>,
+}
+
+/// Decodes a SendGrid webhook body into normalized events, one per SendGrid event.
+pub fn decode(body: &[u8], received_at: Timestamp) -> Result<Decoded, DecodeError> {
+    let mut repaired = None;
+    let raw_events = split_json_array(body, &mut repaired)?;
+    let mut events = Vec::with_capacity(raw_events.len());
+    for (index, raw) in raw_events.into_iter().enumerate() {
+        let parsed: SendGridEvent =
+            serde_json::from_str(raw.get()).map_err(|source| DecodeError::BadEvent { index, source })?;
+        events.push(normalize(parsed, raw.get(), received_at));
+    }
+    Ok(Decoded { events, ignored: 0 })
+}
+
+/// Maps SendGrid's event name to the normalized kind.
+fn kind_of(event: &str) -> EventKind {
+    match event {
+        "processed" => EventKind::Queued,
+        "dropped" => EventKind::Rejected,
+        "delivered" => EventKind::Delivered,
+        "deferred" => EventKind::Deferred,
+        "bounce" | "blocked" => EventKind::Bounced,
+        "open" => EventKind::Opened,
+        "click" => EventKind::Clicked,
+        "spamreport" => EventKind::Complained,
+        "unsubscribe" | "group_unsubscribe" => EventKind::Unsubscribed,
+        "group_resubscribe" => EventKind::Subscribed,
+        _ => EventKind::Unknown,
+    }
+}
+
+/// `type` = `bounce` is a hard bounce, `blocked` a soft one; otherwise the SMTP status decides.
+fn bounce_class(event: &SendGridEvent) -> BounceClass {
+    match event.bounce_type.as_deref().or(event.event.as_deref()) {
+        Some("bounce") if event.bounce_type.is_some() => BounceClass::Permanent,
+        Some("blocked") => BounceClass::Transient,
+        _ => [&event.status, &event.reason]
+            .into_iter()
+            .flatten()
+            .find_map(|code| BounceClass::from_smtp_code(code))
+            .unwrap_or(BounceClass::Undetermined),
+    }
+}
+
+/// SendGrid's `sg_message_id` up to its first `.` is the `X-Message-Id` the send API returned;
+/// without it, the local part of `smtp-id` (`<id@host>`) is the same id.
+fn message_id(event: &SendGridEvent) -> Option<String> {
+    let from_sg = event
+        .sg_message_id
+        .as_deref()
+        .and_then(|id| id.split('.').next())
+        .map(str::trim)
+        .filter(|id| !id.is_empty());
+    let from_smtp = || {
+        event
+            .smtp_id
+            .as_deref()
+            .map(|id| id.trim().trim_start_matches('<').trim_end_matches('>'))
+            .and_then(|id| id.split('@').next())
+            .filter(|id| !id.is_empty())
+    };
+    from_sg.or_else(from_smtp).map(str::to_owned)
+}
+
+fn normalize(event: SendGridEvent, raw: &str, received_at: Timestamp) -> NormalizedEvent {
+    let provider_event = event.event.clone().unwrap_or_default();
+    let kind = kind_of(&provider_event);
+    let (occurred_at, time_source) = match event.timestamp.as_deref().and_then(Timestamp::parse_lenient) {
+        Some(time) => (time, TimeSource::Event),
+        None => (received_at, TimeSource::Received),
+    };
+    let mut out = NormalizedEvent::new(
+        Provider::SendGrid,
+        kind,
+        provider_event,
+        occurred_at,
+        time_source,
+        received_at,
+        raw,
+    );
+    out.message_id = message_id(&event);
+    out.bounce_class = (kind == EventKind::Bounced).then(|| bounce_class(&event));
+    out.recipient = event.email.as_deref().and_then(normalize_recipient);
+    out.provider_message_id = non_empty(event.sg_message_id);
+    out.provider_event_id = non_empty(event.sg_event_id);
+    out.smtp_status = non_empty(event.status);
+    out.smtp_response = non_empty(event.response);
+    out.reason = non_empty(event.reason);
+    out.url = non_empty(event.url);
+    out.user_agent = non_empty(event.useragent);
+    out.ip = non_empty(event.ip);
+    out.tags = event.category.into_iter().filter(|c| !c.is_empty()).collect();
+
+    for (name, value) in [
+        ("smtp_id", event.smtp_id),
+        ("attempt", event.attempt),
+        ("asm_group_id", event.asm_group_id),
+        ("type", event.bounce_type),
+    ] {
+        if let Some(value) = non_empty(value) {
+            out.details.insert(name.to_owned(), value);
+        }
+    }
+    for (name, value) in event.rest {
+        let target = if SENDGRID_DETAIL_FIELDS.contains(&name.as_str()) {
+            &mut out.details
+        } else {
+            &mut out.metadata
+        };
+        target.insert(name, value_text(&value));
+    }
+
+    // A click is told apart by its link, a deferral by its attempt, a group event by its group.
+    for name in ["attempt", "asm_group_id"] {
+        if let Some(value) = out.details.get(name) {
+            out.distinguishers.push(format!("{name}={value}"));
+        }
+    }
+    if let Some(url) = &out.url {
+        out.distinguishers.push(format!("url={url}"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::seed_sendgrid_body;
+
+    fn received() -> Timestamp {
+        Timestamp::parse_rfc3339("2026-11-24T12:00:00Z").unwrap()
+    }
+
+    fn decode_str(body: &str) -> Vec<NormalizedEvent> {
+        decode(body.as_bytes(), received()).unwrap().events
+    }
+
+    #[test]
+    fn decodes_every_seed_event() {
+        let events = decode(seed_sendgrid_body().as_bytes(), received())
+            .unwrap()
+            .events;
+        let summary: Vec<(&str, &str, Option<&str>, String)> = events
+            .iter()
+            .map(|e| {
+                (
+                    e.provider_event.as_str(),
+                    e.kind.as_str(),
+                    e.message_id.as_deref(),
+                    e.occurred_at.to_rfc3339(),
+                )
+            })
+            .collect();
+        let m3 = Some("14c5d75ce93");
+        let t3 = "2021-09-13T23:53:24.000Z".to_owned();
+        assert_eq!(
+            summary,
+            vec![
+                (
+                    "processed",
+                    "queued",
+                    Some("KudqDUo-QX6llQHrmxzMEQ"),
+                    "2021-07-18T01:55:37.000Z".to_owned()
+                ),
+                (
+                    "delivered",
+                    "delivered",
+                    Some("KudqDUo-QX6llQHrmxzMEQ"),
+                    "2021-07-18T01:55:38.000Z".to_owned()
+                ),
+                (
+                    "open",
+                    "opened",
+                    Some("2KoVJuIYQk-4xff6b8xcMA"),
+                    "2021-07-18T01:59:36.000Z".to_owned()
+                ),
+                ("processed", "queued", m3, t3.clone()),
+                ("deferred", "deferred", m3, t3.clone()),
+                ("delivered", "delivered", m3, t3.clone()),
+                ("open", "opened", m3, t3.clone()),
+                ("click", "clicked", m3, t3.clone()),
+                ("bounce", "bounced", m3, t3.clone()),
+                ("dropped", "rejected", m3, t3.clone()),
+                ("spamreport", "complained", m3, t3.clone()),
+                ("unsubscribe", "unsubscribed", m3, t3.clone()),
+                ("group_unsubscribe", "unsubscribed", m3, t3.clone()),
+                ("group_resubscribe", "subscribed", m3, t3),
+            ]
+        );
+        assert!(events.iter().all(|e| e.time_source == TimeSource::Event));
+        assert!(
+            events.iter().all(|e| e.recipient.is_none()),
+            "empty emails are no recipient"
+        );
+    }
+
+    #[test]
+    fn keeps_custom_arguments_details_and_full_ids() {
+        let events = decode(seed_sendgrid_body().as_bytes(), received())
+            .unwrap()
+            .events;
+        let processed = &events[0];
+        let expected: BTreeMap<String, String> = [
+            ("assembly_id", "40000"),
+            ("comm_id", "60000"),
+            ("cp_code", "50000"),
+            ("send_id", "30000"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        assert_eq!(processed.metadata, expected);
+        assert_eq!(processed.details.get("send_at").map(String::as_str), Some("0"));
+        assert_eq!(
+            processed.provider_message_id.as_deref(),
+            Some("KudqDUo-QX6llQHrmxzMEQ.filterdrecv-66dddc765f-mbf8r-1-60F38A19-27.0")
+        );
+        assert_eq!(
+            processed.provider_event_id.as_deref(),
+            Some("cHJvY2Vzc2VkLTEyMDAxNDgyLUt1ZHFEVW8tUVg2bGxRSHJteHpNRVEtMA")
+        );
+        let delivered = &events[1];
+        assert_eq!(delivered.details.get("tls").map(String::as_str), Some("1"));
+        assert_eq!(
+            delivered.smtp_response.as_deref(),
+            Some("250 2.0.0 OK 1626573338 r9si15457369edq.454 - gsmtp")
+        );
+        let deferred = &events[4];
+        assert_eq!(deferred.details.get("attempt").map(String::as_str), Some("5"));
+        assert_eq!(deferred.smtp_response.as_deref(), Some("400 try again later"));
+        assert_eq!(deferred.tags, vec!["cat facts"]);
+        let group = &events[12];
+        assert_eq!(group.details.get("asm_group_id").map(String::as_str), Some("10"));
+        assert!(
+            group.raw.contains("\"asm_group_id\": 10"),
+            "raw is the event as received"
+        );
+    }
+
+    #[test]
+    fn classifies_bounces() {
+        let events = decode_str(
+            r#"[{"event":"bounce","type":"bounce","email":"A@x.io","timestamp":1,"sg_message_id":"m.1"},
+                {"event":"bounce","type":"blocked","email":"b@x.io","timestamp":1,"sg_message_id":"m.1"},
+                {"event":"bounce","status":"5.0.0","reason":"500 unknown recipient","sg_message_id":"m.1"},
+                {"event":"bounce","status":"4.2.2","sg_message_id":"m.1"},
+                {"event":"bounce","sg_message_id":"m.1"}]"#,
+        );
+        let classes: Vec<_> = events.iter().map(|e| e.bounce_class).collect();
+        assert_eq!(
+            classes,
+            vec![
+                Some(BounceClass::Permanent),
+                Some(BounceClass::Transient),
+                Some(BounceClass::Permanent),
+                Some(BounceClass::Transient),
+                Some(BounceClass::Undetermined)
+            ]
+        );
+        assert_eq!(events[0].recipient.as_deref(), Some("a@x.io"));
+    }
+
+    #[test]
+    fn is_liberal_in_what_it_accepts() {
+        let events = decode_str(
+            r#"[{"event":"click","email":"u@x.io","timestamp":"1631577204","category":"one",
+                 "sg_message_id":"abc.def","url":"https://x.io/a","asm_group_id":"7","tls":true,
+                 "unique":{"nested":1},"newfield":null},
+                {"event":"brand_new_event","sg_message_id":12345,"timestamp":1631577204.5}]"#,
+        );
+        assert_eq!(events[0].kind, EventKind::Clicked);
+        assert_eq!(events[0].message_id.as_deref(), Some("abc"));
+        assert_eq!(events[0].tags, vec!["one"]);
+        assert_eq!(events[0].url.as_deref(), Some("https://x.io/a"));
+        assert_eq!(
+            events[0].metadata.get("unique").map(String::as_str),
+            Some(r#"{"nested":1}"#)
+        );
+        assert_eq!(
+            events[0].metadata.get("newfield").map(String::as_str),
+            Some("null")
+        );
+        assert_eq!(events[0].details.get("tls").map(String::as_str), Some("true"));
+        assert_eq!(events[1].kind, EventKind::Unknown);
+        assert_eq!(events[1].provider_event, "brand_new_event");
+        assert_eq!(events[1].message_id.as_deref(), Some("12345"));
+        assert_eq!(events[1].occurred_at.millis(), 1_631_577_204_500);
+    }
+
+    #[test]
+    fn falls_back_to_smtp_id_and_receive_time() {
+        let events = decode_str(
+            r#"[{"event":"dropped","smtp-id":"<LRzXl_NHStOGhQ4kofSm_A@ismtpd0039p1iad1.sendgrid.net>"},
+                {"event":"open","timestamp":"garbage"}]"#,
+        );
+        assert_eq!(events[0].message_id.as_deref(), Some("LRzXl_NHStOGhQ4kofSm_A"));
+        assert_eq!(events[0].time_source, TimeSource::Received);
+        assert_eq!(events[0].occurred_at, received());
+        assert_eq!(events[1].message_id, None);
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_batch_of_objects() {
+        assert!(matches!(
+            decode(b"{}", received()),
+            Err(DecodeError::NotAnArray(_))
+        ));
+        assert!(matches!(
+            decode(b"[1,2]", received()),
+            Err(DecodeError::BadEvent { index: 0, .. })
+        ));
+        assert!(matches!(
+            decode(br#"[{"event":"open"},{"email":{"a":1}}]"#, received()),
+            Err(DecodeError::BadEvent { index: 1, .. })
+        ));
+        assert!(decode(b"[]", received()).unwrap().events.is_empty());
+    }
+}

@@ -1,0 +1,250 @@
+//! SendPulse SMTP webhooks: a JSON array of events, batched by the minute or by the thousand.
+//!
+//! Event names: delivered, undelivered, opened, clicked, unsubscribed, spam_by_user, and in
+//! newer accounts hard_bounces, soft_bounces and resubscribed. `message_id` is a number; the
+//! `unsubscribed` event may carry neither `message_id` nor `timestamp`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{split_json_array, DecodeError, Decoded};
+use crate::event::{
+    non_empty, normalize_recipient, BounceClass, EventKind, NormalizedEvent, Provider, TimeSource,
+};
+use crate::lenient::{text, value_text};
+use crate::timestamp::Timestamp;
+
+/// One SendPulse event. Field names vary between SendPulse's documents, so each normalized
+/// field reads the first of its known names that is present.
+#[derive(Debug, Deserialize)]
+struct SendPulseEvent {
+    #[serde(default, deserialize_with = "text")]
+    event: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    timestamp: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    message_id: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    recipient: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    email: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    sender: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    subject: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    smtp_server_response_code: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    smtp_server_response_subcode: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    smtp_server_response: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    smtp_answer_code: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    smtp_answer_subcode: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    smtp_answer_code_explain: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    url: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    link_url: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    reason: Option<String>,
+    /// Every other field, kept in `details`.
+    #[serde(flatten)]
+    rest: BTreeMap<String, Value>,
+}
+
+/// Decodes a SendPulse webhook body into normalized events, one per SendPulse event.
+pub fn decode(body: &[u8], received_at: Timestamp) -> Result<Decoded, DecodeError> {
+    let mut repaired = None;
+    let raw_events = split_json_array(body, &mut repaired)?;
+    let mut events = Vec::with_capacity(raw_events.len());
+    for (index, raw) in raw_events.into_iter().enumerate() {
+        let parsed: SendPulseEvent =
+            serde_json::from_str(raw.get()).map_err(|source| DecodeError::BadEvent { index, source })?;
+        events.push(normalize(parsed, raw.get(), received_at));
+    }
+    Ok(Decoded { events, ignored: 0 })
+}
+
+/// Maps SendPulse's event name to the normalized kind.
+fn kind_of(event: &str) -> EventKind {
+    match event {
+        "delivered" => EventKind::Delivered,
+        "undelivered" | "hard_bounces" | "soft_bounces" => EventKind::Bounced,
+        "opened" => EventKind::Opened,
+        "clicked" => EventKind::Clicked,
+        "unsubscribed" => EventKind::Unsubscribed,
+        "resubscribed" => EventKind::Subscribed,
+        "spam_by_user" => EventKind::Complained,
+        _ => EventKind::Unknown,
+    }
+}
+
+fn normalize(event: SendPulseEvent, raw: &str, received_at: Timestamp) -> NormalizedEvent {
+    let provider_event = event.event.clone().unwrap_or_default();
+    let kind = kind_of(&provider_event);
+    let (occurred_at, time_source) = match event.timestamp.as_deref().and_then(Timestamp::parse_lenient) {
+        Some(time) => (time, TimeSource::Event),
+        None => (received_at, TimeSource::Received),
+    };
+    let code = non_empty(event.smtp_server_response_code).or(non_empty(event.smtp_answer_code));
+    let subcode = non_empty(event.smtp_server_response_subcode).or(non_empty(event.smtp_answer_subcode));
+    let response = non_empty(event.smtp_server_response).or(non_empty(event.smtp_answer_code_explain));
+
+    let mut out = NormalizedEvent::new(
+        Provider::SendPulse,
+        kind,
+        provider_event.clone(),
+        occurred_at,
+        time_source,
+        received_at,
+        raw,
+    );
+    out.bounce_class = (kind == EventKind::Bounced).then(|| match provider_event.as_str() {
+        "hard_bounces" => BounceClass::Permanent,
+        "soft_bounces" => BounceClass::Transient,
+        _ => [&code, &subcode]
+            .into_iter()
+            .flatten()
+            .find_map(|c| BounceClass::from_smtp_code(c))
+            .unwrap_or(BounceClass::Undetermined),
+    });
+    out.message_id = non_empty(event.message_id);
+    out.recipient = event
+        .recipient
+        .or(event.email)
+        .as_deref()
+        .and_then(normalize_recipient);
+    out.sender = non_empty(event.sender);
+    out.subject = non_empty(event.subject);
+    out.smtp_status = match (&subcode, &code) {
+        (Some(sub), _) => Some(sub.clone()),
+        (None, code) => code.clone(),
+    };
+    out.smtp_response = response;
+    out.reason = non_empty(event.reason);
+    out.url = non_empty(event.url).or(non_empty(event.link_url));
+    if let Some(code) = code {
+        out.details.insert("smtp_code".to_owned(), code);
+    }
+    for (name, value) in event.rest {
+        out.details.insert(name, value_text(&value));
+    }
+    if let Some(url) = &out.url {
+        out.distinguishers.push(format!("url={url}"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::sendpulse_fixture;
+
+    fn received() -> Timestamp {
+        Timestamp::parse_rfc3339("2026-11-24T12:00:00Z").unwrap()
+    }
+
+    fn decode_fixture(name: &str) -> Vec<NormalizedEvent> {
+        decode(sendpulse_fixture(name).as_bytes(), received())
+            .unwrap()
+            .events
+    }
+
+    #[test]
+    fn decodes_every_documented_event() {
+        let expected = [
+            ("delivered", "delivered", "2017-03-31T09:52:13.000Z"),
+            ("undelivered", "bounced", "2017-03-31T10:28:37.000Z"),
+            ("opened", "opened", "2017-03-31T12:19:24.000Z"),
+            ("clicked", "clicked", "2017-03-31T12:55:28.000Z"),
+            ("spam_by_user", "complained", "2017-03-31T12:50:07.000Z"),
+        ];
+        for (fixture, kind, time) in expected {
+            let events = decode_fixture(fixture);
+            assert_eq!(events.len(), 1, "{fixture}");
+            let e = &events[0];
+            assert_eq!(e.provider_event, fixture);
+            assert_eq!(e.kind.as_str(), kind, "{fixture}");
+            assert_eq!(e.occurred_at.to_rfc3339(), time, "{fixture}");
+            assert_eq!(e.time_source, TimeSource::Event);
+            assert_eq!(
+                e.recipient.as_deref(),
+                Some("doe.john@sendpulse.com"),
+                "{fixture}"
+            );
+            let id = if fixture == "spam_by_user" {
+                "1145317311"
+            } else {
+                "1149317311"
+            };
+            assert_eq!(e.message_id.as_deref(), Some(id), "{fixture}");
+            assert_eq!(e.sender.as_deref(), Some("john.doe@sendpulse.com"));
+            assert_eq!(e.subject.as_deref(), Some("utf8_hello_world"));
+        }
+    }
+
+    #[test]
+    fn classifies_undelivered_by_smtp_code() {
+        let e = &decode_fixture("undelivered")[0];
+        assert_eq!(e.bounce_class, Some(BounceClass::Permanent));
+        assert_eq!(e.smtp_status.as_deref(), Some("5.7.1"));
+        assert_eq!(e.details.get("smtp_code").map(String::as_str), Some("554"));
+        assert_eq!(
+            e.smtp_response.as_deref(),
+            Some("custom_text_response_from_recipients_server")
+        );
+        let soft = decode(
+            br#"[{"event":"undelivered","smtp_server_response_code":"421","message_id":1,"timestamp":1}]"#,
+            received(),
+        )
+        .unwrap()
+        .events;
+        assert_eq!(soft[0].bounce_class, Some(BounceClass::Transient));
+    }
+
+    #[test]
+    fn unsubscribed_without_id_or_time_is_kept() {
+        let e = &decode_fixture("unsubscribed")[0];
+        assert_eq!(e.kind, EventKind::Unsubscribed);
+        assert_eq!(e.message_id, None);
+        assert_eq!(e.time_source, TimeSource::Received);
+        assert_eq!(e.occurred_at, received());
+        assert_eq!(e.recipient.as_deref(), Some("john.doe@sendpulse.com"));
+    }
+
+    #[test]
+    fn reads_the_generic_format_and_its_trailing_comma() {
+        assert_eq!(decode_fixture("format-single").len(), 1);
+        let batch = decode_fixture("format-batch-trailing-comma");
+        assert_eq!(batch.len(), 3);
+        assert!(batch
+            .iter()
+            .all(|e| e.kind == EventKind::Unknown && e.provider_event == "event_name"));
+        assert_eq!(batch[2].subject.as_deref(), Some("utf8_hello_world"));
+    }
+
+    #[test]
+    fn reads_newer_event_names_and_field_variants() {
+        let events = decode(
+            br#"[{"event":"hard_bounces","email":"A@x.io","message_id":"77","timestamp":"1700000000","smtp_answer_code":"550","smtp_answer_subcode":"5.1.1","smtp_answer_code_explain":"no such user"},
+                 {"event":"soft_bounces","recipient":"a@x.io","message_id":77,"timestamp":1700000001},
+                 {"event":"resubscribed","recipient":"a@x.io","message_id":77,"timestamp":1700000002},
+                 {"event":"clicked","recipient":"a@x.io","message_id":77,"timestamp":1700000003,"link_url":"https://x.io/"}]"#,
+            received(),
+        )
+        .unwrap()
+        .events;
+        assert_eq!(events[0].bounce_class, Some(BounceClass::Permanent));
+        assert_eq!(events[0].recipient.as_deref(), Some("a@x.io"));
+        assert_eq!(events[0].smtp_status.as_deref(), Some("5.1.1"));
+        assert_eq!(events[0].smtp_response.as_deref(), Some("no such user"));
+        assert_eq!(events[1].bounce_class, Some(BounceClass::Transient));
+        assert_eq!(events[2].kind, EventKind::Subscribed);
+        assert_eq!(events[3].url.as_deref(), Some("https://x.io/"));
+    }
+}

@@ -1,0 +1,139 @@
+//! Event times: parsed from what providers send, written in one fixed-width form.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+/// Milliseconds since the Unix epoch, between 1970-01-01 and 9999-12-31 (so that the written
+/// form is always 24 characters and sorts as text in time order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(i64);
+
+/// The last millisecond of year 9999.
+const MAX_MILLIS: i64 = 253_402_300_799_999;
+
+impl Timestamp {
+    /// A time from milliseconds since the epoch; `None` outside 1970..=9999.
+    pub fn from_millis(millis: i64) -> Option<Timestamp> {
+        (0..=MAX_MILLIS).contains(&millis).then_some(Timestamp(millis))
+    }
+
+    /// A time from Unix seconds, possibly fractional (SendGrid, SendPulse).
+    pub fn from_unix_seconds(seconds: f64) -> Option<Timestamp> {
+        if !seconds.is_finite() {
+            return None;
+        }
+        let millis = (seconds * 1000.0).round();
+        if !(0.0..=MAX_MILLIS as f64).contains(&millis) {
+            return None;
+        }
+        Timestamp::from_millis(millis as i64)
+    }
+
+    /// A time from an RFC 3339 text (SES: `2017-08-05T00:41:02.669Z`).
+    pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {
+        let parsed = DateTime::parse_from_rfc3339(text.trim()).ok()?;
+        Timestamp::from_millis(parsed.timestamp_millis())
+    }
+
+    /// A time from what a provider sent as a timestamp: Unix seconds as a number or as
+    /// decimal text, or RFC 3339 text.
+    pub fn parse_lenient(text: &str) -> Option<Timestamp> {
+        let trimmed = text.trim();
+        match trimmed.parse::<f64>() {
+            Ok(seconds) => Timestamp::from_unix_seconds(seconds),
+            Err(_) => Timestamp::parse_rfc3339(trimmed),
+        }
+    }
+
+    /// The current time.
+    pub fn now() -> Timestamp {
+        Timestamp(Utc::now().timestamp_millis().clamp(0, MAX_MILLIS))
+    }
+
+    /// Milliseconds since the epoch.
+    pub fn millis(self) -> i64 {
+        self.0
+    }
+
+    /// Whole seconds since the epoch.
+    pub fn unix_seconds(self) -> i64 {
+        self.0 / 1000
+    }
+
+    /// The start of this time's UTC day.
+    pub fn start_of_day(self) -> Timestamp {
+        Timestamp(self.0 - self.0.rem_euclid(86_400_000))
+    }
+
+    /// Fixed-width RFC 3339 in UTC with milliseconds: `2021-09-14T00:20:04.000Z`.
+    pub fn to_rfc3339(self) -> String {
+        DateTime::<Utc>::from_timestamp_millis(self.0)
+            .expect("a Timestamp is always within chrono's range")
+            .to_rfc3339_opts(SecondsFormat::Millis, true)
+    }
+}
+
+impl std::fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_rfc3339())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_fixed_width_utc_with_milliseconds() {
+        let t = Timestamp::from_unix_seconds(1_631_578_804.0).unwrap();
+        assert_eq!(t.to_rfc3339(), "2021-09-14T00:20:04.000Z");
+        assert_eq!(
+            Timestamp::from_millis(0).unwrap().to_rfc3339(),
+            "1970-01-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            Timestamp::from_millis(MAX_MILLIS).unwrap().to_rfc3339(),
+            "9999-12-31T23:59:59.999Z"
+        );
+    }
+
+    #[test]
+    fn parses_ses_times_and_offsets_to_utc() {
+        let t = Timestamp::parse_rfc3339("2017-08-05T00:41:02.669Z").unwrap();
+        assert_eq!(t.to_rfc3339(), "2017-08-05T00:41:02.669Z");
+        let shifted = Timestamp::parse_rfc3339("2017-08-05T02:41:02.669+02:00").unwrap();
+        assert_eq!(shifted, t);
+    }
+
+    #[test]
+    fn parses_unix_seconds_as_number_or_text() {
+        assert_eq!(
+            Timestamp::parse_lenient("1490954061").unwrap().unix_seconds(),
+            1_490_954_061
+        );
+        assert_eq!(
+            Timestamp::parse_lenient(" 1490954061.5 ").unwrap().millis(),
+            1_490_954_061_500
+        );
+        assert_eq!(
+            Timestamp::parse_lenient("2016-10-19T23:21:04.133Z")
+                .unwrap()
+                .millis(),
+            1_476_919_264_133
+        );
+    }
+
+    #[test]
+    fn refuses_times_it_cannot_write_in_fixed_width() {
+        assert_eq!(Timestamp::from_unix_seconds(-1.0), None);
+        assert_eq!(Timestamp::from_unix_seconds(1e300), None);
+        assert_eq!(Timestamp::from_unix_seconds(f64::NAN), None);
+        assert_eq!(Timestamp::parse_lenient("yesterday"), None);
+        assert_eq!(Timestamp::parse_rfc3339("10000-01-01T00:00:00Z"), None);
+    }
+
+    #[test]
+    fn start_of_day_truncates_to_midnight_utc() {
+        let t = Timestamp::parse_rfc3339("2026-11-24T17:03:09.250Z").unwrap();
+        assert_eq!(t.start_of_day().to_rfc3339(), "2026-11-24T00:00:00.000Z");
+    }
+}
