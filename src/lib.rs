@@ -17,6 +17,7 @@ pub mod logging;
 pub mod providers;
 pub mod sns;
 pub mod store;
+pub mod table;
 pub mod timestamp;
 pub mod trigger;
 pub mod webhook;

@@ -1,0 +1,80 @@
+//! The table's schema, for local DynamoDB-API servers and tests. `template.yaml` declares the
+//! same table for AWS; keep the two in step.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TableStatus,
+};
+use aws_sdk_dynamodb::Client;
+
+/// The index answering "everything that happened to this address".
+pub const BY_RECIPIENT_INDEX: &str = "by_recipient";
+
+fn key(name: &str, key_type: KeyType) -> KeySchemaElement {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(key_type)
+        .build()
+        .expect("name and type are set")
+}
+
+fn string_attribute(name: &str) -> AttributeDefinition {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .expect("name and type are set")
+}
+
+/// How long [`create`] waits for the table to become active.
+const ACTIVE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Why the table could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    /// DynamoDB refused a request.
+    #[error("creating the table failed: {0}")]
+    Request(#[from] aws_sdk_dynamodb::Error),
+    /// The table did not become active in time.
+    #[error("table {0} not active after {ACTIVE_TIMEOUT:?}")]
+    NotActive(String),
+}
+
+/// Creates the events table: `pk` + `sk`, on-demand, with the `by_recipient` index
+/// (`recipient` + `sk`, all attributes projected), and waits until it is active.
+pub async fn create(client: &Client, name: &str) -> Result<(), TableError> {
+    let by_recipient = GlobalSecondaryIndex::builder()
+        .index_name(BY_RECIPIENT_INDEX)
+        .key_schema(key("recipient", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .projection(Projection::builder().projection_type(ProjectionType::All).build())
+        .build()
+        .expect("index name and keys are set");
+    client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(string_attribute("pk"))
+        .attribute_definitions(string_attribute("sk"))
+        .attribute_definitions(string_attribute("recipient"))
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .global_secondary_indexes(by_recipient)
+        .send()
+        .await
+        .map_err(aws_sdk_dynamodb::Error::from)?;
+    let deadline = tokio::time::Instant::now() + ACTIVE_TIMEOUT;
+    loop {
+        let described = client.describe_table().table_name(name).send().await;
+        let table = described.map_err(aws_sdk_dynamodb::Error::from)?.table;
+        if table.and_then(|t| t.table_status) == Some(TableStatus::Active) {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(TableError::NotActive(name.to_owned()));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

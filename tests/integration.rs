@@ -1,0 +1,399 @@
+//! The handler end to end, against a real DynamoDB-API server on 127.0.0.1.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use mailtrail::handler::{InvocationError, Reply};
+use serde_json::{json, Value};
+use support::*;
+
+const SES_MESSAGE: &str = "EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000";
+
+#[tokio::test]
+async fn the_sendgrid_sample_gives_fourteen_items() {
+    let (app, client) = fresh_app().await;
+    let body = read("fixtures/sendgrid/seed-batch.json");
+    let (status, reply) = invoke_http(&app, &http_post("/webhooks/sendgrid", &body)).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(
+        reply,
+        json!({"provider": "sendgrid", "events": 14, "stored": 14, "duplicates": 0})
+    );
+
+    let items = scan_all(&client, app.store.table()).await;
+    assert_eq!(items.len(), 14);
+    let per_message: BTreeMap<&str, usize> = items.iter().fold(BTreeMap::new(), |mut m, item| {
+        *m.entry(s(item, "pk").unwrap()).or_default() += 1;
+        m
+    });
+    assert_eq!(
+        per_message,
+        BTreeMap::from([
+            ("14c5d75ce93", 11),
+            ("2KoVJuIYQk-4xff6b8xcMA", 1),
+            ("KudqDUo-QX6llQHrmxzMEQ", 2)
+        ])
+    );
+    let bounce = items.iter().find(|i| s(i, "event") == Some("bounced")).unwrap();
+    assert_eq!(s(bounce, "bounce_class"), Some("permanent"));
+    assert_eq!(s(bounce, "occurred_at"), Some("2021-09-13T23:53:24.000Z"));
+    assert!(s(bounce, "sk")
+        .unwrap()
+        .starts_with("2021-09-13T23:53:24.000Z#bounced#"));
+    assert_eq!(
+        s(bounce, "provider_message_id"),
+        Some("14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0")
+    );
+    assert!(
+        bounce.get("recipient").is_none(),
+        "an empty email is no recipient"
+    );
+    let processed = items
+        .iter()
+        .find(|i| s(i, "pk") == Some("KudqDUo-QX6llQHrmxzMEQ") && s(i, "event") == Some("queued"))
+        .unwrap();
+    let metadata = processed["metadata"].as_m().unwrap();
+    assert_eq!(metadata["send_id"], AttributeValue::S("30000".into()));
+    let raw: Value = serde_json::from_str(s(processed, "raw").unwrap()).unwrap();
+    assert_eq!(
+        raw["sg_event_id"],
+        "cHJvY2Vzc2VkLTEyMDAxNDgyLUt1ZHFEVW8tUVg2bGxRSHJteHpNRVEtMA"
+    );
+}
+
+#[tokio::test]
+async fn a_retried_request_stores_nothing_new() {
+    let (app, client) = fresh_app().await;
+    let body = read("fixtures/sendgrid/seed-batch.json");
+    let request = http_post("/webhooks/sendgrid", &body);
+    assert_eq!(invoke_http(&app, &request).await.0, 200);
+    let first: BTreeSet<(String, String)> = keys(&scan_all(&client, app.store.table()).await);
+    assert_eq!(invoke_http(&app, &request).await.0, 200);
+
+    // SendGrid resends with another sg_event_id and reformatted JSON: still the same items.
+    let mut events: Vec<Value> = serde_json::from_str(&body).unwrap();
+    for (i, event) in events.iter_mut().enumerate() {
+        event["sg_event_id"] = format!("resent-{i}").into();
+    }
+    let resent = serde_json::to_string_pretty(&events).unwrap();
+    assert_eq!(
+        invoke_http(&app, &http_post("/webhooks/sendgrid", &resent))
+            .await
+            .0,
+        200
+    );
+
+    let after = keys(&scan_all(&client, app.store.table()).await);
+    assert_eq!(after, first);
+    assert_eq!(after.len(), 14);
+}
+
+fn keys(items: &[std::collections::HashMap<String, AttributeValue>]) -> BTreeSet<(String, String)> {
+    items
+        .iter()
+        .map(|i| (s(i, "pk").unwrap().to_owned(), s(i, "sk").unwrap().to_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_thousand_event_sendpulse_batch_is_stored_whole() {
+    let (app, client) = fresh_app().await;
+    let events: Vec<Value> = (0..1000)
+        .map(|i| {
+            let name = ["delivered", "opened", "clicked", "undelivered"][i % 4];
+            json!({
+                "event": name,
+                "timestamp": 1_490_954_061 + i / 4,
+                "message_id": 1_149_317_311 + i / 4,
+                "recipient": format!("user{}@example.com", i / 4),
+                "sender": "john.doe@sendpulse.com",
+                "subject": "hello world",
+                "smtp_server_response_code": "250",
+            })
+        })
+        .collect();
+    let body = serde_json::to_string(&events).unwrap();
+    let (status, reply) = invoke_http(&app, &http_post("/prod/webhooks/sendpulse", &body)).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["stored"], 1000);
+    assert_eq!(scan_all(&client, app.store.table()).await.len(), 1000);
+}
+
+#[tokio::test]
+async fn a_batch_repeating_an_event_succeeds_with_one_item() {
+    let (app, client) = fresh_app().await;
+    let event = json!({"event": "opened", "timestamp": 1490962764, "message_id": 1149317311,
+                       "recipient": "doe.john@sendpulse.com"});
+    let body = serde_json::to_string(&vec![event.clone(), event.clone(), event]).unwrap();
+    let (status, reply) = invoke_http(&app, &http_post("/webhooks/sendpulse", &body)).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["stored"], 1);
+    assert_eq!(reply["duplicates"], 2);
+    assert_eq!(scan_all(&client, app.store.table()).await.len(), 1);
+}
+
+/// (fixture, normalized event, recipient, message id, sort-key time)
+const SES_EXPECTED: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "event-bounce",
+        "bounced",
+        "recipient@example.com",
+        SES_MESSAGE,
+        "2017-08-05T00:41:02.669Z",
+    ),
+    (
+        "event-complaint",
+        "complained",
+        "recipient@example.com",
+        SES_MESSAGE,
+        "2017-08-05T00:41:02.669Z",
+    ),
+    (
+        "event-delivery",
+        "delivered",
+        "recipient@example.com",
+        SES_MESSAGE,
+        "2016-10-19T23:21:04.133Z",
+    ),
+    (
+        "event-send",
+        "sent",
+        "recipient@example.com",
+        SES_MESSAGE,
+        "2016-10-14T05:02:16.645Z",
+    ),
+    (
+        "event-reject",
+        "rejected",
+        "sender@example.com",
+        SES_MESSAGE,
+        "2016-10-14T17:38:15.211Z",
+    ),
+    (
+        "event-open",
+        "opened",
+        "recipient@example.com",
+        SES_MESSAGE,
+        "2017-08-09T22:00:19.652Z",
+    ),
+    (
+        "event-click",
+        "clicked",
+        "recipient@example.com",
+        SES_MESSAGE,
+        "2017-08-09T23:51:25.570Z",
+    ),
+    (
+        "event-rendering-failure",
+        "failed",
+        "recipient@example.com",
+        SES_MESSAGE,
+        "2018-01-22T18:43:06.197Z",
+    ),
+    (
+        "event-delivery-delay",
+        "deferred",
+        "recipient@example.com",
+        SES_MESSAGE,
+        "2020-06-16T00:25:40.095Z",
+    ),
+    (
+        "event-subscription",
+        "unsubscribed",
+        "recipient@example.com",
+        "EXAMPLEe4bccb684-777bc8de-afa7-4970-92b0-f515137b1497-000000",
+        "2022-01-12T01:00:17.910Z",
+    ),
+];
+
+#[tokio::test]
+async fn every_ses_example_arrives_through_sns_as_one_item() {
+    let (app, client) = fresh_app().await;
+    for (fixture, event, recipient, message_id, time) in SES_EXPECTED {
+        let lambda_event: Value = serde_json::from_str(&read(&format!("events/ses-{fixture}.json"))).unwrap();
+        let reply = invoke(&app, &lambda_event)
+            .await
+            .unwrap_or_else(|e| panic!("{fixture}: {e}"));
+        let Reply::Sns(summary) = reply else {
+            panic!("{fixture}: not an SNS reply")
+        };
+        assert_eq!((summary.events, summary.stored), (1, 1), "{fixture}");
+
+        let found = client
+            .query()
+            .table_name(app.store.table())
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", AttributeValue::S((*message_id).into()))
+            .expression_attribute_values(":prefix", AttributeValue::S(format!("{time}#{event}#")))
+            .send()
+            .await
+            .unwrap()
+            .items
+            .unwrap_or_default();
+        assert_eq!(found.len(), 1, "{fixture}");
+        assert_eq!(s(&found[0], "recipient"), Some(*recipient), "{fixture}");
+        assert_eq!(s(&found[0], "provider"), Some("ses"), "{fixture}");
+    }
+    assert_eq!(
+        scan_all(&client, app.store.table()).await.len(),
+        SES_EXPECTED.len()
+    );
+}
+
+#[tokio::test]
+async fn a_two_recipient_bounce_is_two_items_found_by_recipient() {
+    let (app, client) = fresh_app().await;
+    let event = sns_event(&read("fixtures/ses/notification-bounce.json"));
+    let Reply::Sns(summary) = invoke(&app, &event).await.unwrap() else {
+        panic!("not SNS")
+    };
+    assert_eq!(summary.stored, 2);
+
+    let jane = client
+        .query()
+        .table_name(app.store.table())
+        .index_name(mailtrail::table::BY_RECIPIENT_INDEX)
+        .key_condition_expression("recipient = :r")
+        .expression_attribute_values(":r", AttributeValue::S("jane@example.com".into()))
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap_or_default();
+    assert_eq!(jane.len(), 1);
+    assert_eq!(s(&jane[0], "event"), Some("bounced"));
+    assert_eq!(s(&jane[0], "bounce_class"), Some("permanent"));
+}
+
+#[tokio::test]
+async fn the_topic_validation_text_is_ignored_not_stored() {
+    let (app, client) = fresh_app().await;
+    let event: Value = serde_json::from_str(&read("events/ses-topic-validation.json")).unwrap();
+    let Reply::Sns(summary) = invoke(&app, &event).await.unwrap() else {
+        panic!("not SNS")
+    };
+    assert_eq!((summary.events, summary.ignored, summary.stored), (0, 1, 0));
+    assert!(scan_all(&client, app.store.table()).await.is_empty());
+}
+
+#[tokio::test]
+async fn every_sendpulse_example_is_stored() {
+    let (app, client) = fresh_app().await;
+    let fixtures = [
+        "format-single",
+        "format-batch-trailing-comma",
+        "delivered",
+        "undelivered",
+        "opened",
+        "clicked",
+        "unsubscribed",
+        "spam_by_user",
+    ];
+    for fixture in fixtures {
+        let body = read(&format!("fixtures/sendpulse/{fixture}.json"));
+        let (status, reply) = invoke_http(&app, &http_post("/webhooks/sendpulse", &body)).await;
+        assert_eq!(status, 200, "{fixture}: {reply}");
+    }
+    let items = scan_all(&client, app.store.table()).await;
+    // 1 + 3 + 6 events, of which the batch repeats the single example.
+    assert_eq!(items.len(), 9);
+    let unsubscribed = items
+        .iter()
+        .find(|i| s(i, "event") == Some("unsubscribed"))
+        .unwrap();
+    assert_eq!(
+        s(unsubscribed, "pk"),
+        Some("no-message-id#sendpulse#john.doe@sendpulse.com")
+    );
+    assert_eq!(s(unsubscribed, "time_source"), Some("received"));
+    let undelivered = items
+        .iter()
+        .find(|i| s(i, "provider_event") == Some("undelivered"))
+        .unwrap();
+    assert_eq!(s(undelivered, "event"), Some("bounced"));
+    assert_eq!(s(undelivered, "bounce_class"), Some("permanent"));
+    assert_eq!(s(undelivered, "pk"), Some("1149317311"));
+}
+
+#[tokio::test]
+async fn rest_api_requests_with_base64_bodies_work() {
+    use base64::Engine as _;
+    let (app, client) = fresh_app().await;
+    let body = read("fixtures/sendpulse/delivered.json");
+    let encoded = base64::engine::general_purpose::STANDARD.encode(body);
+    let (status, reply) =
+        invoke_http(&app, &rest_request("POST", "/webhooks/sendpulse", &encoded, true)).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(scan_all(&client, app.store.table()).await.len(), 1);
+}
+
+#[tokio::test]
+async fn bad_requests_get_json_errors_and_store_nothing() {
+    let (app, client) = fresh_app().await;
+    let cases = [
+        (
+            http_request("GET", "/webhooks/sendgrid", "", false),
+            405,
+            "method_not_allowed",
+        ),
+        (http_post("/webhooks/mailgun", "[]"), 404, "not_found"),
+        (http_post("/", "[]"), 404, "not_found"),
+        (http_post("/webhooks/sendgrid", "not json"), 400, "bad_payload"),
+        (http_post("/webhooks/sendgrid", ""), 400, "bad_payload"),
+        (
+            http_post("/webhooks/sendgrid", "{\"event\":\"open\"}"),
+            400,
+            "bad_payload",
+        ),
+        (http_post("/webhooks/sendpulse", "[1,2,3]"), 400, "bad_payload"),
+        (
+            http_request("POST", "/webhooks/sendpulse", "***", true),
+            400,
+            "bad_base64",
+        ),
+        (http_post("/webhooks/ses", "{}"), 401, "unauthorized"),
+    ];
+    for (request, status, code) in cases {
+        let (got, body) = invoke_http(&app, &request).await;
+        assert_eq!(got, status, "{request}: {body}");
+        assert_eq!(body["error"], code);
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    assert!(scan_all(&client, app.store.table()).await.is_empty());
+}
+
+#[tokio::test]
+async fn unreadable_events_fail_the_invocation() {
+    let (app, _client) = fresh_app().await;
+    for event in [
+        json!({}),
+        json!({"Records": [{"eventSource": "aws:sqs"}]}),
+        json!([1]),
+    ] {
+        assert!(
+            matches!(invoke(&app, &event).await, Err(InvocationError::Trigger(_))),
+            "{event}"
+        );
+    }
+    let not_ses = sns_event("{\"hello\": \"world\"}");
+    assert!(matches!(
+        invoke(&app, &not_ses).await,
+        Err(InvocationError::Sns(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_failing_store_is_a_500_for_webhooks_and_an_error_for_sns() {
+    let client = client().await;
+    let app = app(&client, "no-such-table");
+    let body = read("fixtures/sendgrid/seed-batch.json");
+    let (status, reply) = invoke_http(&app, &http_post("/webhooks/sendgrid", &body)).await;
+    assert_eq!(status, 500, "{reply}");
+    assert_eq!(reply["error"], "store_failed");
+
+    let event: Value = serde_json::from_str(&read("events/ses-event-bounce.json")).unwrap();
+    let error = invoke(&app, &event).await.unwrap_err();
+    assert!(error.to_string().contains("not stored"), "{error}");
+}

@@ -1,0 +1,232 @@
+//! Integration-test helpers: a real DynamoDB-API server (dynalite) on 127.0.0.1, started once
+//! per test process and stopped with it, and builders for the Lambda events the handler takes.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_dynamodb::config::Credentials;
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::Client;
+use mailtrail::config::Config;
+use mailtrail::handler::{self, App, InvocationError, Reply};
+use mailtrail::store::Store;
+use serde_json::value::RawValue;
+use serde_json::{json, Value};
+
+/// The project's root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A running local DynamoDB-API server.
+pub struct LocalDynamo {
+    /// `http://127.0.0.1:<port>`.
+    pub endpoint: String,
+    /// Kept so the server's stdin stays open; it exits when this process does.
+    _child: Child,
+}
+
+/// The server shared by every test of this process.
+pub fn dynamo() -> &'static LocalDynamo {
+    static SERVER: OnceLock<LocalDynamo> = OnceLock::new();
+    SERVER.get_or_init(start_dynamo)
+}
+
+fn start_dynamo() -> LocalDynamo {
+    let dir = root().join("tools/local-dynamodb");
+    assert!(
+        dir.join("node_modules/dynalite").is_dir(),
+        "dynalite is not installed: run `make test` (or `npm ci --prefix tools/local-dynamodb`)"
+    );
+    let mut child = Command::new("node")
+        .arg(dir.join("server.js"))
+        .args(["0", "--exit-on-stdin-close"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("node starts (Node.js is required for the local DynamoDB-API server)");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout is piped"))
+        .read_line(&mut line)
+        .expect("the server prints its port");
+    let port: u16 = line
+        .trim()
+        .strip_prefix("listening ")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected server output: {line:?}"));
+    LocalDynamo {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        _child: child,
+    }
+}
+
+/// An SDK client for `endpoint`, with dummy credentials.
+pub async fn client_for(endpoint: &str) -> Client {
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
+        .endpoint_url(endpoint)
+        .load()
+        .await;
+    Client::new(&config)
+}
+
+/// A client for the shared server.
+pub async fn client() -> Client {
+    client_for(&dynamo().endpoint).await
+}
+
+/// A new, empty events table with a unique name.
+pub async fn fresh_table(client: &Client) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let name = format!(
+        "events-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    mailtrail::table::create(client, &name)
+        .await
+        .expect("the table is created");
+    name
+}
+
+/// The app, writing to `table` through `client`.
+pub fn app(client: &Client, table: &str) -> App {
+    App {
+        config: Config {
+            table_name: table.to_owned(),
+            retention_days: 400,
+        },
+        store: Store::new(client.clone(), table),
+    }
+}
+
+/// A ready app on a fresh table of the shared server.
+pub async fn fresh_app() -> (App, Client) {
+    let client = client().await;
+    let table = fresh_table(&client).await;
+    (app(&client, &table), client)
+}
+
+/// Every item of a table.
+pub async fn scan_all(
+    client: &Client,
+    table: &str,
+) -> Vec<std::collections::HashMap<String, AttributeValue>> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page = client
+            .scan()
+            .table_name(table)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("scan works");
+        items.extend(page.items.unwrap_or_default());
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            return items;
+        }
+    }
+}
+
+/// A text attribute of an item.
+pub fn s<'a>(item: &'a std::collections::HashMap<String, AttributeValue>, name: &str) -> Option<&'a str> {
+    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+}
+
+/// An HTTP API (payload 2.0) POST to `path`.
+pub fn http_post(path: &str, body: &str) -> Value {
+    http_request("POST", path, body, false)
+}
+
+/// An HTTP API (payload 2.0) request.
+pub fn http_request(method: &str, path: &str, body: &str, base64: bool) -> Value {
+    json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json"},
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "tests"},
+            "requestId": "test-request",
+            "routeKey": "$default",
+            "stage": "$default",
+            "timeEpoch": 0
+        },
+        "body": body,
+        "isBase64Encoded": base64
+    })
+}
+
+/// A REST API (payload 1.0) request.
+pub fn rest_request(method: &str, path: &str, body: &str, base64: bool) -> Value {
+    json!({
+        "resource": "/{proxy+}",
+        "path": path,
+        "httpMethod": method,
+        "headers": {"Content-Type": "application/json"},
+        "multiValueHeaders": {"Content-Type": ["application/json"]},
+        "requestContext": {"requestId": "test-request", "stage": "prod", "httpMethod": method, "path": path},
+        "body": body,
+        "isBase64Encoded": base64
+    })
+}
+
+/// An SNS Lambda event carrying `message`.
+pub fn sns_event(message: &str) -> Value {
+    json!({"Records": [{
+        "EventSource": "aws:sns",
+        "EventVersion": "1.0",
+        "EventSubscriptionArn": "arn:aws:sns:us-east-1:123456789012:mailtrail-ses-events:sub",
+        "Sns": {
+            "Type": "Notification",
+            "MessageId": "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
+            "TopicArn": "arn:aws:sns:us-east-1:123456789012:mailtrail-ses-events",
+            "Subject": null,
+            "Message": message,
+            "Timestamp": "2026-11-24T12:00:00.000Z",
+            "SignatureVersion": "1",
+            "Signature": "EXAMPLE",
+            "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-EXAMPLE.pem",
+            "UnsubscribeUrl": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
+            "MessageAttributes": {}
+        }
+    }]})
+}
+
+/// Invokes the handler with a Lambda event.
+pub async fn invoke(app: &App, event: &Value) -> Result<Reply, InvocationError> {
+    let raw = RawValue::from_string(event.to_string()).expect("valid JSON");
+    handler::handle(app, &raw, "test-invocation").await
+}
+
+/// Invokes the handler with an HTTP event and returns the status and the JSON body.
+pub async fn invoke_http(app: &App, event: &Value) -> (u16, Value) {
+    match invoke(app, event)
+        .await
+        .expect("HTTP requests always get a response")
+    {
+        Reply::Http(reply) => {
+            let body = serde_json::from_str(reply.body_text()).expect("the body is JSON");
+            (reply.status(), body)
+        }
+        Reply::Sns(_) => panic!("an HTTP request got an SNS reply"),
+    }
+}
+
+/// A file of the project, as text.
+pub fn read(path: &str) -> String {
+    std::fs::read_to_string(root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
