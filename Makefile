@@ -1,0 +1,69 @@
+# mailtrail. `make demo` runs it locally; `make test` runs every check CI runs.
+# Each target installs the tools it needs: Python tools into .venv (PyPI), the local
+# DynamoDB-API server into tools/local-dynamodb (npm).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+VENV := .venv
+PY_TOOLS := $(VENV)/.tools-installed
+SAM_TOOLS := $(VENV)/.sam-installed
+LOCAL_DYNAMODB := tools/local-dynamodb/node_modules/.installed
+SAM_CLI_VERSION := 1.170.0
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: help tools build test unit lint fmt demo validate deploy clean
+
+help:
+	@echo "make demo      run mailtrail locally on the sample events and print the timelines"
+	@echo "make test      every check CI runs: format, lint, unit and integration tests, template lint"
+	@echo "make build     release build of the Lambda (arm64 zip under target/lambda/mailtrail)"
+	@echo "make lint      cargo fmt --check, clippy, cfn-lint"
+	@echo "make validate  sam validate --lint (installs the SAM CLI)"
+	@echo "make deploy    sam build && sam deploy --guided (installs the SAM CLI)"
+
+$(PY_TOOLS): tools/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements.txt
+	touch $@
+
+$(SAM_TOOLS): $(PY_TOOLS)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_CLI_VERSION)
+	touch $@
+
+$(LOCAL_DYNAMODB): tools/local-dynamodb/package.json tools/local-dynamodb/package-lock.json
+	npm ci --prefix tools/local-dynamodb --no-audit --no-fund --loglevel=error
+	touch $@
+
+tools: $(PY_TOOLS) $(LOCAL_DYNAMODB)
+
+build: $(PY_TOOLS)
+	cargo lambda build --release --arm64 --output-format zip
+
+fmt:
+	cargo fmt --all
+
+lint: $(PY_TOOLS)
+	cargo fmt --all -- --check
+	cargo clippy --all-targets --locked -- -D warnings
+	cfn-lint template.yaml
+
+unit:
+	cargo test --lib --locked
+
+test: tools lint
+	cargo test --all-targets --locked
+
+demo: tools
+	scripts/demo.sh
+
+validate: $(SAM_TOOLS)
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} sam validate --lint
+
+deploy: $(SAM_TOOLS)
+	sam build
+	if [ -f samconfig.toml ]; then sam deploy; else sam deploy --guided; fi
+
+clean:
+	cargo clean
+	rm -rf $(VENV) tools/local-dynamodb/node_modules .aws-sam
