@@ -82,8 +82,8 @@ async fn query(
 
 fn print_rows(items: &[Item]) {
     println!(
-        "  {:<24}  {:<9}  {:<12}  {:<17}  {:<24}  {}",
-        "time", "provider", "event", "provider event", "recipient", "detail"
+        "  {:<24}  {:<9}  {:<12}  {:<17}  {:<24}  detail",
+        "time", "provider", "event", "provider event", "recipient"
     );
     for item in items {
         println!(
