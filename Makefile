@@ -52,7 +52,9 @@ unit:
 	cargo test --lib --locked
 
 test: tools lint
-	cargo test --all-targets --locked
+	mkdir -p target
+	cargo test --all-targets --locked 2>&1 | tee target/test-output.log
+	@awk '/^test result:/ { passed += $$4; failed += $$6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' target/test-output.log
 
 demo: tools
 	scripts/demo.sh

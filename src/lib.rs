@@ -20,6 +20,7 @@ pub mod store;
 pub mod table;
 pub mod timestamp;
 pub mod trigger;
+pub mod verify;
 pub mod webhook;
 
 #[cfg(test)]
