@@ -1,15 +1,48 @@
 //! Configuration from the environment, read once at cold start.
 
+use std::path::PathBuf;
+
+use crate::verify::sendgrid::DEFAULT_MAX_AGE_SECONDS;
+
 /// Days an item is kept when `RETENTION_DAYS` is not set.
 pub const DEFAULT_RETENTION_DAYS: u32 = 400;
 
-/// The function's settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The function's settings. `Debug` never shows the SendPulse tokens.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Config {
     /// The DynamoDB table events are stored in (`TABLE_NAME`).
     pub table_name: String,
     /// Days after receipt an item expires through DynamoDB TTL (`RETENTION_DAYS`).
     pub retention_days: u32,
+    /// SendGrid webhook verification keys, base64 DER (`SENDGRID_WEBHOOK_PUBLIC_KEY`, comma- or
+    /// space-separated when several webhooks send here).
+    pub sendgrid_public_keys: Vec<String>,
+    /// Oldest accepted SendGrid signature, in seconds; 0 turns the check off
+    /// (`SENDGRID_MAX_AGE_SECONDS`).
+    pub sendgrid_max_age_seconds: i64,
+    /// Accepted SendPulse URL tokens (`SENDPULSE_WEBHOOK_TOKEN`, comma-separated to rotate).
+    pub sendpulse_tokens: Vec<String>,
+    /// SNS topics whose messages are accepted (`SNS_TOPIC_ARNS`, comma-separated).
+    pub sns_topic_arns: Vec<String>,
+    /// Where SNS signing certificates may be found without fetching them (`SNS_CERT_DIR`).
+    pub sns_cert_dir: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("table_name", &self.table_name)
+            .field("retention_days", &self.retention_days)
+            .field("sendgrid_public_keys", &self.sendgrid_public_keys.len())
+            .field("sendgrid_max_age_seconds", &self.sendgrid_max_age_seconds)
+            .field(
+                "sendpulse_tokens",
+                &format_args!("[{} redacted]", self.sendpulse_tokens.len()),
+            )
+            .field("sns_topic_arns", &self.sns_topic_arns)
+            .field("sns_cert_dir", &self.sns_cert_dir)
+            .finish()
+    }
 }
 
 /// A setting that is missing or unusable.
@@ -18,15 +51,13 @@ pub enum ConfigError {
     /// A required variable is not set (or empty).
     #[error("{0} is not set")]
     Missing(&'static str),
-    /// A variable's value is unusable.
-    #[error("{name}={value:?} is not valid: {reason}")]
+    /// A variable's value is unusable. The value itself is not repeated: it may be a secret.
+    #[error("{name} is not valid: {reason}")]
     Invalid {
         /// The variable.
         name: &'static str,
-        /// Its value.
-        value: String,
         /// What is wrong with it.
-        reason: &'static str,
+        reason: String,
     },
 }
 
@@ -43,24 +74,58 @@ impl Config {
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
         };
+        let list = |name: &str, separators: &[char]| -> Vec<String> {
+            value(name)
+                .map(|v| {
+                    v.split(separators)
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
         let table_name = value("TABLE_NAME").ok_or(ConfigError::Missing("TABLE_NAME"))?;
         let retention_days = match value("RETENTION_DAYS") {
             None => DEFAULT_RETENTION_DAYS,
             Some(text) => match text.parse::<u32>() {
                 Ok(days) if (1..=36_500).contains(&days) => days,
                 _ => {
-                    return Err(ConfigError::Invalid {
-                        name: "RETENTION_DAYS",
-                        value: text,
-                        reason: "expected a whole number of days from 1 to 36500",
-                    })
+                    return Err(invalid(
+                        "RETENTION_DAYS",
+                        "expected a whole number of days from 1 to 36500",
+                    ))
+                }
+            },
+        };
+        let sendgrid_max_age_seconds = match value("SENDGRID_MAX_AGE_SECONDS") {
+            None => DEFAULT_MAX_AGE_SECONDS,
+            Some(text) => match text.parse::<i64>() {
+                Ok(seconds) if seconds >= 0 => seconds,
+                _ => {
+                    return Err(invalid(
+                        "SENDGRID_MAX_AGE_SECONDS",
+                        "expected a whole number of seconds, 0 for no limit",
+                    ))
                 }
             },
         };
         Ok(Config {
             table_name,
             retention_days,
+            sendgrid_public_keys: list("SENDGRID_WEBHOOK_PUBLIC_KEY", &[',', ' ', '\n', '\t']),
+            sendgrid_max_age_seconds,
+            sendpulse_tokens: list("SENDPULSE_WEBHOOK_TOKEN", &[',']),
+            sns_topic_arns: list("SNS_TOPIC_ARNS", &[',', ' ', '\n']),
+            sns_cert_dir: value("SNS_CERT_DIR").map(PathBuf::from),
         })
+    }
+}
+
+fn invalid(name: &'static str, reason: &str) -> ConfigError {
+    ConfigError::Invalid {
+        name,
+        reason: reason.to_owned(),
     }
 }
 
@@ -77,31 +142,72 @@ mod tests {
     }
 
     #[test]
-    fn reads_table_and_retention() {
+    fn reads_every_setting() {
+        let config = from(&[
+            ("TABLE_NAME", "events"),
+            ("RETENTION_DAYS", "30"),
+            ("SENDGRID_WEBHOOK_PUBLIC_KEY", "keyA, keyB\nkeyC"),
+            ("SENDGRID_MAX_AGE_SECONDS", "0"),
+            (
+                "SENDPULSE_WEBHOOK_TOKEN",
+                "first-token-0123456789,second-token-0123456789",
+            ),
+            (
+                "SNS_TOPIC_ARNS",
+                "arn:aws:sns:us-east-1:1:a, arn:aws:sns:us-east-1:1:b",
+            ),
+            ("SNS_CERT_DIR", "/opt/certs"),
+        ])
+        .unwrap();
+        assert_eq!(config.table_name, "events");
+        assert_eq!(config.retention_days, 30);
+        assert_eq!(config.sendgrid_public_keys, vec!["keyA", "keyB", "keyC"]);
+        assert_eq!(config.sendgrid_max_age_seconds, 0);
+        assert_eq!(config.sendpulse_tokens.len(), 2);
         assert_eq!(
-            from(&[("TABLE_NAME", "events"), ("RETENTION_DAYS", "30")]),
-            Ok(Config {
-                table_name: "events".into(),
-                retention_days: 30
-            })
+            config.sns_topic_arns,
+            vec!["arn:aws:sns:us-east-1:1:a", "arn:aws:sns:us-east-1:1:b"]
         );
-        assert_eq!(from(&[("TABLE_NAME", "events")]).unwrap().retention_days, 400);
+        assert_eq!(config.sns_cert_dir, Some(PathBuf::from("/opt/certs")));
     }
 
     #[test]
-    fn refuses_missing_table_and_bad_retention() {
+    fn defaults_leave_every_secret_unset() {
+        let config = from(&[("TABLE_NAME", "events")]).unwrap();
+        assert_eq!(config.retention_days, 400);
+        assert_eq!(config.sendgrid_max_age_seconds, DEFAULT_MAX_AGE_SECONDS);
+        assert!(config.sendgrid_public_keys.is_empty());
+        assert!(config.sendpulse_tokens.is_empty());
+        assert!(config.sns_topic_arns.is_empty());
+        assert_eq!(config.sns_cert_dir, None);
+    }
+
+    #[test]
+    fn refuses_missing_table_and_bad_numbers() {
         assert_eq!(from(&[]), Err(ConfigError::Missing("TABLE_NAME")));
         assert_eq!(
             from(&[("TABLE_NAME", " ")]),
             Err(ConfigError::Missing("TABLE_NAME"))
         );
-        assert!(matches!(
-            from(&[("TABLE_NAME", "t"), ("RETENTION_DAYS", "-1")]),
-            Err(ConfigError::Invalid {
-                name: "RETENTION_DAYS",
-                ..
-            })
-        ));
-        assert!(from(&[("TABLE_NAME", "t"), ("RETENTION_DAYS", "0")]).is_err());
+        for (name, value) in [
+            ("RETENTION_DAYS", "-1"),
+            ("RETENTION_DAYS", "0"),
+            ("SENDGRID_MAX_AGE_SECONDS", "-5"),
+        ] {
+            assert!(matches!(
+                from(&[("TABLE_NAME", "t"), (name, value)]),
+                Err(ConfigError::Invalid { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn debug_hides_tokens() {
+        let config = from(&[
+            ("TABLE_NAME", "t"),
+            ("SENDPULSE_WEBHOOK_TOKEN", "super-secret-token-value"),
+        ])
+        .unwrap();
+        assert!(!format!("{config:?}").contains("super-secret"));
     }
 }

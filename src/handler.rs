@@ -4,21 +4,11 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use tracing::Instrument;
 
-use crate::config::Config;
+use crate::app::App;
 use crate::http::HttpReply;
 use crate::sns::{SnsError, SnsSummary};
-use crate::store::Store;
 use crate::timestamp::Timestamp;
 use crate::trigger::{self, Trigger, TriggerError};
-
-/// What the function keeps across invocations: its settings and its store.
-#[derive(Debug, Clone)]
-pub struct App {
-    /// Settings read at cold start.
-    pub config: Config,
-    /// The DynamoDB writer, built once at cold start.
-    pub store: Store,
-}
 
 /// What an invocation returns.
 #[derive(Debug, Clone, Serialize)]
@@ -70,7 +60,7 @@ impl From<InvocationError> for lambda_runtime::Diagnostic {
     fn from(error: InvocationError) -> Self {
         let error_type = match &error {
             InvocationError::Trigger(_) => "UnreadableEvent",
-            InvocationError::Sns(SnsError::Decode { .. }) => "UndecodableSnsMessage",
+            InvocationError::Sns(SnsError::TopicNotAllowed { .. }) => "TopicNotAllowed",
             InvocationError::Sns(SnsError::Store(_)) => "StoreFailed",
         };
         lambda_runtime::Diagnostic {

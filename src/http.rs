@@ -9,6 +9,13 @@ use serde::Serialize;
 
 use crate::providers::DecodeError;
 use crate::trigger::{HttpRequest, PayloadFormat};
+use crate::verify::VerifyError;
+
+/// The largest webhook body accepted: the largest that still fits Lambda's 6 MB request
+/// payload once API Gateway has base64-encoded it (4 MiB × 4/3 ≈ 5.6 MB).
+pub const MAX_WEBHOOK_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// The largest SNS HTTPS body accepted: SNS messages are at most 256 KB, plus the envelope.
+pub const MAX_SNS_BODY_BYTES: usize = 512 * 1024;
 
 /// The webhook a request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +35,14 @@ impl Route {
             Route::SendGrid => "sendgrid",
             Route::SendPulse => "sendpulse",
             Route::SesHttps => "ses",
+        }
+    }
+
+    /// The largest body this route accepts.
+    pub fn max_body_bytes(self) -> usize {
+        match self {
+            Route::SendGrid | Route::SendPulse => MAX_WEBHOOK_BODY_BYTES,
+            Route::SesHttps => MAX_SNS_BODY_BYTES,
         }
     }
 
@@ -52,20 +67,32 @@ impl Route {
 #[derive(Debug, thiserror::Error)]
 pub enum RequestError {
     /// No webhook at this path.
-    #[error("no webhook at {0}")]
-    NotFound(String),
+    #[error("no webhook at this path")]
+    NotFound,
     /// The webhook takes POST only.
     #[error("method {0} not allowed; use POST")]
     MethodNotAllowed(String),
+    /// The body is over the route's limit.
+    #[error("the body is larger than {limit} bytes")]
+    TooLarge {
+        /// The route's limit.
+        limit: usize,
+    },
     /// A base64 body that does not decode.
     #[error("the body is marked base64 but does not decode: {0}")]
     BadBase64(#[source] base64::DecodeError),
-    /// The body is not the provider's JSON.
+    /// The request is not genuine (or its topic is not allowed).
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+    /// The body is not the provider's JSON (before authentication: nothing is kept).
     #[error(transparent)]
     Decode(#[from] DecodeError),
-    /// The webhook is not available.
-    #[error("{0}")]
-    Unavailable(&'static str),
+    /// An authenticated body that is not the provider's JSON: kept in quarantine.
+    #[error("{0}; the body was kept for replay")]
+    Quarantined(#[source] DecodeError),
+    /// An authenticated SNS message of a type mailtrail does not handle.
+    #[error("unsupported SNS message type {0:?}")]
+    UnknownSnsType(String),
     /// Storing failed; the provider should retry.
     #[error("events could not be stored; retry later")]
     Store(#[source] crate::store::StoreError),
@@ -75,10 +102,14 @@ impl RequestError {
     /// The HTTP status for this error.
     pub fn status(&self) -> u16 {
         match self {
-            RequestError::NotFound(_) => 404,
+            RequestError::NotFound => 404,
             RequestError::MethodNotAllowed(_) => 405,
-            RequestError::BadBase64(_) | RequestError::Decode(_) => 400,
-            RequestError::Unavailable(_) => 401,
+            RequestError::TooLarge { .. } => 413,
+            RequestError::Verify(error) => error.status(),
+            RequestError::BadBase64(_)
+            | RequestError::Decode(_)
+            | RequestError::Quarantined(_)
+            | RequestError::UnknownSnsType(_) => 400,
             RequestError::Store(_) => 500,
         }
     }
@@ -86,11 +117,17 @@ impl RequestError {
     /// A short machine-readable code for the JSON body.
     pub fn code(&self) -> &'static str {
         match self {
-            RequestError::NotFound(_) => "not_found",
+            RequestError::NotFound => "not_found",
             RequestError::MethodNotAllowed(_) => "method_not_allowed",
+            RequestError::TooLarge { .. } => "too_large",
             RequestError::BadBase64(_) => "bad_base64",
-            RequestError::Decode(_) => "bad_payload",
-            RequestError::Unavailable(_) => "unauthorized",
+            RequestError::Verify(error) => match error.status() {
+                403 => "forbidden",
+                503 => "unavailable",
+                _ => "unauthorized",
+            },
+            RequestError::Decode(_) | RequestError::UnknownSnsType(_) => "bad_payload",
+            RequestError::Quarantined(_) => "bad_payload_kept",
             RequestError::Store(_) => "store_failed",
         }
     }
@@ -98,16 +135,24 @@ impl RequestError {
 
 /// Finds the route for a request, checking the method.
 pub fn route(request: &HttpRequest) -> Result<Route, RequestError> {
-    let route = Route::for_path(&request.path).ok_or_else(|| RequestError::NotFound(request.path.clone()))?;
+    let route = Route::for_path(&request.path).ok_or(RequestError::NotFound)?;
     if request.method != "POST" {
         return Err(RequestError::MethodNotAllowed(request.method.clone()));
     }
     Ok(route)
 }
 
-/// The request body as bytes, base64-decoded when API Gateway encoded it.
-pub fn body_bytes(request: &HttpRequest) -> Result<Vec<u8>, RequestError> {
+/// The request body as bytes, base64-decoded when API Gateway encoded it, refused past `limit`.
+pub fn body_bytes(request: &HttpRequest, limit: usize) -> Result<Vec<u8>, RequestError> {
     let body = request.body.as_deref().unwrap_or("");
+    let size = if request.body_is_base64 {
+        body.len() / 4 * 3
+    } else {
+        body.len()
+    };
+    if size > limit {
+        return Err(RequestError::TooLarge { limit });
+    }
     if request.body_is_base64 {
         base64::engine::general_purpose::STANDARD
             .decode(body.trim())
@@ -142,7 +187,10 @@ impl JsonResponse {
     pub fn error(error: &RequestError) -> JsonResponse {
         JsonResponse {
             status: error.status(),
-            body: serde_json::json!({ "error": error.code(), "message": error.to_string() }),
+            body: serde_json::json!({
+                "error": error.code(),
+                "message": crate::logging::mask_emails(&crate::logging::chain(error)),
+            }),
             allow_post: matches!(error, RequestError::MethodNotAllowed(_)),
         }
     }

@@ -5,6 +5,7 @@
 //! → [`providers`] (one decoder per provider) → [`event`] (the normalized event)
 //! → [`key`] and [`item`] (the data contract) → [`store`] (DynamoDB).
 
+pub mod app;
 pub mod config;
 pub mod event;
 pub mod handler;
@@ -15,6 +16,7 @@ pub mod key;
 pub mod lenient;
 pub mod logging;
 pub mod providers;
+pub mod quarantine;
 pub mod sns;
 pub mod store;
 pub mod table;

@@ -51,9 +51,55 @@ pub fn chain(error: &dyn Error) -> String {
     text
 }
 
+/// Hides the local part of anything that looks like an email address: `jane@example.com`
+/// becomes `j***@example.com`. Logs and error bodies go through this.
+pub fn mask_emails(text: &str) -> String {
+    let is_local = |c: char| c.is_ascii_alphanumeric() || "._%+-'".contains(c);
+    let is_domain = |c: char| c.is_ascii_alphanumeric() || ".-".contains(c);
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] != '@' {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let local_len = out.chars().rev().take_while(|c| is_local(*c)).count();
+        let domain: String = chars[i + 1..].iter().take_while(|c| is_domain(**c)).collect();
+        if local_len > 0 && domain.contains('.') {
+            let keep = out.chars().count() - local_len;
+            let first = out.chars().nth(keep).unwrap_or('*');
+            out = out.chars().take(keep).collect();
+            out.push(first);
+            out.push_str("***");
+        }
+        out.push('@');
+        i += 1;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn masks_the_local_part_of_addresses() {
+        assert_eq!(
+            mask_emails("to Jane.Doe+x@example.com, ok"),
+            "to J***@example.com, ok"
+        );
+        assert_eq!(
+            mask_emails("invalid type: string \"a@b.io\""),
+            "invalid type: string \"a***@b.io\""
+        );
+        assert_eq!(
+            mask_emails("no address @ here, user@localhost"),
+            "no address @ here, user@localhost"
+        );
+        assert_eq!(mask_emails("x@y.z and q@r.s"), "x***@y.z and q***@r.s");
+    }
 
     #[derive(Debug, thiserror::Error)]
     #[error("outer")]

@@ -5,9 +5,9 @@ use std::time::Duration;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
 use lambda_runtime::{service_fn, LambdaEvent};
+use mailtrail::app::App;
 use mailtrail::config::Config;
-use mailtrail::handler::{self, App};
-use mailtrail::store::Store;
+use mailtrail::handler;
 use serde_json::value::RawValue;
 
 #[tokio::main]
@@ -24,11 +24,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         )
         .load()
         .await;
-    let store = Store::new(
-        aws_sdk_dynamodb::Client::new(&sdk_config),
-        config.table_name.clone(),
-    );
-    let app = App { config, store };
+    let app = App::new(config, aws_sdk_dynamodb::Client::new(&sdk_config))?;
     let app = &app;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| async move {
         handler::handle(app, &event.payload, &event.context.request_id).await

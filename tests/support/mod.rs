@@ -13,9 +13,10 @@ use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
+use mailtrail::app::App;
 use mailtrail::config::Config;
-use mailtrail::handler::{self, App, InvocationError, Reply};
-use mailtrail::store::Store;
+use mailtrail::handler::{self, InvocationError, Reply};
+use mailtrail::verify::fetch::{GetFuture, HttpsGet};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
@@ -97,15 +98,101 @@ pub async fn fresh_table(client: &Client) -> String {
     name
 }
 
+/// The SendPulse token the test app accepts.
+pub const SENDPULSE_TOKEN: &str = "demo-sendpulse-token-change-me";
+/// The SNS topic the test app accepts.
+pub const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:mailtrail-ses-events";
+
+/// The settings of the test app: the demo secrets, SNS certificates from fixtures/sns.
+pub fn test_config(table: &str) -> Config {
+    Config {
+        table_name: table.to_owned(),
+        retention_days: 400,
+        sendgrid_public_keys: vec![read("events/demo-sendgrid-public-key.txt").trim().to_owned()],
+        sendgrid_max_age_seconds: 25 * 3600,
+        sendpulse_tokens: vec![SENDPULSE_TOKEN.to_owned()],
+        sns_topic_arns: vec![TOPIC.to_owned()],
+        sns_cert_dir: Some(root().join("fixtures/sns")),
+    }
+}
+
+/// Stands in for the internet: records every URL the app asks for, confirms subscriptions,
+/// and has no certificates (tests find them in fixtures/sns).
+#[derive(Debug, Default)]
+pub struct NoInternet {
+    /// The URLs asked for.
+    pub asked: std::sync::Mutex<Vec<String>>,
+}
+
+impl HttpsGet for NoInternet {
+    fn get<'a>(&'a self, url: &'a str) -> GetFuture<'a> {
+        self.asked.lock().unwrap().push(url.to_owned());
+        Box::pin(async move {
+            if url.contains("Action=ConfirmSubscription") {
+                Ok(bytes::Bytes::from_static(b"<ConfirmSubscriptionResponse/>"))
+            } else {
+                Err(mailtrail::verify::VerifyError::CertificateUnavailable(
+                    "no internet in tests".into(),
+                ))
+            }
+        })
+    }
+}
+
+/// The app writing through `client`, with `config`.
+pub fn app_with(client: &Client, config: Config) -> App {
+    App::with_https(config, client.clone(), std::sync::Arc::new(NoInternet::default()))
+        .expect("test config is valid")
+}
+
 /// The app, writing to `table` through `client`.
 pub fn app(client: &Client, table: &str) -> App {
-    App {
-        config: Config {
-            table_name: table.to_owned(),
-            retention_days: 400,
-        },
-        store: Store::new(client.clone(), table),
+    app_with(client, test_config(table))
+}
+
+/// Signs a SendGrid body with the demo key at `timestamp`: (signature, timestamp) headers.
+pub fn sendgrid_signature(body: &[u8], timestamp: i64) -> (String, String) {
+    use aws_lc_rs::rand::SystemRandom;
+    use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
+    use base64::Engine as _;
+    let der = std::fs::read(root().join("events/demo-sendgrid-signing-key.p8")).unwrap();
+    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &der).unwrap();
+    let timestamp = timestamp.to_string();
+    let mut message = timestamp.as_bytes().to_vec();
+    message.extend_from_slice(body);
+    let signature = key.sign(&SystemRandom::new(), &message).unwrap();
+    (
+        base64::engine::general_purpose::STANDARD.encode(signature.as_ref()),
+        timestamp,
+    )
+}
+
+/// Now, in Unix seconds.
+pub fn now_seconds() -> i64 {
+    mailtrail::timestamp::Timestamp::now().unix_seconds()
+}
+
+/// A signed SendGrid webhook request.
+pub fn sendgrid_post(body: &str) -> Value {
+    let (signature, timestamp) = sendgrid_signature(body.as_bytes(), now_seconds());
+    let mut request = http_post("/webhooks/sendgrid", body);
+    request["headers"]["x-twilio-email-event-webhook-signature"] = signature.into();
+    request["headers"]["x-twilio-email-event-webhook-timestamp"] = timestamp.into();
+    request
+}
+
+/// A SendPulse webhook request carrying the token.
+pub fn sendpulse_post(body: &str) -> Value {
+    with_query(http_post("/webhooks/sendpulse", body), "token", SENDPULSE_TOKEN)
+}
+
+/// The request with one query parameter added.
+pub fn with_query(mut request: Value, name: &str, value: &str) -> Value {
+    if !request["queryStringParameters"].is_object() {
+        request["queryStringParameters"] = json!({});
     }
+    request["queryStringParameters"][name] = value.into();
+    request
 }
 
 /// A ready app on a fresh table of the shared server.
