@@ -15,6 +15,10 @@ export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:${DB_PORT}"
 export TABLE_NAME=mailtrail-demo
+# Demo secrets: the demo SendGrid key pair in events/, a demo SendPulse token, the sample topic.
+SENDGRID_KEY="$(tr -d '[:space:]' < events/demo-sendgrid-public-key.txt)"
+SENDPULSE_TOKEN=demo-sendpulse-token-change-me
+TOPIC=arn:aws:sns:us-east-1:123456789012:mailtrail-ses-events
 
 pids=()
 cleanup() {
@@ -48,6 +52,10 @@ AWS_REGION="us-east-1"
 AWS_ACCESS_KEY_ID="local"
 AWS_SECRET_ACCESS_KEY="local"
 RUST_LOG="info"
+SENDGRID_WEBHOOK_PUBLIC_KEY="${SENDGRID_KEY}"
+SENDPULSE_WEBHOOK_TOKEN="${SENDPULSE_TOKEN}"
+SNS_TOPIC_ARNS="${TOPIC}"
+SNS_CERT_DIR="${PWD}/fixtures/sns"
 ENV
 cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$FN_PORT" \
   --env-file "$WORK/function.env" --ignore-changes >"$WORK/watch.log" 2>&1 &
@@ -58,30 +66,51 @@ invoke_sns() { # file
   cargo lambda invoke mailtrail --invoke-address 127.0.0.1 --invoke-port "$FN_PORT" --data-file "$1"
 }
 
-post() { # path, body file; prints the status and the JSON answer
-  local status
+post() { # expected status, path (with query), body file, extra curl arguments...
+  local expected="$1" path="$2" body="$3" status
+  shift 3
   status=$(curl -sS -o "$WORK/response.json" -w '%{http_code}' -X POST \
-    -H 'content-type: application/json' --data-binary "@$2" \
-    "http://127.0.0.1:${FN_PORT}/lambda-url/mailtrail$1")
-  printf '%s  %s  %s\n' "$status" "$1" "$(cat "$WORK/response.json")"
-  [ "$status" = 200 ]
+    -H 'content-type: application/json' "$@" --data-binary "@$body" \
+    "http://127.0.0.1:${FN_PORT}/lambda-url/mailtrail${path}")
+  printf '%s  %-40s %s\n' "$status" "${path%%\?*} ${body##*/}" "$(cat "$WORK/response.json")"
+  if [ "$status" != "$expected" ]; then
+    echo "expected HTTP $expected" >&2
+    exit 1
+  fi
+}
+
+post_sendgrid() { # expected status, body file: signed now with the demo key
+  local timestamp signature
+  read -r timestamp signature < <(cargo run --quiet --example sign_sendgrid -- \
+    events/demo-sendgrid-signing-key.p8 "$2")
+  post "$1" /webhooks/sendgrid "$2" \
+    -H "X-Twilio-Email-Event-Webhook-Timestamp: ${timestamp}" \
+    -H "X-Twilio-Email-Event-Webhook-Signature: ${signature}"
 }
 
 step "SES events through SNS (cargo lambda invoke)"
 for event in events/ses-*.json; do
   printf '%-44s ' "$event"
-  invoke_sns "$event"
+  invoke_sns "$event" | tr -d '\n'
   echo
 done
 
-step "SendGrid and SendPulse webhooks (HTTP POST)"
-post /webhooks/sendgrid fixtures/sendgrid/seed-batch.json
+step "SendGrid (signed) and SendPulse (token) webhooks, SES over SNS HTTPS (signed)"
+post_sendgrid 200 fixtures/sendgrid/seed-batch.json
 for body in fixtures/sendpulse/*.json; do
-  post /webhooks/sendpulse "$body"
+  post 200 "/webhooks/sendpulse?token=${SENDPULSE_TOKEN}" "$body"
 done
+post 200 /webhooks/ses fixtures/sns/notification-v2.json -H 'x-amz-sns-message-type: Notification'
 
 step "A provider retry changes nothing"
-post /webhooks/sendgrid fixtures/sendgrid/seed-batch.json
+post_sendgrid 200 fixtures/sendgrid/seed-batch.json
+
+step "Forged and unauthenticated requests are refused, and nothing is stored"
+post 401 /webhooks/sendgrid fixtures/sendgrid/seed-batch.json \
+  -H "X-Twilio-Email-Event-Webhook-Timestamp: $(date +%s)" \
+  -H 'X-Twilio-Email-Event-Webhook-Signature: MEUCIQDforgedforgedforgedforgedforgedforgedforgedforgAIgZm9yZ2VkZm9yZ2VkZm9yZ2VkZm9yZ2VkZm9yZ2U='
+post 401 "/webhooks/sendpulse?token=guessed-token-0000000000" fixtures/sendpulse/unsubscribed.json
+post 401 /webhooks/sendpulse fixtures/sendpulse/unsubscribed.json
 
 step "Stored timelines"
 cargo run --quiet --example timeline

@@ -6,6 +6,7 @@ SES examples become SNS Lambda events; SendGrid and SendPulse examples become HT
 """
 import json
 import pathlib
+import subprocess
 import uuid
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -13,6 +14,21 @@ FIXTURES = ROOT / "fixtures"
 EVENTS = ROOT / "events"
 TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:mailtrail-ses-events"
 RECEIVED = "2026-11-24T12:00:00.000Z"
+SIGNED_AT = "1795521600"  # 2026-11-24T12:00:00Z; invoke with SENDGRID_MAX_AGE_SECONDS=0 after a day
+SENDPULSE_TOKEN = "demo-sendpulse-token-change-me"
+
+
+def sendgrid_headers(body_path: pathlib.Path) -> dict:
+    """Signs with the demo key through the sign_sendgrid example."""
+    out = subprocess.run(
+        ["cargo", "run", "--quiet", "--example", "sign_sendgrid", "--",
+         str(EVENTS / "demo-sendgrid-signing-key.p8"), str(body_path), SIGNED_AT],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.split()
+    return {
+        "x-twilio-email-event-webhook-timestamp": out[0],
+        "x-twilio-email-event-webhook-signature": out[1],
+    }
 
 
 def stable_id(name: str) -> str:
@@ -87,11 +103,20 @@ def main() -> None:
     EVENTS.mkdir(exist_ok=True)
     for fixture in sorted((FIXTURES / "ses").iterdir()):
         write(f"ses-{fixture.stem}", sns_event(fixture.stem, fixture.read_text()))
-    sendgrid_body = (FIXTURES / "sendgrid" / "seed-batch.json").read_text()
-    write("sendgrid-batch", http_event("sendgrid-batch", "/webhooks/sendgrid", sendgrid_body, {}, {}))
+    sendgrid_path = FIXTURES / "sendgrid" / "seed-batch.json"
+    write(
+        "sendgrid-batch",
+        http_event("sendgrid-batch", "/webhooks/sendgrid", sendgrid_path.read_text(), {}, sendgrid_headers(sendgrid_path)),
+    )
     for fixture in sorted((FIXTURES / "sendpulse").iterdir()):
         name = f"sendpulse-{fixture.stem}"
-        write(name, http_event(name, "/webhooks/sendpulse", fixture.read_text(), {}, {}))
+        query = {"token": SENDPULSE_TOKEN}
+        write(name, http_event(name, "/webhooks/sendpulse", fixture.read_text(), query, {}))
+    for fixture in sorted((FIXTURES / "sns").glob("*.json")):
+        name = f"sns-https-{fixture.stem}"
+        sns_type = json.loads(fixture.read_text())["Type"]
+        headers = {"x-amz-sns-message-type": sns_type, "content-type": "text/plain; charset=UTF-8"}
+        write(name, http_event(name, "/webhooks/ses", fixture.read_text(), {}, headers))
 
 
 if __name__ == "__main__":

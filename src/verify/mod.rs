@@ -33,7 +33,9 @@ pub enum VerifyError {
     #[error("the signed timestamp is not a Unix time")]
     BadTimestamp,
     /// The signed timestamp is too old (or too far in the future).
-    #[error("the signed timestamp is {age_seconds} s away from now; at most {max_seconds} s is accepted")]
+    #[error(
+        "the signed timestamp is {age_seconds} s old; accepted: at most {max_seconds} s old, 300 s ahead"
+    )]
     Stale {
         /// How far the timestamp is from now (negative: in the future).
         age_seconds: i64,
