@@ -71,6 +71,16 @@ def main() -> None:
             "SignatureVersion": "2",
         },
     }
+    messages["notification-not-ses"] = {
+        **messages["notification-v1"],
+        "MessageId": "0f8c1f5e-8e4a-4b0e-9f7a-0c1d2e3f4a5b",
+        "Message": '{"hello": "this topic also carries messages that are not SES events"}',
+    }
+    messages["unknown-type"] = {
+        **messages["notification-v1"],
+        "Type": "SomethingNew",
+        "MessageId": "5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716",
+    }
     for name, message in messages.items():
         path = SNS / f"{name}.json"
         path.write_text(json.dumps(sign(message), indent=2) + "\n")

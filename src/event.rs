@@ -227,10 +227,14 @@ impl NormalizedEvent {
     }
 }
 
-/// Normalizes a recipient address: trimmed, lower-cased, `None` when empty.
+/// The longest address kept as a recipient (RFC 5321 allows 254; longer is not an address).
+pub const MAX_RECIPIENT_BYTES: usize = 320;
+
+/// Normalizes a recipient address: trimmed, lower-cased; `None` when empty or too long to be an
+/// address (the raw event still has it).
 pub fn normalize_recipient(address: &str) -> Option<String> {
     let trimmed = address.trim();
-    (!trimmed.is_empty()).then(|| trimmed.to_lowercase())
+    (!trimmed.is_empty() && trimmed.len() <= MAX_RECIPIENT_BYTES).then(|| trimmed.to_lowercase())
 }
 
 /// Keeps a text value only when it is not blank.

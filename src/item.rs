@@ -12,6 +12,23 @@ use crate::key::ItemKey;
 
 /// Seconds in a day, for the retention period.
 const DAY_SECONDS: i64 = 86_400;
+/// The longest text attribute kept whole; longer ones are cut (DynamoDB items are capped at
+/// 400 KB, and a hostile event must not make its item unwritable).
+pub const MAX_TEXT_BYTES: usize = 2048;
+/// The longest raw event kept whole; a longer one is cut and `raw_bytes` says how long it was.
+pub const MAX_RAW_BYTES: usize = 100 * 1024;
+/// The most tags kept, and the longest tag.
+pub const MAX_TAGS: usize = 32;
+/// The longest tag kept whole.
+pub const MAX_TAG_BYTES: usize = 256;
+/// The most entries kept in `metadata` and in `details`.
+pub const MAX_MAP_ENTRIES: usize = 50;
+/// The longest map key kept whole.
+pub const MAX_MAP_KEY_BYTES: usize = 128;
+/// The longest map value kept whole.
+pub const MAX_MAP_VALUE_BYTES: usize = 1024;
+// Worst case: 100 KB raw + ~20 texts × 2 KB + 32 tags × 256 B + 2 maps × 50 × 1.1 KB ≈ 265 KB,
+// well under DynamoDB's 400 KB item limit.
 
 /// One item ready to write: its key and all its attributes (the key included).
 #[derive(Debug, Clone, PartialEq)]
@@ -29,7 +46,10 @@ impl Item {
         let mut a = HashMap::with_capacity(32);
         let mut put = |name: &str, value: Option<&str>| {
             if let Some(value) = value.filter(|v| !v.is_empty()) {
-                a.insert(name.to_owned(), AttributeValue::S(value.to_owned()));
+                a.insert(
+                    name.to_owned(),
+                    AttributeValue::S(truncate(value, MAX_TEXT_BYTES).to_owned()),
+                );
             }
         };
         put("pk", Some(&key.pk));
@@ -53,12 +73,12 @@ impl Item {
         put("user_agent", event.user_agent.as_deref());
         put("ip", event.ip.as_deref());
         put("provider_event_id", event.provider_event_id.as_deref());
-        put("raw", Some(&event.raw));
         let tags: Vec<AttributeValue> = event
             .tags
             .iter()
             .filter(|t| !t.is_empty())
-            .map(|t| AttributeValue::S(t.clone()))
+            .take(MAX_TAGS)
+            .map(|t| AttributeValue::S(truncate(t, MAX_TAG_BYTES).to_owned()))
             .collect();
         if !tags.is_empty() {
             a.insert("tags".to_owned(), AttributeValue::L(tags));
@@ -67,6 +87,16 @@ impl Item {
             if let Some(value) = string_map(map) {
                 a.insert(name.to_owned(), value);
             }
+        }
+        a.insert(
+            "raw".to_owned(),
+            AttributeValue::S(truncate(&event.raw, MAX_RAW_BYTES).to_owned()),
+        );
+        if event.raw.len() > MAX_RAW_BYTES {
+            a.insert(
+                "raw_bytes".to_owned(),
+                AttributeValue::N(event.raw.len().to_string()),
+            );
         }
         let expires_at = event.received_at.unix_seconds() + i64::from(retention_days) * DAY_SECONDS;
         a.insert("expires_at".to_owned(), AttributeValue::N(expires_at.to_string()));
@@ -79,9 +109,25 @@ fn string_map(map: &BTreeMap<String, String>) -> Option<AttributeValue> {
     let entries: HashMap<String, AttributeValue> = map
         .iter()
         .filter(|(k, v)| !k.is_empty() && !v.is_empty())
-        .map(|(k, v)| (k.clone(), AttributeValue::S(v.clone())))
+        .take(MAX_MAP_ENTRIES)
+        .map(|(k, v)| {
+            let value = AttributeValue::S(truncate(v, MAX_MAP_VALUE_BYTES).to_owned());
+            (truncate(k, MAX_MAP_KEY_BYTES).to_owned(), value)
+        })
         .collect();
     (!entries.is_empty()).then_some(AttributeValue::M(entries))
+}
+
+/// The longest prefix of `text` of at most `max` bytes that ends on a character boundary.
+pub fn truncate(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 #[cfg(test)]
@@ -150,9 +196,59 @@ mod tests {
             }
         }
         let tags = Item::from_event(&events[4], 400).attributes["tags"].clone();
+        assert!(!Item::from_event(&events[4], 400)
+            .attributes
+            .contains_key("raw_bytes"));
         assert_eq!(
             tags,
             AttributeValue::L(vec![AttributeValue::S("cat facts".into())])
         );
+    }
+
+    #[test]
+    fn hostile_sizes_are_bounded_so_the_item_stays_writable() {
+        let huge = "é".repeat(200_000);
+        let mut event = ses::decode(ses_fixture("event-click"), received())
+            .unwrap()
+            .events
+            .remove(0);
+        event.url = Some(huge.clone());
+        event.raw = huge.clone();
+        event.tags = vec![huge.clone(); 100];
+        event.details.insert("x".into(), huge.clone());
+        event.subject = Some(huge.clone());
+        for i in 0..200 {
+            event.metadata.insert(format!("{i}{huge}"), huge.clone());
+        }
+        let item = Item::from_event(&event, 400);
+        let size: usize = item
+            .attributes
+            .iter()
+            .map(|(k, v)| {
+                k.len()
+                    + match v {
+                        AttributeValue::S(s) => s.len(),
+                        AttributeValue::L(l) => l.iter().map(|x| x.as_s().map_or(0, |s| s.len())).sum(),
+                        AttributeValue::M(m) => m
+                            .iter()
+                            .map(|(k, x)| k.len() + x.as_s().map_or(0, |s| s.len()))
+                            .sum(),
+                        _ => 16,
+                    }
+            })
+            .sum();
+        assert!(size < 400 * 1024, "item is {size} bytes");
+        assert_eq!(s(&item, "raw").unwrap().len(), MAX_RAW_BYTES);
+        assert_eq!(
+            item.attributes["raw_bytes"].as_n().unwrap(),
+            &huge.len().to_string()
+        );
+    }
+
+    #[test]
+    fn truncation_respects_character_boundaries() {
+        assert_eq!(truncate("aé", 2), "a");
+        assert_eq!(truncate("abc", 5), "abc");
+        assert_eq!(truncate("", 0), "");
     }
 }

@@ -35,16 +35,29 @@ impl ItemKey {
     }
 }
 
+/// The longest partition key used as is; a longer one (hostile or broken input) is cut and
+/// suffixed with a hash of the whole, so it stays unique and under DynamoDB's 2048-byte limit.
+pub const MAX_PARTITION_KEY_BYTES: usize = 512;
+
 /// The message id, or for events without one, a per-provider, per-recipient partition.
 fn partition_key(event: &NormalizedEvent) -> String {
-    match &event.message_id {
+    let key = match &event.message_id {
         Some(id) => id.clone(),
         None => format!(
             "{NO_MESSAGE_PREFIX}{}#{}",
             event.provider.as_str(),
             event.recipient.as_deref().unwrap_or("unknown")
         ),
+    };
+    if key.len() <= MAX_PARTITION_KEY_BYTES {
+        return key;
     }
+    let digest = Sha256::digest(key.as_bytes());
+    let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}#{hash}",
+        crate::item::truncate(&key, MAX_PARTITION_KEY_BYTES - 17)
+    )
 }
 
 /// The time in the key. An event with no time of its own (nor a send time) is keyed by the
@@ -165,6 +178,17 @@ mod tests {
         let mut later_retry = e.clone();
         later_retry.occurred_at = at("2026-11-24T23:59:59.999Z");
         assert_eq!(ItemKey::of(&later_retry), key);
+    }
+
+    #[test]
+    fn an_overlong_message_id_is_cut_and_hashed() {
+        let mut a = event(EventKind::Delivered, "a@x.io");
+        a.message_id = Some("m".repeat(10_000));
+        let mut b = a.clone();
+        b.message_id = Some(format!("{}n", "m".repeat(9_999)));
+        let (ka, kb) = (ItemKey::of(&a), ItemKey::of(&b));
+        assert!(ka.pk.len() <= MAX_PARTITION_KEY_BYTES);
+        assert_ne!(ka.pk, kb.pk);
     }
 
     #[test]

@@ -1,13 +1,11 @@
 //! The handler end to end, against a real DynamoDB-API server on 127.0.0.1.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::support::*;
 use aws_sdk_dynamodb::types::AttributeValue;
 use mailtrail::handler::{InvocationError, Reply};
 use serde_json::{json, Value};
-use support::*;
 
 const SES_MESSAGE: &str = "EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000";
 
@@ -369,4 +367,73 @@ async fn a_failing_store_is_a_500_for_webhooks_and_an_error_for_sns() {
     let event: Value = serde_json::from_str(&read("events/ses-event-bounce.json")).unwrap();
     let error = invoke(&app, &event).await.unwrap_err();
     assert!(error.to_string().contains("not stored"), "{error}");
+}
+
+#[tokio::test]
+async fn ses_events_arrive_over_sns_https_and_subscriptions_are_confirmed() {
+    let client = client().await;
+    let table = fresh_table(&client).await;
+    let internet = std::sync::Arc::new(NoInternet::default());
+    let app = mailtrail::app::App::with_https(test_config(&table), client.clone(), internet.clone()).unwrap();
+
+    for fixture in ["notification-v1", "notification-v2"] {
+        let request = http_post("/webhooks/ses", &read(&format!("fixtures/sns/{fixture}.json")));
+        let (status, reply) = invoke_http(&app, &request).await;
+        assert_eq!(status, 200, "{fixture}: {reply}");
+        assert_eq!(reply["stored"], 1);
+    }
+    // Both notifications carry the same SES bounce: one item.
+    let items = scan_all(&client, &table).await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(s(&items[0], "event"), Some("bounced"));
+
+    let confirmation = read("fixtures/sns/subscription-confirmation.json");
+    let (status, reply) = invoke_http(&app, &http_post("/webhooks/ses", &confirmation)).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["confirmed"], true);
+    let subscribe_url = serde_json::from_str::<Value>(&confirmation).unwrap()["SubscribeURL"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(internet.asked.lock().unwrap().as_slice(), [subscribe_url]);
+
+    let (status, reply) = invoke_http(
+        &app,
+        &http_post(
+            "/webhooks/ses",
+            &read("fixtures/sns/unsubscribe-confirmation.json"),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["confirmed"], false);
+    assert_eq!(
+        internet.asked.lock().unwrap().len(),
+        1,
+        "an unsubscribe is never re-confirmed"
+    );
+}
+
+#[tokio::test]
+async fn an_authenticated_body_that_does_not_decode_is_kept_byte_for_byte() {
+    let (app, client) = fresh_app().await;
+    let body = "[{\"event\":\"open\",\"email\":{\"nested\":\"jane@example.com\"}}]\r\n";
+    let (status, reply) = invoke_http(&app, &sendgrid_post(body)).await;
+    assert_eq!(status, 400, "{reply}");
+    assert_eq!(reply["error"], "bad_payload_kept");
+    assert!(
+        !reply.to_string().contains("jane@"),
+        "addresses are masked in answers: {reply}"
+    );
+
+    let items = scan_all(&client, app.store.table()).await;
+    assert_eq!(items.len(), 1);
+    let item = &items[0];
+    assert_eq!(s(item, "pk"), Some("quarantine#sendgrid"));
+    assert_eq!(item["body"].as_b().unwrap().as_ref(), body.as_bytes());
+    assert!(s(item, "error").unwrap().contains("event 0"));
+
+    // The provider's retry rewrites the same quarantine item.
+    assert_eq!(invoke_http(&app, &sendgrid_post(body)).await.0, 400);
+    assert_eq!(scan_all(&client, app.store.table()).await.len(), 1);
 }

@@ -1,0 +1,6 @@
+//! Integration tests: the real handler, a real DynamoDB-API server (dynalite) on 127.0.0.1
+//! started by `support`, and the real AWS SDK.
+
+mod hostile;
+mod pipeline;
+mod support;
