@@ -189,7 +189,7 @@ impl JsonResponse {
             status: error.status(),
             body: serde_json::json!({
                 "error": error.code(),
-                "message": crate::logging::mask_emails(&crate::logging::chain(error)),
+                "message": crate::logging::chain(error),
             }),
             allow_post: matches!(error, RequestError::MethodNotAllowed(_)),
         }

@@ -3,6 +3,7 @@
 use std::error::Error;
 use std::fmt::Write as _;
 
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber: JSON lines when `AWS_LAMBDA_LOG_FORMAT=JSON`, plain text
@@ -18,25 +19,41 @@ pub fn init() {
         .and_then(|spec| EnvFilter::try_new(spec).ok())
         .unwrap_or_else(|| EnvFilter::new("info"));
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .without_time()
-        .with_target(false);
-    let result = if json {
-        builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
-            .try_init()
+    // A subscriber installed already is fine: the results are dropped on purpose.
+    if json {
+        drop(tracing::subscriber::set_global_default(json_subscriber(
+            filter,
+            std::io::stdout,
+        )));
     } else {
-        builder.with_ansi(false).try_init()
-    };
-    // A subscriber installed already (as in tests) is fine.
-    drop(result);
+        let builder = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .without_time()
+            .with_target(false);
+        drop(builder.with_ansi(false).try_init());
+    }
 }
 
-/// An error and its causes on one line: `outer: inner: root`.
+/// The JSON-lines subscriber: one object per event with its fields flattened and the current
+/// span's fields (request id, path) under `span`. Lambda adds the time.
+pub fn json_subscriber<W>(filter: EnvFilter, writer: W) -> impl tracing::Subscriber + Send + Sync
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .without_time()
+        .with_target(false)
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_writer(writer)
+        .finish()
+}
+
+/// An error and its causes on one line, `outer: inner: root`, with email addresses masked:
+/// fit for logs and for error bodies.
 pub fn chain(error: &dyn Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
@@ -48,7 +65,7 @@ pub fn chain(error: &dyn Error) -> String {
         }
         source = cause.source();
     }
-    text
+    mask_emails(&text)
 }
 
 /// Hides the local part of anything that looks like an email address: `jane@example.com`

@@ -69,7 +69,7 @@ pub async fn handle(app: &App, event: &SnsEvent, received_at: Timestamp) -> Resu
                 events.extend(decoded.events);
             }
             Err(error) => {
-                let text = crate::logging::mask_emails(&crate::logging::chain(&error));
+                let text = crate::logging::chain(&error);
                 crate::quarantine::keep(
                     &app.store,
                     "ses",

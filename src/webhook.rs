@@ -18,7 +18,7 @@ pub async fn handle(app: &App, request: &HttpRequest, received_at: Timestamp) ->
         Ok(body) => JsonResponse::ok(body),
         Err(error) => {
             let status = error.status();
-            let chain = crate::logging::mask_emails(&crate::logging::chain(&error));
+            let chain = crate::logging::chain(&error);
             if status >= 500 {
                 tracing::error!(status, error = %chain, "webhook failed");
             } else {
@@ -61,7 +61,7 @@ async fn store_decoded(
     let decoded = match decoded {
         Ok(decoded) => decoded,
         Err(error) => {
-            let text = crate::logging::mask_emails(&crate::logging::chain(&error));
+            let text = crate::logging::chain(&error);
             crate::quarantine::keep(
                 &app.store,
                 route.name(),

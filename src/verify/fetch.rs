@@ -32,7 +32,7 @@ pub trait HttpsGet: Send + Sync + std::fmt::Debug {
 /// Checks that a URL is SNS's own: `https`, host `sns.<region>.amazonaws.com` or
 /// `sns.<region>.amazonaws.com.cn`, no user, no port, no fragment.
 pub fn check_sns_url(url: &str) -> Result<(), VerifyError> {
-    let refuse = || VerifyError::RefusedUrl(url.chars().take(200).collect());
+    let refuse = || VerifyError::RefusedUrl(shown(url));
     let rest = url.strip_prefix("https://").ok_or_else(refuse)?;
     let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (host, path) = rest.split_at(host_end);
@@ -57,12 +57,23 @@ pub fn check_sns_url(url: &str) -> Result<(), VerifyError> {
     Ok(())
 }
 
+/// A URL as it may appear in logs and answers: no query string (a SubscribeURL carries the
+/// subscription token), at most 200 characters.
+fn shown(url: &str) -> String {
+    url.split(['?', '#'])
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect()
+}
+
 /// Checks a signing certificate URL: an SNS URL whose path is a `.pem` file.
 pub fn check_certificate_url(url: &str) -> Result<(), VerifyError> {
     check_sns_url(url)?;
     let path = url.split('?').next().unwrap_or(url);
     if !path.ends_with(".pem") || url.contains('?') {
-        return Err(VerifyError::RefusedUrl(url.chars().take(200).collect()));
+        return Err(VerifyError::RefusedUrl(shown(url)));
     }
     Ok(())
 }

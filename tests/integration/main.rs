@@ -2,5 +2,6 @@
 //! started by `support`, and the real AWS SDK.
 
 mod hostile;
+mod logs;
 mod pipeline;
 mod support;
