@@ -212,4 +212,77 @@ mod tests {
         // The two generic-format SendPulse samples repeat one event: one item, not two.
         assert_eq!(keys.len(), events.len() - 1);
     }
+
+    mod properties {
+        use std::collections::BTreeSet;
+
+        use proptest::prelude::*;
+        use proptest::sample::Index;
+        use serde_json::{json, Value};
+
+        use super::*;
+
+        const NAMES: &[&str] = &[
+            "processed",
+            "delivered",
+            "open",
+            "click",
+            "bounce",
+            "unsubscribe",
+            "brand_new",
+        ];
+
+        fn sendgrid_event() -> impl Strategy<Value = Value> {
+            (
+                prop::sample::select(NAMES),
+                prop::sample::select(&["", "a@x.io", "B@X.io", "c@y.org"][..]),
+                prop::sample::select(&["m1.filter", "m2.filter", "m3"][..]),
+                1_600_000_000i64..1_600_000_005,
+                prop::option::of(prop::sample::select(&["https://x.io/a", "https://x.io/b"][..])),
+            )
+                .prop_map(|(event, email, id, timestamp, url)| {
+                    json!({"event": event, "email": email, "sg_message_id": id, "timestamp": timestamp, "url": url})
+                })
+        }
+
+        fn keys(events: &[Value]) -> BTreeSet<ItemKey> {
+            let body = serde_json::to_vec(events).unwrap();
+            let received = Timestamp::parse_rfc3339("2026-11-24T12:00:00Z").unwrap();
+            sendgrid::decode(&body, received)
+                .unwrap()
+                .events
+                .iter()
+                .map(ItemKey::of)
+                .collect()
+        }
+
+        proptest! {
+            #[test]
+            fn reordering_and_repeating_a_batch_names_the_same_items(
+                batch in prop::collection::vec(sendgrid_event(), 1..40),
+                repeats in prop::collection::vec(any::<Index>(), 0..20),
+                seed in any::<u64>(),
+            ) {
+                let mut resent: Vec<Value> = batch.clone();
+                resent.extend(repeats.iter().map(|i| i.get(&batch).clone()));
+                let mut rng = fastrand::Rng::with_seed(seed);
+                rng.shuffle(&mut resent);
+                // SendGrid may resend an event under a new sg_event_id.
+                for (n, event) in resent.iter_mut().enumerate() {
+                    event["sg_event_id"] = format!("resent-{n}-{seed}").into();
+                }
+                prop_assert_eq!(keys(&batch), keys(&resent));
+            }
+
+            #[test]
+            fn the_key_of_an_event_does_not_depend_on_its_batch(
+                batch in prop::collection::vec(sendgrid_event(), 1..20),
+                index in any::<Index>(),
+            ) {
+                let chosen = index.get(&batch).clone();
+                let alone = keys(std::slice::from_ref(&chosen));
+                prop_assert!(alone.is_subset(&keys(&batch)));
+            }
+        }
+    }
 }
