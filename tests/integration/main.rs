@@ -1,6 +1,7 @@
 //! Integration tests: the real handler, a real DynamoDB-API server (dynalite) on 127.0.0.1
 //! started by `support`, and the real AWS SDK.
 
+mod faults;
 mod hostile;
 mod logs;
 mod pipeline;

@@ -1,0 +1,388 @@
+//! Nothing lost, nothing doubled, with a misbehaving store: a fault-injecting HTTP proxy sits
+//! between the SDK and the DynamoDB-API server and answers a share of BatchWriteItem calls with
+//! throttling errors, 500s, timeouts (after forwarding, so the write did happen) or
+//! `UnprocessedItems`. 10,000 events go through the handler; each failed request is replayed as
+//! a provider would; the table ends with exactly the expected items.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_dynamodb::config::Credentials;
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::support::*;
+
+/// One HTTP/1.1 message: start line, headers, body.
+struct Message {
+    start: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Message {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The bytes to send, with the body's length set and transfer encodings and checksums
+    /// (which no longer match a rewritten body) removed.
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut out = format!("{}\r\n", self.start);
+        for (name, value) in &self.headers {
+            let lower = name.to_ascii_lowercase();
+            if !matches!(
+                lower.as_str(),
+                "content-length" | "transfer-encoding" | "x-amz-crc32"
+            ) {
+                out.push_str(&format!("{name}: {value}\r\n"));
+            }
+        }
+        out.push_str(&format!("content-length: {}\r\n\r\n", self.body.len()));
+        let mut bytes = out.into_bytes();
+        bytes.extend_from_slice(&self.body);
+        bytes
+    }
+}
+
+/// Reads one message; `None` when the peer closed the connection.
+async fn read_message<R: AsyncBufRead + Unpin>(reader: &mut R) -> std::io::Result<Option<Message>> {
+    let mut start = String::new();
+    if reader.read_line(&mut start).await? == 0 {
+        return Ok(None);
+    }
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).await?;
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            headers.push((name.trim().to_owned(), value.trim().to_owned()));
+        }
+    }
+    let mut message = Message {
+        start: start.trim_end().to_owned(),
+        headers,
+        body: Vec::new(),
+    };
+    if message
+        .header("transfer-encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
+    {
+        loop {
+            let mut size = String::new();
+            reader.read_line(&mut size).await?;
+            let size = usize::from_str_radix(size.trim().split(';').next().unwrap_or("0"), 16).unwrap_or(0);
+            let mut chunk = vec![0; size + 2];
+            reader.read_exact(&mut chunk).await?;
+            if size == 0 {
+                break;
+            }
+            message.body.extend_from_slice(&chunk[..size]);
+        }
+    } else if let Some(length) = message
+        .header("content-length")
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        message.body = vec![0; length];
+        reader.read_exact(&mut message.body).await?;
+    }
+    Ok(Some(message))
+}
+
+/// A DynamoDB-style error answer.
+fn error_response(status: &str, kind: &str) -> Message {
+    let body = json!({"__type": format!("com.amazonaws.dynamodb.v20120810#{kind}"), "message": "injected by the test proxy"});
+    Message {
+        start: format!("HTTP/1.1 {status}"),
+        headers: vec![
+            ("content-type".into(), "application/x-amz-json-1.0".into()),
+            ("x-amzn-requestid".into(), "INJECTED".into()),
+        ],
+        body: body.to_string().into_bytes(),
+    }
+}
+
+/// Shares of BatchWriteItem calls that get each fault.
+#[derive(Clone, Copy)]
+struct Plan {
+    throttle: f64,
+    server_error: f64,
+    timeout: f64,
+    unprocessed: f64,
+    /// How long a "timeout" holds the connection (longer than the SDK's attempt timeout).
+    hold: Duration,
+}
+
+#[derive(Default)]
+struct Stats {
+    requests: AtomicUsize,
+    batch_writes: AtomicUsize,
+    throttled: AtomicUsize,
+    server_errors: AtomicUsize,
+    timeouts: AtomicUsize,
+    unprocessed: AtomicUsize,
+}
+
+enum Fault {
+    None,
+    Throttle,
+    ServerError,
+    Timeout,
+    Unprocessed,
+}
+
+struct Proxy {
+    upstream: SocketAddr,
+    plan: Plan,
+    stats: Stats,
+    rng: Mutex<fastrand::Rng>,
+}
+
+impl Proxy {
+    async fn start(upstream: SocketAddr, plan: Plan, seed: u64) -> (SocketAddr, Arc<Proxy>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let proxy = Arc::new(Proxy {
+            upstream,
+            plan,
+            stats: Stats::default(),
+            rng: Mutex::new(fastrand::Rng::with_seed(seed)),
+        });
+        let serving = proxy.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let proxy = serving.clone();
+                tokio::spawn(async move {
+                    let _ = proxy.serve(stream).await;
+                });
+            }
+        });
+        (address, proxy)
+    }
+
+    fn choose(&self) -> Fault {
+        let roll = self.rng.lock().unwrap().f64();
+        let p = self.plan;
+        let mut edge = p.throttle;
+        if roll < edge {
+            return Fault::Throttle;
+        }
+        edge += p.server_error;
+        if roll < edge {
+            return Fault::ServerError;
+        }
+        edge += p.timeout;
+        if roll < edge {
+            return Fault::Timeout;
+        }
+        edge += p.unprocessed;
+        if roll < edge {
+            return Fault::Unprocessed;
+        }
+        Fault::None
+    }
+
+    async fn serve(&self, stream: TcpStream) -> std::io::Result<()> {
+        let (read, mut write) = stream.into_split();
+        let mut reader = BufReader::new(read);
+        while let Some(request) = read_message(&mut reader).await? {
+            self.stats.requests.fetch_add(1, Ordering::Relaxed);
+            let is_batch_write = request
+                .header("x-amz-target")
+                .is_some_and(|t| t.ends_with("BatchWriteItem"));
+            let fault = if is_batch_write {
+                self.stats.batch_writes.fetch_add(1, Ordering::Relaxed);
+                self.choose()
+            } else {
+                Fault::None
+            };
+            let response = match fault {
+                Fault::None => self.forward(&request).await?,
+                Fault::Throttle => {
+                    self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+                    error_response("400 Bad Request", "ProvisionedThroughputExceededException")
+                }
+                Fault::ServerError => {
+                    self.stats.server_errors.fetch_add(1, Ordering::Relaxed);
+                    error_response("500 Internal Server Error", "InternalServerError")
+                }
+                Fault::Timeout => {
+                    self.stats.timeouts.fetch_add(1, Ordering::Relaxed);
+                    self.forward(&request).await?;
+                    tokio::time::sleep(self.plan.hold).await;
+                    return Ok(());
+                }
+                Fault::Unprocessed => self.split_as_unprocessed(request).await?,
+            };
+            write.write_all(&response.to_bytes()).await?;
+        }
+        Ok(())
+    }
+
+    async fn forward(&self, request: &Message) -> std::io::Result<Message> {
+        let stream = TcpStream::connect(self.upstream).await?;
+        let (read, mut write) = stream.into_split();
+        write.write_all(&request.to_bytes()).await?;
+        let mut reader = BufReader::new(read);
+        read_message(&mut reader)
+            .await?
+            .ok_or_else(|| std::io::Error::other("the upstream closed without answering"))
+    }
+
+    /// Forwards the first half of the batch and answers the second half as unprocessed.
+    async fn split_as_unprocessed(&self, mut request: Message) -> std::io::Result<Message> {
+        let mut body: Value = serde_json::from_slice(&request.body).map_err(std::io::Error::other)?;
+        let Some((table, items)) = body["RequestItems"]
+            .as_object_mut()
+            .and_then(|m| m.iter_mut().next())
+        else {
+            return self.forward(&request).await;
+        };
+        let table = table.clone();
+        let items = items.as_array_mut().unwrap();
+        if items.len() < 2 {
+            return self.forward(&request).await;
+        }
+        self.stats.unprocessed.fetch_add(1, Ordering::Relaxed);
+        let left_over = items.split_off(items.len() / 2);
+        request.body = serde_json::to_vec(&body).unwrap();
+        let mut response = self.forward(&request).await?;
+        let mut answer: Value = serde_json::from_slice(&response.body).map_err(std::io::Error::other)?;
+        answer["UnprocessedItems"] = json!({ table: left_over });
+        response.body = serde_json::to_vec(&answer).unwrap();
+        Ok(response)
+    }
+}
+
+/// 20 SendPulse bodies of 500 distinct events each.
+fn bodies() -> Vec<String> {
+    (0..20)
+        .map(|batch| {
+            let events: Vec<Value> = (0..500)
+                .map(|i| {
+                    let n = batch * 500 + i;
+                    let event = ["delivered", "opened", "clicked", "undelivered"][n % 4];
+                    json!({
+                        "event": event,
+                        "timestamp": 1_700_000_000 + n,
+                        "message_id": 5_000_000 + n / 4,
+                        "recipient": format!("user{n}@example.com"),
+                        "smtp_server_response_code": "250",
+                    })
+                })
+                .collect();
+            serde_json::to_string(&events).unwrap()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_events_are_stored_exactly_once_through_a_failing_store() {
+    let direct = client().await;
+    let table = fresh_table(&direct).await;
+    let upstream: SocketAddr = dynamo().endpoint.trim_start_matches("http://").parse().unwrap();
+    let plan = Plan {
+        throttle: 0.08,
+        server_error: 0.08,
+        timeout: 0.02,
+        unprocessed: 0.12,
+        hold: Duration::from_millis(1500),
+    };
+    let (address, proxy) = Proxy::start(upstream, plan, 20_261_124).await;
+
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
+        .endpoint_url(format!("http://{address}"))
+        .retry_config(RetryConfig::standard().with_max_attempts(3))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .operation_attempt_timeout(Duration::from_secs(1))
+                .build(),
+        )
+        .load()
+        .await;
+    let app = app(&aws_sdk_dynamodb::Client::new(&sdk), &table);
+
+    let started = Instant::now();
+    let bodies = bodies();
+    let mut replays = 0;
+    for body in &bodies {
+        loop {
+            let (status, reply) = invoke_http(&app, &sendpulse_post(body)).await;
+            match status {
+                200 => break,
+                500 => {
+                    assert_eq!(reply["error"], "store_failed");
+                    replays += 1;
+                    assert!(replays < 500, "the store never recovered");
+                }
+                other => panic!("unexpected {other}: {reply}"),
+            }
+        }
+    }
+
+    let received = mailtrail::timestamp::Timestamp::now();
+    let expected: BTreeSet<(String, String)> = bodies
+        .iter()
+        .flat_map(|body| {
+            mailtrail::providers::sendpulse::decode(body.as_bytes(), received)
+                .unwrap()
+                .events
+        })
+        .map(|event| {
+            let key = mailtrail::key::ItemKey::of(&event);
+            (key.pk, key.sk)
+        })
+        .collect();
+    assert_eq!(expected.len(), 10_000);
+    let items = scan_all(&direct, &table).await;
+    let stored: BTreeSet<(String, String)> = items
+        .iter()
+        .map(|i| (s(i, "pk").unwrap().to_owned(), s(i, "sk").unwrap().to_owned()))
+        .collect();
+    assert_eq!(items.len(), 10_000, "no more, no less");
+    assert_eq!(stored, expected);
+
+    let st = &proxy.stats;
+    let batch_writes = st.batch_writes.load(Ordering::Relaxed);
+    let faults = st.throttled.load(Ordering::Relaxed)
+        + st.server_errors.load(Ordering::Relaxed)
+        + st.timeouts.load(Ordering::Relaxed)
+        + st.unprocessed.load(Ordering::Relaxed);
+    let report = format!(
+        "fault injection: 10000 events in 20 requests, {:.1} s\n\
+         BatchWriteItem calls: {batch_writes} (400 needed on a healthy store)\n\
+         faults injected: {faults} ({:.1}% of calls): throttled {}, 500s {}, timeouts {}, unprocessed splits {}\n\
+         webhook requests replayed after a 500: {replays}\n\
+         items stored: {} (expected 10000)\n",
+        started.elapsed().as_secs_f64(),
+        100.0 * faults as f64 / batch_writes as f64,
+        st.throttled.load(Ordering::Relaxed),
+        st.server_errors.load(Ordering::Relaxed),
+        st.timeouts.load(Ordering::Relaxed),
+        st.unprocessed.load(Ordering::Relaxed),
+        items.len(),
+    );
+    println!("{report}");
+    let _ = std::fs::create_dir_all(root().join("target"));
+    let _ = std::fs::write(root().join("target/fault-injection-report.txt"), &report);
+    assert!(
+        faults > 0 && st.timeouts.load(Ordering::Relaxed) > 0,
+        "faults were injected"
+    );
+}
