@@ -12,13 +12,17 @@ SAM_CLI_VERSION := 1.170.0
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help tools build test unit lint fmt demo validate deploy clean
+CARGO_FUZZ := .tools/cargo/bin/cargo-fuzz
+FUZZ_SECONDS ?= 30
+
+.PHONY: help tools build test unit lint fmt demo fuzz validate deploy clean
 
 help:
 	@echo "make demo      run mailtrail locally on the sample events and print the timelines"
 	@echo "make test      every check CI runs: format, lint, unit and integration tests, template lint"
 	@echo "make build     release build of the Lambda (arm64 zip under target/lambda/mailtrail)"
 	@echo "make lint      cargo fmt --check, clippy, cfn-lint"
+	@echo "make fuzz      every fuzz target for FUZZ_SECONDS (default 30) each (installs cargo-fuzz)"
 	@echo "make validate  sam validate --lint (installs the SAM CLI)"
 	@echo "make deploy    sam build && sam deploy --guided (installs the SAM CLI)"
 
@@ -59,6 +63,12 @@ test: tools lint
 demo: tools
 	scripts/demo.sh
 
+$(CARGO_FUZZ):
+	cargo install cargo-fuzz --locked --version 0.13.2 --root .tools/cargo
+
+fuzz: $(CARGO_FUZZ)
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
 validate: $(SAM_TOOLS)
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} sam validate --lint
 
@@ -68,4 +78,4 @@ deploy: $(SAM_TOOLS)
 
 clean:
 	cargo clean
-	rm -rf $(VENV) tools/local-dynamodb/node_modules .aws-sam
+	rm -rf $(VENV) tools/local-dynamodb/node_modules .aws-sam .tools fuzz/target

@@ -1,0 +1,15 @@
+//! Any body on the sendpulse route: the decoder, then each event's key and item. Nothing may panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use mailtrail::item::Item;
+use mailtrail::timestamp::Timestamp;
+
+fuzz_target!(|data: &[u8]| {
+    let received = Timestamp::from_millis(1_795_521_600_000).unwrap();
+    if let Ok(decoded) = mailtrail::providers::sendpulse::decode(data, received) {
+        for event in &decoded.events {
+            let _ = Item::from_event(event, 400);
+        }
+    }
+});
