@@ -101,6 +101,16 @@ impl BounceClass {
         }
     }
 
+    /// Classifies by the first of `codes` that tells (`550`, `5.1.1`, `421 4.4.1 ...`);
+    /// undetermined when none does.
+    pub fn from_smtp_codes<'a>(codes: impl IntoIterator<Item = &'a Option<String>>) -> BounceClass {
+        codes
+            .into_iter()
+            .flatten()
+            .find_map(|code| BounceClass::from_smtp_code(code))
+            .unwrap_or(BounceClass::Undetermined)
+    }
+
     /// Classifies by an SMTP reply code or enhanced status code (`550`, `5.1.1`, `421 4.4.1 ...`).
     pub fn from_smtp_code(code: &str) -> Option<BounceClass> {
         match code.trim_start().as_bytes().first() {

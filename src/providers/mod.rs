@@ -9,6 +9,9 @@ pub mod ses;
 
 use serde_json::value::RawValue;
 
+use crate::event::{NormalizedEvent, TimeSource};
+use crate::timestamp::Timestamp;
+
 /// Why a body is not the provider's JSON.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
@@ -60,6 +63,32 @@ pub fn split_json_array<'a>(
     };
     let fixed: &'a str = repaired.insert(fixed);
     serde_json::from_str::<Vec<&RawValue>>(fixed).map_err(|_| classify(text, first_error))
+}
+
+/// Decodes a body holding a JSON array of events: each element is deserialized as `T`, then
+/// normalized with its own raw JSON. One element of the wrong shape fails the batch, naming it.
+pub fn decode_batch<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    received_at: Timestamp,
+    normalize: impl Fn(T, &str, Timestamp) -> NormalizedEvent,
+) -> Result<Decoded, DecodeError> {
+    let mut repaired = None;
+    let raw_events = split_json_array(body, &mut repaired)?;
+    let mut events = Vec::with_capacity(raw_events.len());
+    for (index, raw) in raw_events.into_iter().enumerate() {
+        let parsed: T =
+            serde_json::from_str(raw.get()).map_err(|source| DecodeError::BadEvent { index, source })?;
+        events.push(normalize(parsed, raw.get(), received_at));
+    }
+    Ok(Decoded { events, ignored: 0 })
+}
+
+/// The event's own Unix timestamp when it has a usable one, else the receive time.
+pub fn own_time_or_received(timestamp: Option<&str>, received_at: Timestamp) -> (Timestamp, TimeSource) {
+    match timestamp.and_then(Timestamp::parse_lenient) {
+        Some(time) => (time, TimeSource::Event),
+        None => (received_at, TimeSource::Received),
+    }
 }
 
 /// Tells "not JSON at all" from "JSON, but not an array".

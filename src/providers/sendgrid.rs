@@ -9,10 +9,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{split_json_array, DecodeError, Decoded};
-use crate::event::{
-    non_empty, normalize_recipient, BounceClass, EventKind, NormalizedEvent, Provider, TimeSource,
-};
+use super::{decode_batch, own_time_or_received, DecodeError, Decoded};
+use crate::event::{non_empty, normalize_recipient, BounceClass, EventKind, NormalizedEvent, Provider};
 use crate::lenient::{text, text_list, value_text};
 use crate::timestamp::Timestamp;
 
@@ -82,15 +80,7 @@ struct SendGridEvent {
 
 /// Decodes a SendGrid webhook body into normalized events, one per SendGrid event.
 pub fn decode(body: &[u8], received_at: Timestamp) -> Result<Decoded, DecodeError> {
-    let mut repaired = None;
-    let raw_events = split_json_array(body, &mut repaired)?;
-    let mut events = Vec::with_capacity(raw_events.len());
-    for (index, raw) in raw_events.into_iter().enumerate() {
-        let parsed: SendGridEvent =
-            serde_json::from_str(raw.get()).map_err(|source| DecodeError::BadEvent { index, source })?;
-        events.push(normalize(parsed, raw.get(), received_at));
-    }
-    Ok(Decoded { events, ignored: 0 })
+    decode_batch::<SendGridEvent>(body, received_at, normalize)
 }
 
 /// Maps SendGrid's event name to the normalized kind.
@@ -115,11 +105,7 @@ fn bounce_class(event: &SendGridEvent) -> BounceClass {
     match event.bounce_type.as_deref().or(event.event.as_deref()) {
         Some("bounce") if event.bounce_type.is_some() => BounceClass::Permanent,
         Some("blocked") => BounceClass::Transient,
-        _ => [&event.status, &event.reason]
-            .into_iter()
-            .flatten()
-            .find_map(|code| BounceClass::from_smtp_code(code))
-            .unwrap_or(BounceClass::Undetermined),
+        _ => BounceClass::from_smtp_codes([&event.status, &event.reason]),
     }
 }
 
@@ -146,10 +132,7 @@ fn message_id(event: &SendGridEvent) -> Option<String> {
 fn normalize(event: SendGridEvent, raw: &str, received_at: Timestamp) -> NormalizedEvent {
     let provider_event = event.event.clone().unwrap_or_default();
     let kind = kind_of(&provider_event);
-    let (occurred_at, time_source) = match event.timestamp.as_deref().and_then(Timestamp::parse_lenient) {
-        Some(time) => (time, TimeSource::Event),
-        None => (received_at, TimeSource::Received),
-    };
+    let (occurred_at, time_source) = own_time_or_received(event.timestamp.as_deref(), received_at);
     let mut out = NormalizedEvent::new(
         Provider::SendGrid,
         kind,
@@ -206,6 +189,7 @@ fn normalize(event: SendGridEvent, raw: &str, received_at: Timestamp) -> Normali
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::TimeSource;
     use crate::test_support::seed_sendgrid_body;
 
     fn received() -> Timestamp {

@@ -9,10 +9,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{split_json_array, DecodeError, Decoded};
-use crate::event::{
-    non_empty, normalize_recipient, BounceClass, EventKind, NormalizedEvent, Provider, TimeSource,
-};
+use super::{decode_batch, own_time_or_received, DecodeError, Decoded};
+use crate::event::{non_empty, normalize_recipient, BounceClass, EventKind, NormalizedEvent, Provider};
 use crate::lenient::{text, value_text};
 use crate::timestamp::Timestamp;
 
@@ -59,15 +57,7 @@ struct SendPulseEvent {
 
 /// Decodes a SendPulse webhook body into normalized events, one per SendPulse event.
 pub fn decode(body: &[u8], received_at: Timestamp) -> Result<Decoded, DecodeError> {
-    let mut repaired = None;
-    let raw_events = split_json_array(body, &mut repaired)?;
-    let mut events = Vec::with_capacity(raw_events.len());
-    for (index, raw) in raw_events.into_iter().enumerate() {
-        let parsed: SendPulseEvent =
-            serde_json::from_str(raw.get()).map_err(|source| DecodeError::BadEvent { index, source })?;
-        events.push(normalize(parsed, raw.get(), received_at));
-    }
-    Ok(Decoded { events, ignored: 0 })
+    decode_batch::<SendPulseEvent>(body, received_at, normalize)
 }
 
 /// Maps SendPulse's event name to the normalized kind.
@@ -87,10 +77,7 @@ fn kind_of(event: &str) -> EventKind {
 fn normalize(event: SendPulseEvent, raw: &str, received_at: Timestamp) -> NormalizedEvent {
     let provider_event = event.event.clone().unwrap_or_default();
     let kind = kind_of(&provider_event);
-    let (occurred_at, time_source) = match event.timestamp.as_deref().and_then(Timestamp::parse_lenient) {
-        Some(time) => (time, TimeSource::Event),
-        None => (received_at, TimeSource::Received),
-    };
+    let (occurred_at, time_source) = own_time_or_received(event.timestamp.as_deref(), received_at);
     let code = non_empty(event.smtp_server_response_code).or(non_empty(event.smtp_answer_code));
     let subcode = non_empty(event.smtp_server_response_subcode).or(non_empty(event.smtp_answer_subcode));
     let response = non_empty(event.smtp_server_response).or(non_empty(event.smtp_answer_code_explain));
@@ -107,11 +94,7 @@ fn normalize(event: SendPulseEvent, raw: &str, received_at: Timestamp) -> Normal
     out.bounce_class = (kind == EventKind::Bounced).then(|| match provider_event.as_str() {
         "hard_bounces" => BounceClass::Permanent,
         "soft_bounces" => BounceClass::Transient,
-        _ => [&code, &subcode]
-            .into_iter()
-            .flatten()
-            .find_map(|c| BounceClass::from_smtp_code(c))
-            .unwrap_or(BounceClass::Undetermined),
+        _ => BounceClass::from_smtp_codes([&code, &subcode]),
     });
     out.message_id = non_empty(event.message_id);
     out.recipient = event
@@ -143,6 +126,7 @@ fn normalize(event: SendPulseEvent, raw: &str, received_at: Timestamp) -> Normal
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::TimeSource;
     use crate::test_support::sendpulse_fixture;
 
     fn received() -> Timestamp {
