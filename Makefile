@@ -15,13 +15,14 @@ export SAM_CLI_TELEMETRY := 0
 CARGO_FUZZ := .tools/cargo/bin/cargo-fuzz
 FUZZ_SECONDS ?= 30
 
-.PHONY: help tools build test unit lint fmt demo fuzz validate deploy clean
+.PHONY: help tools build test unit lint fmt demo fuzz bench validate deploy clean
 
 help:
 	@echo "make demo      run mailtrail locally on the sample events and print the timelines"
 	@echo "make test      every check CI runs: format, lint, unit and integration tests, template lint"
 	@echo "make build     release build of the Lambda (arm64 zip under target/lambda/mailtrail)"
 	@echo "make lint      cargo fmt --check, clippy, cfn-lint"
+	@echo "make bench     throughput, peer, end to end, cold start, memory, store efficiency, cost (a few minutes)"
 	@echo "make fuzz      every fuzz target for FUZZ_SECONDS (default 30) each (installs cargo-fuzz)"
 	@echo "make validate  sam validate --lint (installs the SAM CLI)"
 	@echo "make deploy    sam build && sam deploy --guided (installs the SAM CLI)"
@@ -69,6 +70,9 @@ $(CARGO_FUZZ):
 fuzz: $(CARGO_FUZZ)
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
+bench: tools
+	scripts/bench.sh
+
 validate: $(SAM_TOOLS)
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} sam validate --lint
 
@@ -78,4 +82,4 @@ deploy: $(SAM_TOOLS)
 
 clean:
 	cargo clean
-	rm -rf $(VENV) tools/local-dynamodb/node_modules .aws-sam .tools fuzz/target
+	rm -rf $(VENV) .venv-bench tools/local-dynamodb/node_modules .aws-sam .tools fuzz/target

@@ -15,93 +15,11 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::config::Credentials;
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::http1::{read_message, Message};
 use crate::support::*;
-
-/// One HTTP/1.1 message: start line, headers, body.
-struct Message {
-    start: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Message {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The bytes to send, with the body's length set and transfer encodings and checksums
-    /// (which no longer match a rewritten body) removed.
-    fn to_bytes(&self) -> Vec<u8> {
-        let mut out = format!("{}\r\n", self.start);
-        for (name, value) in &self.headers {
-            let lower = name.to_ascii_lowercase();
-            if !matches!(
-                lower.as_str(),
-                "content-length" | "transfer-encoding" | "x-amz-crc32"
-            ) {
-                out.push_str(&format!("{name}: {value}\r\n"));
-            }
-        }
-        out.push_str(&format!("content-length: {}\r\n\r\n", self.body.len()));
-        let mut bytes = out.into_bytes();
-        bytes.extend_from_slice(&self.body);
-        bytes
-    }
-}
-
-/// Reads one message; `None` when the peer closed the connection.
-async fn read_message<R: AsyncBufRead + Unpin>(reader: &mut R) -> std::io::Result<Option<Message>> {
-    let mut start = String::new();
-    if reader.read_line(&mut start).await? == 0 {
-        return Ok(None);
-    }
-    let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line).await?;
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            headers.push((name.trim().to_owned(), value.trim().to_owned()));
-        }
-    }
-    let mut message = Message {
-        start: start.trim_end().to_owned(),
-        headers,
-        body: Vec::new(),
-    };
-    if message
-        .header("transfer-encoding")
-        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
-    {
-        loop {
-            let mut size = String::new();
-            reader.read_line(&mut size).await?;
-            let size = usize::from_str_radix(size.trim().split(';').next().unwrap_or("0"), 16).unwrap_or(0);
-            let mut chunk = vec![0; size + 2];
-            reader.read_exact(&mut chunk).await?;
-            if size == 0 {
-                break;
-            }
-            message.body.extend_from_slice(&chunk[..size]);
-        }
-    } else if let Some(length) = message
-        .header("content-length")
-        .and_then(|v| v.parse::<usize>().ok())
-    {
-        message.body = vec![0; length];
-        reader.read_exact(&mut message.body).await?;
-    }
-    Ok(Some(message))
-}
 
 /// A DynamoDB-style error answer.
 fn error_response(status: &str, kind: &str) -> Message {

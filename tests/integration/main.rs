@@ -3,6 +3,7 @@
 
 mod faults;
 mod hostile;
+mod http1;
 mod logs;
 mod pipeline;
 mod support;

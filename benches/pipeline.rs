@@ -1,0 +1,130 @@
+//! Throughput of the pipeline (decode + normalize + build the DynamoDB items) per provider, next
+//! to two floors on the same bytes: serde_json into a `Value`, and simd-json's borrowed value.
+//! Inputs come from `scripts/bench_data.py` (run by `make bench`).
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use mailtrail::item::Item;
+use mailtrail::providers::{sendgrid, sendpulse, ses};
+use mailtrail::timestamp::Timestamp;
+
+fn input(path: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (run `make bench`)", path.display()))
+}
+
+fn received() -> Timestamp {
+    Timestamp::from_millis(1_795_521_600_000).unwrap()
+}
+
+fn items_of(events: &[mailtrail::event::NormalizedEvent]) -> usize {
+    events
+        .iter()
+        .map(|e| Item::from_event(e, 400).attributes.len())
+        .sum()
+}
+
+fn batch_group(
+    c: &mut Criterion,
+    name: &str,
+    body: &[u8],
+    decode: fn(&[u8], Timestamp) -> Vec<mailtrail::event::NormalizedEvent>,
+) {
+    let mut group = c.benchmark_group(name);
+    group.throughput(Throughput::Bytes(body.len() as u64));
+    group.bench_function("pipeline", |b| {
+        b.iter(|| items_of(&decode(black_box(body), received())))
+    });
+    group.bench_function("serde_json_value", |b| {
+        b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(body)).unwrap())
+    });
+    group.bench_function("simd_json_borrowed", |b| {
+        b.iter_batched_ref(
+            || body.to_vec(),
+            |copy| {
+                let value = simd_json::to_borrowed_value(copy).unwrap();
+                black_box(&value);
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
+fn sendgrid_batch(c: &mut Criterion) {
+    let body = input("target/bench/sendgrid-1000.json");
+    batch_group(c, "sendgrid_1000", &body, |b, t| {
+        sendgrid::decode(b, t).unwrap().events
+    });
+}
+
+fn sendpulse_batch(c: &mut Criterion) {
+    let body = input("target/bench/sendpulse-1000.json");
+    batch_group(c, "sendpulse_1000", &body, |b, t| {
+        sendpulse::decode(b, t).unwrap().events
+    });
+}
+
+const SES_TYPES: &[&str] = &[
+    "bounce",
+    "complaint",
+    "delivery",
+    "send",
+    "reject",
+    "open",
+    "click",
+    "rendering-failure",
+    "delivery-delay",
+    "subscription",
+];
+
+fn ses_records(c: &mut Criterion) {
+    let messages: Vec<String> = SES_TYPES
+        .iter()
+        .map(|t| String::from_utf8(input(&format!("fixtures/ses/event-{t}.json"))).unwrap())
+        .collect();
+    let bytes: usize = messages.iter().map(String::len).sum();
+    let mut group = c.benchmark_group("ses_each_type");
+    group.throughput(Throughput::Bytes(bytes as u64));
+    group.bench_function("pipeline", |b| {
+        b.iter(|| {
+            messages
+                .iter()
+                .map(|m| items_of(&ses::decode(black_box(m), received()).unwrap().events))
+                .sum::<usize>()
+        })
+    });
+    group.bench_function("serde_json_value", |b| {
+        b.iter(|| {
+            for m in &messages {
+                black_box(serde_json::from_str::<serde_json::Value>(black_box(m)).unwrap());
+            }
+        })
+    });
+    group.bench_function("simd_json_borrowed", |b| {
+        b.iter_batched_ref(
+            || messages.iter().map(|m| m.as_bytes().to_vec()).collect::<Vec<_>>(),
+            |copies| {
+                for copy in copies.iter_mut() {
+                    let value = simd_json::to_borrowed_value(copy).unwrap();
+                    black_box(&value);
+                }
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .sample_size(30)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+}
+
+criterion_group! { name = benches; config = config(); targets = sendgrid_batch, sendpulse_batch, ses_records }
+criterion_main!(benches);

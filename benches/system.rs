@@ -1,0 +1,399 @@
+//! System benchmarks, written to `target/bench/system.json` for `scripts/bench_summary.py`:
+//!
+//! - end to end: a 1,000-event SendGrid request through the handler into the DynamoDB-API server
+//!   on loopback, next to a bare-SDK baseline writing the same items (pre-built) with the same
+//!   number of concurrent BatchWriteItem calls;
+//! - store efficiency: DynamoDB requests for that batch, and the size and write units of the
+//!   item of every seed event;
+//! - cold start: the release binary against a minimal Lambda Runtime API on 127.0.0.1 (exec to
+//!   first `GET …/invocation/next`, and to the response for an SNS record), next to a
+//!   hello-world `lambda_runtime` binary;
+//! - memory: peak RSS while handling the 1,000-event SendGrid batch.
+//!
+//! `MAILTRAIL_BIN` and `HELLO_BIN` name the release binaries (`make bench` builds them).
+
+#[allow(dead_code)]
+#[path = "../tests/integration/http1.rs"]
+mod http1;
+#[allow(dead_code, unused_imports)]
+#[path = "../tests/integration/support.rs"]
+mod support;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::BoxError;
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use futures_util::stream::{self, StreamExt};
+use http1::{read_message, Message};
+use mailtrail::item::Item;
+use mailtrail::store::{Store, BATCH_SIZE};
+use serde_json::{json, Value};
+use tokio::io::{AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+const E2E_RUNS: usize = 15;
+const COLD_RUNS: usize = 25;
+
+/// Counts the HTTP requests the SDK sends.
+#[derive(Debug, Clone, Default)]
+struct CountRequests(Arc<AtomicUsize>);
+
+impl Intercept for CountRequests {
+    fn name(&self) -> &'static str {
+        "CountRequests"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _config: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+fn stats(mut samples: Vec<f64>) -> Value {
+    samples.sort_by(f64::total_cmp);
+    let median = samples[samples.len() / 2];
+    json!({"median": median, "min": samples[0], "max": samples[samples.len() - 1], "runs": samples.len()})
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+/// DynamoDB's item size: attribute names plus values (numbers approximated by their digits).
+fn item_size(attributes: &HashMap<String, AttributeValue>) -> usize {
+    fn value_size(value: &AttributeValue) -> usize {
+        match value {
+            AttributeValue::S(s) => s.len(),
+            AttributeValue::N(n) => n.len().div_ceil(2) + 1,
+            AttributeValue::B(b) => b.as_ref().len(),
+            AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+            AttributeValue::L(items) => 3 + items.iter().map(|v| 1 + value_size(v)).sum::<usize>(),
+            AttributeValue::M(map) => {
+                3 + map
+                    .iter()
+                    .map(|(k, v)| 1 + k.len() + value_size(v))
+                    .sum::<usize>()
+            }
+            _ => 0,
+        }
+    }
+    attributes
+        .iter()
+        .map(|(name, value)| name.len() + value_size(value))
+        .sum()
+}
+
+fn seed_items() -> Vec<(String, usize)> {
+    use mailtrail::providers::{sendgrid, sendpulse, ses};
+    let received = mailtrail::timestamp::Timestamp::now();
+    let mut events = sendgrid::decode(
+        support::read("fixtures/sendgrid/seed-batch.json").as_bytes(),
+        received,
+    )
+    .unwrap()
+    .events;
+    let mut dir: Vec<_> = std::fs::read_dir(support::root().join("fixtures/ses"))
+        .unwrap()
+        .flatten()
+        .collect();
+    dir.sort_by_key(|e| e.path());
+    for entry in dir {
+        events.extend(
+            ses::decode(&std::fs::read_to_string(entry.path()).unwrap(), received)
+                .unwrap()
+                .events,
+        );
+    }
+    let mut dir: Vec<_> = std::fs::read_dir(support::root().join("fixtures/sendpulse"))
+        .unwrap()
+        .flatten()
+        .collect();
+    dir.sort_by_key(|e| e.path());
+    for entry in dir {
+        events.extend(
+            sendpulse::decode(&std::fs::read(entry.path()).unwrap(), received)
+                .unwrap()
+                .events,
+        );
+    }
+    events
+        .iter()
+        .map(|e| {
+            (
+                format!("{}:{}", e.provider.as_str(), e.provider_event),
+                item_size(&Item::from_event(e, 400).attributes),
+            )
+        })
+        .collect()
+}
+
+async fn end_to_end(body: &str) -> Value {
+    let counter = CountRequests::default();
+    let base = support::client().await;
+    let client =
+        aws_sdk_dynamodb::Client::from_conf(base.config().to_builder().interceptor(counter.clone()).build());
+    let table = support::fresh_table(&client).await;
+    let app = support::app(&client, &table);
+    let request = support::sendgrid_post(body);
+
+    let mut handler_ms = Vec::new();
+    let mut requests = Vec::new();
+    for _ in 0..E2E_RUNS {
+        let before = counter.0.load(Ordering::Relaxed);
+        let started = Instant::now();
+        let (status, reply) = support::invoke_http(&app, &request).await;
+        handler_ms.push(ms(started.elapsed()));
+        assert_eq!(status, 200, "{reply}");
+        requests.push(counter.0.load(Ordering::Relaxed) - before);
+    }
+
+    // The floor: the same items, built beforehand, written by the bare SDK.
+    let received = mailtrail::timestamp::Timestamp::now();
+    let events = mailtrail::providers::sendgrid::decode(body.as_bytes(), received)
+        .unwrap()
+        .events;
+    let items: Vec<HashMap<String, AttributeValue>> = events
+        .iter()
+        .map(|e| Item::from_event(e, 400))
+        .map(|i| i.attributes)
+        .collect();
+    let mut baseline_ms = Vec::new();
+    for _ in 0..E2E_RUNS {
+        let chunks: Vec<Vec<WriteRequest>> = items
+            .chunks(BATCH_SIZE)
+            .map(|chunk| {
+                chunk
+                    .iter()
+                    .map(|item| {
+                        let put = PutRequest::builder()
+                            .set_item(Some(item.clone()))
+                            .build()
+                            .unwrap();
+                        WriteRequest::builder().put_request(put).build()
+                    })
+                    .collect()
+            })
+            .collect();
+        let started = Instant::now();
+        let results: Vec<_> = stream::iter(chunks)
+            .map(|chunk| {
+                client
+                    .batch_write_item()
+                    .request_items(table.clone(), chunk)
+                    .send()
+            })
+            .buffer_unordered(Store::DEFAULT_CONCURRENCY)
+            .collect()
+            .await;
+        baseline_ms.push(ms(started.elapsed()));
+        for result in results {
+            assert!(result.unwrap().unprocessed_items.unwrap_or_default().is_empty());
+        }
+    }
+    // Warm handler time for the other triggers, for the cost estimate.
+    let sendpulse_body =
+        std::fs::read_to_string(support::root().join("target/bench/sendpulse-1000.json")).unwrap();
+    let sendpulse_request = support::sendpulse_post(&sendpulse_body);
+    let mut sendpulse_ms = Vec::new();
+    for _ in 0..E2E_RUNS {
+        let started = Instant::now();
+        assert_eq!(support::invoke_http(&app, &sendpulse_request).await.0, 200);
+        sendpulse_ms.push(ms(started.elapsed()));
+    }
+    let sns = serde_json::from_str::<Value>(&support::read("events/ses-event-bounce.json")).unwrap();
+    let mut ses_ms = Vec::new();
+    for _ in 0..E2E_RUNS * 4 {
+        let started = Instant::now();
+        support::invoke(&app, &sns).await.unwrap();
+        ses_ms.push(ms(started.elapsed()));
+    }
+    json!({
+        "events": events.len(),
+        "sendpulse_1000_handler_ms": stats(sendpulse_ms),
+        "ses_record_handler_ms": stats(ses_ms),
+        "handler_ms": stats(handler_ms),
+        "bare_sdk_ms": stats(baseline_ms),
+        "requests_per_batch": requests.iter().copied().max(),
+        "requests_expected": events.len().div_ceil(BATCH_SIZE),
+        "concurrency": Store::DEFAULT_CONCURRENCY,
+    })
+}
+
+/// One cold start of `binary` against a Runtime API serving `event`: milliseconds to the first
+/// `/next`, milliseconds to the response, and the peak RSS in KiB.
+async fn cold_start(binary: &PathBuf, env: &[(String, String)], event: &[u8]) -> (f64, f64, u64) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let started = Instant::now();
+    let mut child = tokio::process::Command::new(binary)
+        .env_clear()
+        .envs(env.iter().cloned())
+        .env("AWS_LAMBDA_RUNTIME_API", address.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let pid = child.id().unwrap();
+    let (stream, _) = tokio::time::timeout(Duration::from_secs(20), listener.accept())
+        .await
+        .unwrap()
+        .unwrap();
+    let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read);
+    let next = read_message(&mut reader).await.unwrap().unwrap();
+    let to_next = ms(started.elapsed());
+    assert!(
+        next.start.starts_with("GET /2018-06-01/runtime/invocation/next"),
+        "{}",
+        next.start
+    );
+    let deadline = (std::time::SystemTime::now() + Duration::from_secs(60))
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let invocation = Message {
+        start: "HTTP/1.1 200 OK".into(),
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("lambda-runtime-aws-request-id".into(), "bench-request-1".into()),
+            ("lambda-runtime-deadline-ms".into(), deadline.to_string()),
+            (
+                "lambda-runtime-invoked-function-arn".into(),
+                "arn:aws:lambda:us-east-1:123456789012:function:bench".into(),
+            ),
+            (
+                "lambda-runtime-trace-id".into(),
+                "Root=1-00000000-000000000000000000000000".into(),
+            ),
+        ],
+        body: event.to_vec(),
+    };
+    write.write_all(&invocation.to_bytes()).await.unwrap();
+    let response = tokio::select! {
+        message = read_message(&mut reader) => message.unwrap().unwrap(),
+        accepted = listener.accept() => {
+            let (stream, _) = accepted.unwrap();
+            let (read, _write) = stream.into_split();
+            read_message(&mut BufReader::new(read)).await.unwrap().unwrap()
+        }
+    };
+    let to_response = ms(started.elapsed());
+    assert!(
+        response.start.contains("/bench-request-1/response"),
+        "{} {}",
+        response.start,
+        String::from_utf8_lossy(&response.body)
+    );
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let peak_kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0);
+    child.kill().await.ok();
+    (to_next, to_response, peak_kib)
+}
+
+fn lambda_env(extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = [
+        ("AWS_LAMBDA_FUNCTION_NAME", "bench"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "bench"),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/bench"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "local"),
+        ("AWS_SECRET_ACCESS_KEY", "local"),
+        ("AWS_SESSION_TOKEN", "local"),
+        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+        ("HOME", "/nonexistent"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    env
+}
+
+async fn cold_starts() -> Value {
+    let (Ok(mailtrail_bin), Ok(hello_bin)) = (std::env::var("MAILTRAIL_BIN"), std::env::var("HELLO_BIN"))
+    else {
+        eprintln!("MAILTRAIL_BIN / HELLO_BIN not set: skipping cold starts (run `make bench`)");
+        return Value::Null;
+    };
+    let client = support::client().await;
+    let table = support::fresh_table(&client).await;
+    let endpoint = support::dynamo().endpoint.clone();
+    let config = support::test_config(&table);
+    let key = config.sendgrid_public_keys[0].clone();
+    let env = lambda_env(&[
+        ("TABLE_NAME", &table),
+        ("AWS_ENDPOINT_URL_DYNAMODB", &endpoint),
+        ("SNS_TOPIC_ARNS", support::TOPIC),
+        ("SENDGRID_WEBHOOK_PUBLIC_KEY", &key),
+    ]);
+    let hello_env = lambda_env(&[]);
+    let sns = support::read("events/ses-event-bounce.json");
+    let (mut m_next, mut m_resp, mut h_next, mut h_resp) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..COLD_RUNS {
+        let (next, resp, _) = cold_start(&PathBuf::from(&hello_bin), &hello_env, sns.as_bytes()).await;
+        h_next.push(next);
+        h_resp.push(resp);
+        let (next, resp, _) = cold_start(&PathBuf::from(&mailtrail_bin), &env, sns.as_bytes()).await;
+        m_next.push(next);
+        m_resp.push(resp);
+    }
+    let body = std::fs::read_to_string(support::root().join("target/bench/sendgrid-1000.json")).unwrap();
+    let batch = support::sendgrid_post(&body).to_string();
+    let (_, batch_ms, mailtrail_peak) =
+        cold_start(&PathBuf::from(&mailtrail_bin), &env, batch.as_bytes()).await;
+    let (_, _, hello_peak) = cold_start(&PathBuf::from(&hello_bin), &hello_env, batch.as_bytes()).await;
+    json!({
+        "mailtrail_to_next_ms": stats(m_next),
+        "mailtrail_to_response_ms": stats(m_resp),
+        "hello_to_next_ms": stats(h_next),
+        "hello_to_response_ms": stats(h_resp),
+        "batch_cold_response_ms": batch_ms,
+        "peak_rss_kib_sendgrid_1000": mailtrail_peak,
+        "hello_peak_rss_kib": hello_peak,
+        "mailtrail_binary_bytes": std::fs::metadata(&mailtrail_bin).map(|m| m.len()).unwrap_or(0),
+    })
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing else is taken.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let body = std::fs::read_to_string(support::root().join("target/bench/sendgrid-1000.json"))
+        .expect("target/bench/sendgrid-1000.json (run `make bench`)");
+    let report = runtime.block_on(async {
+        let e2e = end_to_end(&body).await;
+        let cold = cold_starts().await;
+        let sizes: Vec<Value> = seed_items()
+            .into_iter()
+            .map(|(name, bytes)| json!({"event": name, "bytes": bytes, "wcu": bytes.div_ceil(1024)}))
+            .collect();
+        json!({"end_to_end": e2e, "cold_start": cold, "seed_items": sizes})
+    });
+    let out = support::root().join("target/bench/system.json");
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    std::fs::write(&out, serde_json::to_string_pretty(&report).unwrap()).unwrap();
+    println!("{}", serde_json::to_string_pretty(&report).unwrap());
+}

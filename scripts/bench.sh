@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark in one run, side by side, then one summary table
+# (target/bench/summary.md). Takes a few minutes; the first run also builds release binaries.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.venv/bin:$PATH"
+mkdir -p target/bench
+
+echo "== inputs"
+python3 scripts/bench_data.py
+
+echo "== the peer: django-anymail (own venv, from PyPI)"
+if [ ! -f .venv-bench/.installed ]; then
+  python3 -m venv .venv-bench
+  .venv-bench/bin/pip install --quiet --disable-pip-version-check "django-anymail[amazon-ses]==15.2"
+  touch .venv-bench/.installed
+fi
+
+echo "== release binaries (mailtrail, hello-world reference; cargo lambda for the deployed size)"
+cargo build --release --locked --bin mailtrail --example hello_lambda
+cargo lambda build --release --arm64 --locked >/dev/null
+
+echo "== throughput (criterion) and the peer, back to back"
+cargo bench --locked --bench pipeline
+.venv-bench/bin/python benches/peer_anymail.py 2>/dev/null > target/bench/anymail.json
+
+echo "== end to end, store efficiency, cold start, memory"
+MAILTRAIL_BIN=target/release/mailtrail HELLO_BIN=target/release/examples/hello_lambda \
+  cargo bench --locked --bench system > target/bench/system.log
+
+echo
+python3 scripts/bench_summary.py
