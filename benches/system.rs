@@ -12,10 +12,8 @@
 //!
 //! `MAILTRAIL_BIN` and `HELLO_BIN` name the release binaries (`make bench` builds them).
 
-#[allow(dead_code)]
 #[path = "../tests/integration/http1.rs"]
 mod http1;
-#[allow(dead_code, unused_imports)]
 #[path = "../tests/integration/support.rs"]
 mod support;
 
