@@ -6,6 +6,7 @@
 //! → [`key`] and [`item`] (the data contract) → [`store`] (DynamoDB).
 
 pub mod app;
+pub mod aws_client;
 pub mod config;
 pub mod event;
 pub mod handler;
