@@ -20,9 +20,9 @@ fn received() -> Timestamp {
     Timestamp::from_millis(1_795_521_600_000).unwrap()
 }
 
-fn items_of(events: &[mailtrail::event::NormalizedEvent]) -> usize {
+fn items_of(events: Vec<mailtrail::event::NormalizedEvent>) -> usize {
     events
-        .iter()
+        .into_iter()
         .map(|e| Item::from_event(e, 400).attributes.len())
         .sum()
 }
@@ -36,7 +36,7 @@ fn batch_group(
     let mut group = c.benchmark_group(name);
     group.throughput(Throughput::Bytes(body.len() as u64));
     group.bench_function("pipeline", |b| {
-        b.iter(|| items_of(&decode(black_box(body), received())))
+        b.iter(|| items_of(decode(black_box(body), received())))
     });
     group.bench_function("serde_json_value", |b| {
         b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(body)).unwrap())
@@ -93,7 +93,7 @@ fn ses_records(c: &mut Criterion) {
         b.iter(|| {
             messages
                 .iter()
-                .map(|m| items_of(&ses::decode(black_box(m), received()).unwrap().events))
+                .map(|m| items_of(ses::decode(black_box(m), received()).unwrap().events))
                 .sum::<usize>()
         })
     });

@@ -7,14 +7,14 @@ use crate::store::{Store, StoreError, WriteReport};
 /// Builds each event's item and stores them all, once per key.
 pub async fn store_events(
     store: &Store,
-    events: &[NormalizedEvent],
+    events: Vec<NormalizedEvent>,
     retention_days: u32,
 ) -> Result<WriteReport, StoreError> {
     if events.is_empty() {
         return Ok(WriteReport::default());
     }
     let items = events
-        .iter()
+        .into_iter()
         .map(|event| Item::from_event(event, retention_days))
         .collect();
     store.put_items(items).await

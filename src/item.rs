@@ -40,82 +40,114 @@ pub struct Item {
 }
 
 impl Item {
-    /// Builds the item for an event, to expire `retention_days` after it was received.
-    pub fn from_event(event: &NormalizedEvent, retention_days: u32) -> Item {
-        let key = ItemKey::of(event);
-        let mut a = HashMap::with_capacity(32);
-        let mut put = |name: &str, value: Option<&str>| {
+    /// Builds the item for an event, to expire `retention_days` after it was received. The
+    /// event's texts move into the item; nothing is copied but the key.
+    pub fn from_event(event: NormalizedEvent, retention_days: u32) -> Item {
+        let key = ItemKey::of(&event);
+        let NormalizedEvent {
+            provider,
+            kind,
+            provider_event,
+            message_id,
+            provider_message_id,
+            recipient,
+            occurred_at,
+            time_source,
+            received_at,
+            sender,
+            subject,
+            bounce_class,
+            smtp_status,
+            smtp_response,
+            reason,
+            url,
+            user_agent,
+            ip,
+            tags,
+            metadata,
+            details,
+            provider_event_id,
+            distinguishers: _,
+            raw,
+        } = event;
+        let mut a = HashMap::with_capacity(28);
+        let mut text = |name: &str, value: Option<String>| {
             if let Some(value) = value.filter(|v| !v.is_empty()) {
                 a.insert(
                     name.to_owned(),
-                    AttributeValue::S(truncate(value, MAX_TEXT_BYTES).to_owned()),
+                    AttributeValue::S(truncated(value, MAX_TEXT_BYTES)),
                 );
             }
         };
-        put("pk", Some(&key.pk));
-        put("sk", Some(&key.sk));
-        put("provider", Some(event.provider.as_str()));
-        put("event", Some(event.kind.as_str()));
-        put("provider_event", Some(&event.provider_event));
-        put("message_id", event.message_id.as_deref());
-        put("provider_message_id", event.provider_message_id.as_deref());
-        put("recipient", event.recipient.as_deref());
-        put("occurred_at", Some(&event.occurred_at.to_rfc3339()));
-        put("time_source", Some(event.time_source.as_str()));
-        put("received_at", Some(&event.received_at.to_rfc3339()));
-        put("sender", event.sender.as_deref());
-        put("subject", event.subject.as_deref());
-        put("bounce_class", event.bounce_class.map(|c| c.as_str()));
-        put("smtp_status", event.smtp_status.as_deref());
-        put("smtp_response", event.smtp_response.as_deref());
-        put("reason", event.reason.as_deref());
-        put("url", event.url.as_deref());
-        put("user_agent", event.user_agent.as_deref());
-        put("ip", event.ip.as_deref());
-        put("provider_event_id", event.provider_event_id.as_deref());
-        let tags: Vec<AttributeValue> = event
-            .tags
-            .iter()
+        text("pk", Some(key.pk.clone()));
+        text("sk", Some(key.sk.clone()));
+        text("provider", Some(provider.as_str().to_owned()));
+        text("event", Some(kind.as_str().to_owned()));
+        text("provider_event", Some(provider_event));
+        text("message_id", message_id);
+        text("provider_message_id", provider_message_id);
+        text("recipient", recipient);
+        text("occurred_at", Some(occurred_at.to_rfc3339()));
+        text("time_source", Some(time_source.as_str().to_owned()));
+        text("received_at", Some(received_at.to_rfc3339()));
+        text("sender", sender);
+        text("subject", subject);
+        text("bounce_class", bounce_class.map(|c| c.as_str().to_owned()));
+        text("smtp_status", smtp_status);
+        text("smtp_response", smtp_response);
+        text("reason", reason);
+        text("url", url);
+        text("user_agent", user_agent);
+        text("ip", ip);
+        text("provider_event_id", provider_event_id);
+        let tags: Vec<AttributeValue> = tags
+            .into_iter()
             .filter(|t| !t.is_empty())
             .take(MAX_TAGS)
-            .map(|t| AttributeValue::S(truncate(t, MAX_TAG_BYTES).to_owned()))
+            .map(|t| AttributeValue::S(truncated(t, MAX_TAG_BYTES)))
             .collect();
         if !tags.is_empty() {
             a.insert("tags".to_owned(), AttributeValue::L(tags));
         }
-        for (name, map) in [("metadata", &event.metadata), ("details", &event.details)] {
+        for (name, map) in [("metadata", metadata), ("details", details)] {
             if let Some(value) = string_map(map) {
                 a.insert(name.to_owned(), value);
             }
         }
-        a.insert(
-            "raw".to_owned(),
-            AttributeValue::S(truncate(&event.raw, MAX_RAW_BYTES).to_owned()),
-        );
-        if event.raw.len() > MAX_RAW_BYTES {
-            a.insert(
-                "raw_bytes".to_owned(),
-                AttributeValue::N(event.raw.len().to_string()),
-            );
+        let raw_bytes = raw.len();
+        a.insert("raw".to_owned(), AttributeValue::S(truncated(raw, MAX_RAW_BYTES)));
+        if raw_bytes > MAX_RAW_BYTES {
+            a.insert("raw_bytes".to_owned(), AttributeValue::N(raw_bytes.to_string()));
         }
-        let expires_at = event.received_at.unix_seconds() + i64::from(retention_days) * DAY_SECONDS;
+        let expires_at = received_at.unix_seconds() + i64::from(retention_days) * DAY_SECONDS;
         a.insert("expires_at".to_owned(), AttributeValue::N(expires_at.to_string()));
         Item { key, attributes: a }
     }
 }
 
 /// A map of texts as a DynamoDB map, leaving out empty names and values; `None` when empty.
-fn string_map(map: &BTreeMap<String, String>) -> Option<AttributeValue> {
+fn string_map(map: BTreeMap<String, String>) -> Option<AttributeValue> {
     let entries: HashMap<String, AttributeValue> = map
-        .iter()
+        .into_iter()
         .filter(|(k, v)| !k.is_empty() && !v.is_empty())
         .take(MAX_MAP_ENTRIES)
         .map(|(k, v)| {
-            let value = AttributeValue::S(truncate(v, MAX_MAP_VALUE_BYTES).to_owned());
-            (truncate(k, MAX_MAP_KEY_BYTES).to_owned(), value)
+            (
+                truncated(k, MAX_MAP_KEY_BYTES),
+                AttributeValue::S(truncated(v, MAX_MAP_VALUE_BYTES)),
+            )
         })
         .collect();
     (!entries.is_empty()).then_some(AttributeValue::M(entries))
+}
+
+/// `text` cut to at most `max` bytes on a character boundary, without copying.
+fn truncated(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let end = truncate(&text, max).len();
+        text.truncate(end);
+    }
+    text
 }
 
 /// The longest prefix of `text` of at most `max` bytes that ends on a character boundary.
@@ -153,7 +185,7 @@ mod tests {
         let event = &ses::decode(ses_fixture("event-bounce"), received())
             .unwrap()
             .events[0];
-        let item = Item::from_event(event, 400);
+        let item = Item::from_event(event.clone(), 400);
         assert_eq!(
             s(&item, "pk"),
             Some("EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000")
@@ -187,7 +219,7 @@ mod tests {
             .unwrap()
             .events;
         for event in &events {
-            let item = Item::from_event(event, 400);
+            let item = Item::from_event(event.clone(), 400);
             assert!(!item.attributes.contains_key("recipient"));
             for (name, value) in &item.attributes {
                 if let Ok(text) = value.as_s() {
@@ -195,8 +227,8 @@ mod tests {
                 }
             }
         }
-        let tags = Item::from_event(&events[4], 400).attributes["tags"].clone();
-        assert!(!Item::from_event(&events[4], 400)
+        let tags = Item::from_event(events[4].clone(), 400).attributes["tags"].clone();
+        assert!(!Item::from_event(events[4].clone(), 400)
             .attributes
             .contains_key("raw_bytes"));
         assert_eq!(
@@ -220,7 +252,7 @@ mod tests {
         for i in 0..200 {
             event.metadata.insert(format!("{i}{huge}"), huge.clone());
         }
-        let item = Item::from_event(&event, 400);
+        let item = Item::from_event(event.clone(), 400);
         let size: usize = item
             .attributes
             .iter()

@@ -5,8 +5,6 @@
 //! the event. Provider retries carry the same identifying values and so rewrite the same item;
 //! volatile values (SendGrid's `sg_event_id`, the receive time) never enter the key.
 
-use sha2::{Digest, Sha256};
-
 use crate::event::{NormalizedEvent, TimeSource};
 use crate::timestamp::Timestamp;
 
@@ -28,10 +26,13 @@ impl ItemKey {
         let time = key_time(event);
         let pk = partition_key(event);
         let hash = identity_hash(event, &pk, time);
-        ItemKey {
-            pk,
-            sk: format!("{}#{}#{}", time.to_rfc3339(), event.kind.as_str(), hash),
-        }
+        let mut sk = String::with_capacity(56);
+        sk.push_str(&time.to_rfc3339());
+        sk.push('#');
+        sk.push_str(event.kind.as_str());
+        sk.push('#');
+        sk.push_str(&hash);
+        ItemKey { pk, sk }
     }
 }
 
@@ -52,8 +53,7 @@ fn partition_key(event: &NormalizedEvent) -> String {
     if key.len() <= MAX_PARTITION_KEY_BYTES {
         return key;
     }
-    let digest = Sha256::digest(key.as_bytes());
-    let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let hash = hex16(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, key.as_bytes()).as_ref());
     format!(
         "{}#{hash}",
         crate::item::truncate(&key, MAX_PARTITION_KEY_BYTES - 17)
@@ -72,7 +72,6 @@ pub fn key_time(event: &NormalizedEvent) -> Timestamp {
 /// 16 hex digits of SHA-256 over the identifying fields, each length-prefixed so that no two
 /// different field lists can produce the same input.
 fn identity_hash(event: &NormalizedEvent, pk: &str, time: Timestamp) -> String {
-    let mut hasher = Sha256::new();
     let time = time.millis().to_string();
     let fixed = [
         event.provider.as_str(),
@@ -82,16 +81,27 @@ fn identity_hash(event: &NormalizedEvent, pk: &str, time: Timestamp) -> String {
         event.recipient.as_deref().unwrap_or(""),
         time.as_str(),
     ];
+    let mut input = Vec::with_capacity(256);
     for field in fixed
         .iter()
         .copied()
         .chain(event.distinguishers.iter().map(String::as_str))
     {
-        hasher.update((field.len() as u64).to_be_bytes());
-        hasher.update(field.as_bytes());
+        input.extend_from_slice(&(field.len() as u64).to_be_bytes());
+        input.extend_from_slice(field.as_bytes());
     }
-    let digest = hasher.finalize();
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    hex16(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &input).as_ref())
+}
+
+/// The first 8 bytes of a digest as 16 lower-case hex digits.
+pub fn hex16(digest: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(16);
+    for byte in &digest[..8] {
+        out.push(HEX[usize::from(byte >> 4)] as char);
+        out.push(HEX[usize::from(byte & 0x0f)] as char);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -84,7 +84,7 @@ pub async fn handle(app: &App, event: &SnsEvent, received_at: Timestamp) -> Resu
         }
     }
     summary.events = events.len();
-    let report = crate::ingest::store_events(&app.store, &events, app.config.retention_days).await?;
+    let report = crate::ingest::store_events(&app.store, events, app.config.retention_days).await?;
     summary.stored = report.items;
     summary.duplicates = report.duplicates;
     tracing::info!(

@@ -159,10 +159,11 @@ impl Store {
                 WriteRequest::builder().put_request(put).build()
             })
             .collect();
-        let chunks: Vec<Vec<WriteRequest>> = requests
-            .chunks(BATCH_SIZE)
-            .map(<[WriteRequest]>::to_vec)
-            .collect();
+        let mut chunks: Vec<Vec<WriteRequest>> = Vec::with_capacity(total.div_ceil(BATCH_SIZE));
+        let mut requests = requests.into_iter().peekable();
+        while requests.peek().is_some() {
+            chunks.push(requests.by_ref().take(BATCH_SIZE).collect());
+        }
         let outcomes: Vec<ChunkOutcome> = stream::iter(chunks)
             .map(|chunk| self.write_chunk(chunk))
             .buffer_unordered(self.concurrency)

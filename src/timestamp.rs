@@ -1,6 +1,6 @@
 //! Event times: parsed from what providers send, written in one fixed-width form.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 
 /// Milliseconds since the Unix epoch, between 1970-01-01 and 9999-12-31 (so that the written
 /// form is always 24 characters and sorts as text in time order).
@@ -66,10 +66,49 @@ impl Timestamp {
 
     /// Fixed-width RFC 3339 in UTC with milliseconds: `2021-09-14T00:20:04.000Z`.
     pub fn to_rfc3339(self) -> String {
-        DateTime::<Utc>::from_timestamp_millis(self.0)
-            .expect("a Timestamp is always within chrono's range")
-            .to_rfc3339_opts(SecondsFormat::Millis, true)
+        let seconds = self.0.div_euclid(1000);
+        let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
+        let second_of_day = seconds.rem_euclid(86_400);
+        let mut out = String::with_capacity(24);
+        push_digits(&mut out, year, 4);
+        out.push('-');
+        push_digits(&mut out, month, 2);
+        out.push('-');
+        push_digits(&mut out, day, 2);
+        out.push('T');
+        push_digits(&mut out, second_of_day / 3600, 2);
+        out.push(':');
+        push_digits(&mut out, second_of_day / 60 % 60, 2);
+        out.push(':');
+        push_digits(&mut out, second_of_day % 60, 2);
+        out.push('.');
+        push_digits(&mut out, self.0.rem_euclid(1000), 3);
+        out.push('Z');
+        out
     }
+}
+
+/// Writes `value` as exactly `width` decimal digits (values here always fit).
+fn push_digits(out: &mut String, value: i64, width: u32) {
+    let mut divisor = 10_i64.pow(width - 1);
+    while divisor > 0 {
+        out.push(char::from(b'0' + (value / divisor % 10) as u8));
+        divisor /= 10;
+    }
+}
+
+/// Year, month and day of a count of days since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 impl std::fmt::Display for Timestamp {
@@ -80,6 +119,8 @@ impl std::fmt::Display for Timestamp {
 
 #[cfg(test)]
 mod tests {
+    use chrono::SecondsFormat;
+
     use super::*;
 
     #[test]
@@ -129,6 +170,23 @@ mod tests {
         assert_eq!(Timestamp::from_unix_seconds(f64::NAN), None);
         assert_eq!(Timestamp::parse_lenient("yesterday"), None);
         assert_eq!(Timestamp::parse_rfc3339("10000-01-01T00:00:00Z"), None);
+    }
+
+    #[test]
+    fn formatting_agrees_with_chrono_across_the_range() {
+        let mut millis: i64 = 0;
+        while millis <= MAX_MILLIS {
+            let ours = Timestamp(millis).to_rfc3339();
+            let theirs = DateTime::<Utc>::from_timestamp_millis(millis)
+                .unwrap()
+                .to_rfc3339_opts(SecondsFormat::Millis, true);
+            assert_eq!(ours, theirs);
+            millis += 86_399_999 * 7 + 12_345;
+        }
+        assert_eq!(
+            Timestamp(951_782_400_000).to_rfc3339(),
+            "2000-02-29T00:00:00.000Z"
+        );
     }
 
     #[test]

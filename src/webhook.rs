@@ -75,19 +75,20 @@ async fn store_decoded(
             return Err(RequestError::Quarantined(error));
         }
     };
-    let report = crate::ingest::store_events(&app.store, &decoded.events, app.config.retention_days)
+    let events = decoded.events.len();
+    let report = crate::ingest::store_events(&app.store, decoded.events, app.config.retention_days)
         .await
         .map_err(RequestError::Store)?;
     tracing::info!(
         provider = route.name(),
-        events = decoded.events.len(),
+        events,
         stored = report.items,
         duplicates = report.duplicates,
         "webhook stored"
     );
     Ok(json!({
         "provider": route.name(),
-        "events": decoded.events.len(),
+        "events": events,
         "stored": report.items,
         "duplicates": report.duplicates,
     }))

@@ -9,7 +9,7 @@ fuzz_target!(|data: &[u8]| {
     let received = Timestamp::from_millis(1_795_521_600_000).unwrap();
     if let Ok(decoded) = mailtrail::providers::sendgrid::decode(data, received) {
         for event in &decoded.events {
-            let _ = Item::from_event(event, 400);
+            let _ = Item::from_event(event.clone(), 400);
         }
     }
 });

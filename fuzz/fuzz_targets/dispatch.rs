@@ -32,6 +32,6 @@ fuzz_target!(|data: &[u8]| {
         Err(_) => return,
     };
     for event in &events {
-        let _ = Item::from_event(event, 400);
+        let _ = Item::from_event(event.clone(), 400);
     }
 });
