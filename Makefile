@@ -58,7 +58,7 @@ unit:
 
 test: tools lint
 	mkdir -p target
-	cargo test --all-targets --locked 2>&1 | tee target/test-output.log
+	cargo test --lib --bins --tests --examples --locked 2>&1 | tee target/test-output.log
 	@awk '/^test result:/ { passed += $$4; failed += $$6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' target/test-output.log
 
 demo: tools
