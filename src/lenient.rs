@@ -39,14 +39,6 @@ impl<'de> serde::Deserialize<'de> for TextList {
     }
 }
 
-/// Writes any JSON value as text: strings as they are, everything else as compact JSON.
-pub fn value_text(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 struct TextVisitor;
 
 impl<'de> Visitor<'de> for TextVisitor {
@@ -143,7 +135,57 @@ impl<'de> Visitor<'de> for TextListVisitor {
     }
 }
 
-struct TextSeed;
+/// [`text`] as a seed, for hand-written visitors: `map.next_value_seed(TextSeed)`.
+pub struct TextSeed;
+
+/// [`text_list`] as a seed, for hand-written visitors.
+pub struct TextListSeed;
+
+impl<'de> de::DeserializeSeed<'de> for TextListSeed {
+    type Value = Vec<String>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(TextListVisitor)
+    }
+}
+
+/// An object key, borrowed from the input when it has no escapes.
+pub struct Key<'a>(pub std::borrow::Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a field name")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Key(std::borrow::Cow::Borrowed(v)))
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Key(std::borrow::Cow::Owned(v.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+/// A raw JSON value as text: strings unescaped, objects and arrays as compact JSON (or as
+/// received when nested past serde_json's depth limit), numbers, booleans and `null` as they are.
+pub fn raw_text(raw: &serde_json::value::RawValue) -> String {
+    let text = raw.get().trim();
+    match text.as_bytes().first() {
+        Some(b'"') => serde_json::from_str::<String>(text).unwrap_or_else(|_| text.to_owned()),
+        Some(b'{' | b'[') => serde_json::from_str::<serde_json::Value>(text)
+            .map(|value| value.to_string())
+            .unwrap_or_else(|_| text.to_owned()),
+        _ => text.to_owned(),
+    }
+}
 
 impl<'de> de::DeserializeSeed<'de> for TextSeed {
     type Value = Option<String>;
@@ -203,6 +245,17 @@ mod tests {
         );
         assert!(probe(r#"{"category":null}"#).unwrap().category.is_empty());
         assert!(probe(r#"{"category":[{"x":1}]}"#).is_err());
+    }
+
+    #[test]
+    fn raw_values_read_as_text() {
+        let raw = |json: &str| raw_text(&serde_json::value::RawValue::from_string(json.to_owned()).unwrap());
+        assert_eq!(raw(r#""caf\u00e9""#), "café");
+        assert_eq!(raw(r#"{ "a" : [1, 2] }"#), r#"{"a":[1,2]}"#);
+        assert_eq!(raw("12.50"), "12.50");
+        assert_eq!(raw("null"), "null");
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        assert_eq!(raw(&deep), deep, "past the depth limit the text is kept as received");
     }
 
     #[test]

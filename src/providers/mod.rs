@@ -65,20 +65,20 @@ pub fn split_json_array<'a>(
     serde_json::from_str::<Vec<&RawValue>>(fixed).map_err(|_| classify(text, first_error))
 }
 
-/// Decodes a body holding a JSON array of events: each element is deserialized as `T`, then
-/// normalized with its own raw JSON. One element of the wrong shape fails the batch, naming it.
-pub fn decode_batch<T: serde::de::DeserializeOwned>(
+/// Decodes a body holding a JSON array of events, each with `decode_one` (given the event's raw
+/// JSON, which it may borrow from). One event of the wrong shape fails the batch, naming it.
+pub fn decode_batch(
     body: &[u8],
     received_at: Timestamp,
-    normalize: impl Fn(T, &str, Timestamp) -> NormalizedEvent,
+    decode_one: impl Fn(&str, Timestamp) -> Result<NormalizedEvent, serde_json::Error>,
 ) -> Result<Decoded, DecodeError> {
     let mut repaired = None;
     let raw_events = split_json_array(body, &mut repaired)?;
     let mut events = Vec::with_capacity(raw_events.len());
     for (index, raw) in raw_events.into_iter().enumerate() {
-        let parsed: T =
-            serde_json::from_str(raw.get()).map_err(|source| DecodeError::BadEvent { index, source })?;
-        events.push(normalize(parsed, raw.get(), received_at));
+        events.push(
+            decode_one(raw.get(), received_at).map_err(|source| DecodeError::BadEvent { index, source })?,
+        );
     }
     Ok(Decoded { events, ignored: 0 })
 }

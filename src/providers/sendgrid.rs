@@ -4,14 +4,14 @@
 //! open, click, spamreport, unsubscribe, group_unsubscribe, group_resubscribe. The sender's
 //! custom arguments arrive as extra top-level fields: they become the item's `metadata`.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 
-use serde::Deserialize;
-use serde_json::Value;
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
 
 use super::{decode_batch, own_time_or_received, DecodeError, Decoded};
 use crate::event::{non_empty, normalize_recipient, BounceClass, EventKind, NormalizedEvent, Provider};
-use crate::lenient::{text, text_list, value_text};
+use crate::lenient::{raw_text, Key, TextListSeed, TextSeed};
 use crate::timestamp::Timestamp;
 
 /// SendGrid's own fields that are neither normalized nor custom arguments: kept in `details`.
@@ -38,49 +38,83 @@ const SENDGRID_DETAIL_FIELDS: &[&str] = &[
     "phase_id",
 ];
 
-/// One SendGrid event, as lenient as SendGrid's payloads require.
-#[derive(Debug, Deserialize)]
-struct SendGridEvent {
-    #[serde(default, deserialize_with = "text")]
+/// One SendGrid event, as lenient as SendGrid's payloads require. Read by a hand-written
+/// visitor: known fields as lenient text, every other field kept as borrowed raw JSON.
+#[derive(Debug, Default)]
+struct SendGridEvent<'a> {
     email: Option<String>,
-    #[serde(default, deserialize_with = "text")]
     timestamp: Option<String>,
-    #[serde(default, deserialize_with = "text")]
     event: Option<String>,
-    #[serde(default, rename = "smtp-id", deserialize_with = "text")]
     smtp_id: Option<String>,
-    #[serde(default, deserialize_with = "text_list")]
     category: Vec<String>,
-    #[serde(default, deserialize_with = "text")]
     sg_event_id: Option<String>,
-    #[serde(default, deserialize_with = "text")]
     sg_message_id: Option<String>,
-    #[serde(default, deserialize_with = "text")]
     ip: Option<String>,
-    #[serde(default, deserialize_with = "text")]
     useragent: Option<String>,
-    #[serde(default, deserialize_with = "text")]
     url: Option<String>,
-    #[serde(default, deserialize_with = "text")]
     reason: Option<String>,
-    #[serde(default, deserialize_with = "text")]
     status: Option<String>,
-    #[serde(default, deserialize_with = "text")]
     response: Option<String>,
-    #[serde(default, deserialize_with = "text")]
     attempt: Option<String>,
-    #[serde(default, rename = "type", deserialize_with = "text")]
     bounce_type: Option<String>,
-    #[serde(default, deserialize_with = "text")]
     asm_group_id: Option<String>,
     /// Every other field: SendGrid's own extras and the sender's custom arguments.
-    #[serde(flatten)]
-    rest: BTreeMap<String, Value>,
+    rest: Vec<(Cow<'a, str>, &'a RawValue)>,
+}
+
+impl<'de> Deserialize<'de> for SendGridEvent<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EventVisitor;
+        impl<'de> Visitor<'de> for EventVisitor {
+            type Value = SendGridEvent<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a SendGrid event object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut e = SendGridEvent::default();
+                while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+                    let slot = match key.as_ref() {
+                        "email" => &mut e.email,
+                        "timestamp" => &mut e.timestamp,
+                        "event" => &mut e.event,
+                        "smtp-id" => &mut e.smtp_id,
+                        "sg_event_id" => &mut e.sg_event_id,
+                        "sg_message_id" => &mut e.sg_message_id,
+                        "ip" => &mut e.ip,
+                        "useragent" => &mut e.useragent,
+                        "url" => &mut e.url,
+                        "reason" => &mut e.reason,
+                        "status" => &mut e.status,
+                        "response" => &mut e.response,
+                        "attempt" => &mut e.attempt,
+                        "type" => &mut e.bounce_type,
+                        "asm_group_id" => &mut e.asm_group_id,
+                        "category" => {
+                            e.category = map.next_value_seed(TextListSeed)?;
+                            continue;
+                        }
+                        _ => {
+                            let value: &'de RawValue = map.next_value()?;
+                            e.rest.push((key, value));
+                            continue;
+                        }
+                    };
+                    *slot = map.next_value_seed(TextSeed)?;
+                }
+                Ok(e)
+            }
+        }
+        deserializer.deserialize_map(EventVisitor)
+    }
 }
 
 /// Decodes a SendGrid webhook body into normalized events, one per SendGrid event.
 pub fn decode(body: &[u8], received_at: Timestamp) -> Result<Decoded, DecodeError> {
-    decode_batch::<SendGridEvent>(body, received_at, normalize)
+    decode_batch(body, received_at, |raw, received_at| {
+        serde_json::from_str::<SendGridEvent>(raw).map(|event| normalize(event, raw, received_at))
+    })
 }
 
 /// Maps SendGrid's event name to the normalized kind.
@@ -101,7 +135,7 @@ fn kind_of(event: &str) -> EventKind {
 }
 
 /// `type` = `bounce` is a hard bounce, `blocked` a soft one; otherwise the SMTP status decides.
-fn bounce_class(event: &SendGridEvent) -> BounceClass {
+fn bounce_class(event: &SendGridEvent<'_>) -> BounceClass {
     match event.bounce_type.as_deref().or(event.event.as_deref()) {
         Some("bounce") if event.bounce_type.is_some() => BounceClass::Permanent,
         Some("blocked") => BounceClass::Transient,
@@ -111,7 +145,7 @@ fn bounce_class(event: &SendGridEvent) -> BounceClass {
 
 /// SendGrid's `sg_message_id` up to its first `.` is the `X-Message-Id` the send API returned;
 /// without it, the local part of `smtp-id` (`<id@host>`) is the same id.
-fn message_id(event: &SendGridEvent) -> Option<String> {
+fn message_id(event: &SendGridEvent<'_>) -> Option<String> {
     let from_sg = event
         .sg_message_id
         .as_deref()
@@ -129,7 +163,7 @@ fn message_id(event: &SendGridEvent) -> Option<String> {
     from_sg.or_else(from_smtp).map(str::to_owned)
 }
 
-fn normalize(event: SendGridEvent, raw: &str, received_at: Timestamp) -> NormalizedEvent {
+fn normalize(event: SendGridEvent<'_>, raw: &str, received_at: Timestamp) -> NormalizedEvent {
     let provider_event = event.event.clone().unwrap_or_default();
     let kind = kind_of(&provider_event);
     let (occurred_at, time_source) = own_time_or_received(event.timestamp.as_deref(), received_at);
@@ -166,12 +200,12 @@ fn normalize(event: SendGridEvent, raw: &str, received_at: Timestamp) -> Normali
         }
     }
     for (name, value) in event.rest {
-        let target = if SENDGRID_DETAIL_FIELDS.contains(&name.as_str()) {
+        let target = if SENDGRID_DETAIL_FIELDS.contains(&name.as_ref()) {
             &mut out.details
         } else {
             &mut out.metadata
         };
-        target.insert(name, value_text(&value));
+        target.insert(name.into_owned(), raw_text(value));
     }
 
     // A click is told apart by its link, a deferral by its attempt, a group event by its group.
@@ -188,6 +222,8 @@ fn normalize(event: SendGridEvent, raw: &str, received_at: Timestamp) -> Normali
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
     use crate::event::TimeSource;
     use crate::test_support::seed_sendgrid_body;

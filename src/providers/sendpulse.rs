@@ -4,60 +4,91 @@
 //! newer accounts hard_bounces, soft_bounces and resubscribed. `message_id` is a number; the
 //! `unsubscribed` event may carry neither `message_id` nor `timestamp`.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 
-use serde::Deserialize;
-use serde_json::Value;
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
 
 use super::{decode_batch, own_time_or_received, DecodeError, Decoded};
 use crate::event::{non_empty, normalize_recipient, BounceClass, EventKind, NormalizedEvent, Provider};
-use crate::lenient::{text, value_text};
+use crate::lenient::{raw_text, Key, TextSeed};
 use crate::timestamp::Timestamp;
 
 /// One SendPulse event. Field names vary between SendPulse's documents, so each normalized
-/// field reads the first of its known names that is present.
-#[derive(Debug, Deserialize)]
-struct SendPulseEvent {
-    #[serde(default, deserialize_with = "text")]
+/// field reads the first of its known names that is present. Read by a hand-written visitor:
+/// known fields as lenient text, every other field kept as borrowed raw JSON.
+#[derive(Debug, Default)]
+struct SendPulseEvent<'a> {
     event: Option<String>,
-    #[serde(default, deserialize_with = "text")]
     timestamp: Option<String>,
-    #[serde(default, deserialize_with = "text")]
     message_id: Option<String>,
-    #[serde(default, deserialize_with = "text")]
     recipient: Option<String>,
-    #[serde(default, deserialize_with = "text")]
     email: Option<String>,
-    #[serde(default, deserialize_with = "text")]
     sender: Option<String>,
-    #[serde(default, deserialize_with = "text")]
     subject: Option<String>,
-    #[serde(default, deserialize_with = "text")]
     smtp_server_response_code: Option<String>,
-    #[serde(default, deserialize_with = "text")]
     smtp_server_response_subcode: Option<String>,
-    #[serde(default, deserialize_with = "text")]
     smtp_server_response: Option<String>,
-    #[serde(default, deserialize_with = "text")]
     smtp_answer_code: Option<String>,
-    #[serde(default, deserialize_with = "text")]
     smtp_answer_subcode: Option<String>,
-    #[serde(default, deserialize_with = "text")]
     smtp_answer_code_explain: Option<String>,
-    #[serde(default, deserialize_with = "text")]
     url: Option<String>,
-    #[serde(default, deserialize_with = "text")]
     link_url: Option<String>,
-    #[serde(default, deserialize_with = "text")]
     reason: Option<String>,
     /// Every other field, kept in `details`.
-    #[serde(flatten)]
-    rest: BTreeMap<String, Value>,
+    rest: Vec<(Cow<'a, str>, &'a RawValue)>,
+}
+
+impl<'de> Deserialize<'de> for SendPulseEvent<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EventVisitor;
+        impl<'de> Visitor<'de> for EventVisitor {
+            type Value = SendPulseEvent<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a SendPulse event object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut e = SendPulseEvent::default();
+                while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+                    let slot = match key.as_ref() {
+                        "event" => &mut e.event,
+                        "timestamp" => &mut e.timestamp,
+                        "message_id" => &mut e.message_id,
+                        "recipient" => &mut e.recipient,
+                        "email" => &mut e.email,
+                        "sender" => &mut e.sender,
+                        "subject" => &mut e.subject,
+                        "smtp_server_response_code" => &mut e.smtp_server_response_code,
+                        "smtp_server_response_subcode" => &mut e.smtp_server_response_subcode,
+                        "smtp_server_response" => &mut e.smtp_server_response,
+                        "smtp_answer_code" => &mut e.smtp_answer_code,
+                        "smtp_answer_subcode" => &mut e.smtp_answer_subcode,
+                        "smtp_answer_code_explain" => &mut e.smtp_answer_code_explain,
+                        "url" => &mut e.url,
+                        "link_url" => &mut e.link_url,
+                        "reason" => &mut e.reason,
+                        _ => {
+                            let value: &'de RawValue = map.next_value()?;
+                            e.rest.push((key, value));
+                            continue;
+                        }
+                    };
+                    *slot = map.next_value_seed(TextSeed)?;
+                }
+                Ok(e)
+            }
+        }
+        deserializer.deserialize_map(EventVisitor)
+    }
 }
 
 /// Decodes a SendPulse webhook body into normalized events, one per SendPulse event.
 pub fn decode(body: &[u8], received_at: Timestamp) -> Result<Decoded, DecodeError> {
-    decode_batch::<SendPulseEvent>(body, received_at, normalize)
+    decode_batch(body, received_at, |raw, received_at| {
+        serde_json::from_str::<SendPulseEvent>(raw).map(|event| normalize(event, raw, received_at))
+    })
 }
 
 /// Maps SendPulse's event name to the normalized kind.
@@ -74,7 +105,7 @@ fn kind_of(event: &str) -> EventKind {
     }
 }
 
-fn normalize(event: SendPulseEvent, raw: &str, received_at: Timestamp) -> NormalizedEvent {
+fn normalize(event: SendPulseEvent<'_>, raw: &str, received_at: Timestamp) -> NormalizedEvent {
     let provider_event = event.event.clone().unwrap_or_default();
     let kind = kind_of(&provider_event);
     let (occurred_at, time_source) = own_time_or_received(event.timestamp.as_deref(), received_at);
@@ -115,7 +146,7 @@ fn normalize(event: SendPulseEvent, raw: &str, received_at: Timestamp) -> Normal
         out.details.insert("smtp_code".to_owned(), code);
     }
     for (name, value) in event.rest {
-        out.details.insert(name, value_text(&value));
+        out.details.insert(name.into_owned(), raw_text(value));
     }
     if let Some(url) = &out.url {
         out.distinguishers.push(format!("url={url}"));
