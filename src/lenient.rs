@@ -255,7 +255,11 @@ mod tests {
         assert_eq!(raw("12.50"), "12.50");
         assert_eq!(raw("null"), "null");
         let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
-        assert_eq!(raw(&deep), deep, "past the depth limit the text is kept as received");
+        assert_eq!(
+            raw(&deep),
+            deep,
+            "past the depth limit the text is kept as received"
+        );
     }
 
     #[test]
