@@ -93,6 +93,20 @@ fn item_size(attributes: &HashMap<String, AttributeValue>) -> usize {
         .sum()
 }
 
+/// The texts of every file in a fixtures folder, in name order.
+fn fixture_texts(dir: &str) -> Vec<String> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(support::root().join(dir))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| std::fs::read_to_string(path).unwrap())
+        .collect()
+}
+
 fn seed_items() -> Vec<(String, usize)> {
     use mailtrail::providers::{sendgrid, sendpulse, ses};
     let received = mailtrail::timestamp::Timestamp::now();
@@ -102,29 +116,11 @@ fn seed_items() -> Vec<(String, usize)> {
     )
     .unwrap()
     .events;
-    let mut dir: Vec<_> = std::fs::read_dir(support::root().join("fixtures/ses"))
-        .unwrap()
-        .flatten()
-        .collect();
-    dir.sort_by_key(|e| e.path());
-    for entry in dir {
-        events.extend(
-            ses::decode(&std::fs::read_to_string(entry.path()).unwrap(), received)
-                .unwrap()
-                .events,
-        );
+    for text in fixture_texts("fixtures/ses") {
+        events.extend(ses::decode(&text, received).unwrap().events);
     }
-    let mut dir: Vec<_> = std::fs::read_dir(support::root().join("fixtures/sendpulse"))
-        .unwrap()
-        .flatten()
-        .collect();
-    dir.sort_by_key(|e| e.path());
-    for entry in dir {
-        events.extend(
-            sendpulse::decode(&std::fs::read(entry.path()).unwrap(), received)
-                .unwrap()
-                .events,
-        );
+    for text in fixture_texts("fixtures/sendpulse") {
+        events.extend(sendpulse::decode(text.as_bytes(), received).unwrap().events);
     }
     events
         .iter()

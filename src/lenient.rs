@@ -174,6 +174,40 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
+/// Where a hand-written event visitor puts a field.
+pub enum Slot<'s> {
+    /// A scalar read with [`text`].
+    Text(&'s mut Option<String>),
+    /// A string-or-array read with [`text_list`].
+    List(&'s mut Vec<String>),
+    /// Not a field the decoder reads: kept as raw JSON.
+    Rest,
+}
+
+/// The fields of an event object kept as raw JSON, under their names.
+pub type RestFields<'de> = Vec<(std::borrow::Cow<'de, str>, &'de serde_json::value::RawValue)>;
+
+/// Reads every field of an event object into `event`: `slot` says where each named field goes;
+/// fields it does not read are appended to `rest`, borrowed. A repeated field keeps its last value.
+pub fn read_fields<'de, A, E>(
+    map: &mut A,
+    event: &mut E,
+    slot: for<'s> fn(&'s mut E, &str) -> Slot<'s>,
+    rest: &mut RestFields<'de>,
+) -> Result<(), A::Error>
+where
+    A: de::MapAccess<'de>,
+{
+    while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+        match slot(event, &key) {
+            Slot::Text(target) => *target = map.next_value_seed(TextSeed)?,
+            Slot::List(target) => *target = map.next_value_seed(TextListSeed)?,
+            Slot::Rest => rest.push((key, map.next_value()?)),
+        }
+    }
+    Ok(())
+}
+
 /// A raw JSON value as text: strings unescaped, objects and arrays as compact JSON (or as
 /// received when nested past serde_json's depth limit), numbers, booleans and `null` as they are.
 pub fn raw_text(raw: &serde_json::value::RawValue) -> String {

@@ -4,14 +4,11 @@
 //! open, click, spamreport, unsubscribe, group_unsubscribe, group_resubscribe. The sender's
 //! custom arguments arrive as extra top-level fields: they become the item's `metadata`.
 
-use std::borrow::Cow;
-
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
-use serde_json::value::RawValue;
 
 use super::{decode_batch, own_time_or_received, DecodeError, Decoded};
 use crate::event::{non_empty, normalize_recipient, BounceClass, EventKind, NormalizedEvent, Provider};
-use crate::lenient::{raw_text, Key, TextListSeed, TextSeed};
+use crate::lenient::{raw_text, read_fields, RestFields, Slot};
 use crate::timestamp::Timestamp;
 
 /// SendGrid's own fields that are neither normalized nor custom arguments: kept in `details`.
@@ -59,7 +56,7 @@ struct SendGridEvent<'a> {
     bounce_type: Option<String>,
     asm_group_id: Option<String>,
     /// Every other field: SendGrid's own extras and the sender's custom arguments.
-    rest: Vec<(Cow<'a, str>, &'a RawValue)>,
+    rest: RestFields<'a>,
 }
 
 impl<'de> Deserialize<'de> for SendGridEvent<'de> {
@@ -74,39 +71,36 @@ impl<'de> Deserialize<'de> for SendGridEvent<'de> {
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut e = SendGridEvent::default();
-                while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-                    let slot = match key.as_ref() {
-                        "email" => &mut e.email,
-                        "timestamp" => &mut e.timestamp,
-                        "event" => &mut e.event,
-                        "smtp-id" => &mut e.smtp_id,
-                        "sg_event_id" => &mut e.sg_event_id,
-                        "sg_message_id" => &mut e.sg_message_id,
-                        "ip" => &mut e.ip,
-                        "useragent" => &mut e.useragent,
-                        "url" => &mut e.url,
-                        "reason" => &mut e.reason,
-                        "status" => &mut e.status,
-                        "response" => &mut e.response,
-                        "attempt" => &mut e.attempt,
-                        "type" => &mut e.bounce_type,
-                        "asm_group_id" => &mut e.asm_group_id,
-                        "category" => {
-                            e.category = map.next_value_seed(TextListSeed)?;
-                            continue;
-                        }
-                        _ => {
-                            let value: &'de RawValue = map.next_value()?;
-                            e.rest.push((key, value));
-                            continue;
-                        }
-                    };
-                    *slot = map.next_value_seed(TextSeed)?;
-                }
+                let mut rest = Vec::new();
+                read_fields(&mut map, &mut e, slot, &mut rest)?;
+                e.rest = rest;
                 Ok(e)
             }
         }
         deserializer.deserialize_map(EventVisitor)
+    }
+}
+
+/// Where each field of the event goes.
+fn slot<'s>(e: &'s mut SendGridEvent<'_>, key: &str) -> Slot<'s> {
+    match key {
+        "email" => Slot::Text(&mut e.email),
+        "timestamp" => Slot::Text(&mut e.timestamp),
+        "event" => Slot::Text(&mut e.event),
+        "smtp-id" => Slot::Text(&mut e.smtp_id),
+        "category" => Slot::List(&mut e.category),
+        "sg_event_id" => Slot::Text(&mut e.sg_event_id),
+        "sg_message_id" => Slot::Text(&mut e.sg_message_id),
+        "ip" => Slot::Text(&mut e.ip),
+        "useragent" => Slot::Text(&mut e.useragent),
+        "url" => Slot::Text(&mut e.url),
+        "reason" => Slot::Text(&mut e.reason),
+        "status" => Slot::Text(&mut e.status),
+        "response" => Slot::Text(&mut e.response),
+        "attempt" => Slot::Text(&mut e.attempt),
+        "type" => Slot::Text(&mut e.bounce_type),
+        "asm_group_id" => Slot::Text(&mut e.asm_group_id),
+        _ => Slot::Rest,
     }
 }
 

@@ -4,14 +4,11 @@
 //! newer accounts hard_bounces, soft_bounces and resubscribed. `message_id` is a number; the
 //! `unsubscribed` event may carry neither `message_id` nor `timestamp`.
 
-use std::borrow::Cow;
-
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
-use serde_json::value::RawValue;
 
 use super::{decode_batch, own_time_or_received, DecodeError, Decoded};
 use crate::event::{non_empty, normalize_recipient, BounceClass, EventKind, NormalizedEvent, Provider};
-use crate::lenient::{raw_text, Key, TextSeed};
+use crate::lenient::{raw_text, read_fields, RestFields, Slot};
 use crate::timestamp::Timestamp;
 
 /// One SendPulse event. Field names vary between SendPulse's documents, so each normalized
@@ -36,7 +33,7 @@ struct SendPulseEvent<'a> {
     link_url: Option<String>,
     reason: Option<String>,
     /// Every other field, kept in `details`.
-    rest: Vec<(Cow<'a, str>, &'a RawValue)>,
+    rest: RestFields<'a>,
 }
 
 impl<'de> Deserialize<'de> for SendPulseEvent<'de> {
@@ -51,36 +48,36 @@ impl<'de> Deserialize<'de> for SendPulseEvent<'de> {
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut e = SendPulseEvent::default();
-                while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-                    let slot = match key.as_ref() {
-                        "event" => &mut e.event,
-                        "timestamp" => &mut e.timestamp,
-                        "message_id" => &mut e.message_id,
-                        "recipient" => &mut e.recipient,
-                        "email" => &mut e.email,
-                        "sender" => &mut e.sender,
-                        "subject" => &mut e.subject,
-                        "smtp_server_response_code" => &mut e.smtp_server_response_code,
-                        "smtp_server_response_subcode" => &mut e.smtp_server_response_subcode,
-                        "smtp_server_response" => &mut e.smtp_server_response,
-                        "smtp_answer_code" => &mut e.smtp_answer_code,
-                        "smtp_answer_subcode" => &mut e.smtp_answer_subcode,
-                        "smtp_answer_code_explain" => &mut e.smtp_answer_code_explain,
-                        "url" => &mut e.url,
-                        "link_url" => &mut e.link_url,
-                        "reason" => &mut e.reason,
-                        _ => {
-                            let value: &'de RawValue = map.next_value()?;
-                            e.rest.push((key, value));
-                            continue;
-                        }
-                    };
-                    *slot = map.next_value_seed(TextSeed)?;
-                }
+                let mut rest = Vec::new();
+                read_fields(&mut map, &mut e, slot, &mut rest)?;
+                e.rest = rest;
                 Ok(e)
             }
         }
         deserializer.deserialize_map(EventVisitor)
+    }
+}
+
+/// Where each field of the event goes.
+fn slot<'s>(e: &'s mut SendPulseEvent<'_>, key: &str) -> Slot<'s> {
+    match key {
+        "event" => Slot::Text(&mut e.event),
+        "timestamp" => Slot::Text(&mut e.timestamp),
+        "message_id" => Slot::Text(&mut e.message_id),
+        "recipient" => Slot::Text(&mut e.recipient),
+        "email" => Slot::Text(&mut e.email),
+        "sender" => Slot::Text(&mut e.sender),
+        "subject" => Slot::Text(&mut e.subject),
+        "smtp_server_response_code" => Slot::Text(&mut e.smtp_server_response_code),
+        "smtp_server_response_subcode" => Slot::Text(&mut e.smtp_server_response_subcode),
+        "smtp_server_response" => Slot::Text(&mut e.smtp_server_response),
+        "smtp_answer_code" => Slot::Text(&mut e.smtp_answer_code),
+        "smtp_answer_subcode" => Slot::Text(&mut e.smtp_answer_subcode),
+        "smtp_answer_code_explain" => Slot::Text(&mut e.smtp_answer_code_explain),
+        "url" => Slot::Text(&mut e.url),
+        "link_url" => Slot::Text(&mut e.link_url),
+        "reason" => Slot::Text(&mut e.reason),
+        _ => Slot::Rest,
     }
 }
 
