@@ -35,21 +35,14 @@ fn detail(item: &Item) -> String {
 }
 
 async fn all_items(client: &Client, table: &str) -> anyhow::Result<Vec<Item>> {
-    let mut items = Vec::new();
-    let mut start = None;
-    loop {
-        let page = client
-            .scan()
-            .table_name(table)
-            .set_exclusive_start_key(start)
-            .send()
-            .await?;
-        items.extend(page.items.unwrap_or_default());
-        start = page.last_evaluated_key;
-        if start.is_none() {
-            return Ok(items);
-        }
-    }
+    Ok(client
+        .scan()
+        .table_name(table)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await?)
 }
 
 async fn query(
@@ -59,25 +52,15 @@ async fn query(
     key: &str,
     value: &str,
 ) -> anyhow::Result<Vec<Item>> {
-    let mut items = Vec::new();
-    let mut start = None;
-    loop {
-        let page = client
-            .query()
-            .table_name(table)
-            .set_index_name(index.map(str::to_owned))
-            .key_condition_expression("#k = :v")
-            .expression_attribute_names("#k", key)
-            .expression_attribute_values(":v", AttributeValue::S(value.to_owned()))
-            .set_exclusive_start_key(start)
-            .send()
-            .await?;
-        items.extend(page.items.unwrap_or_default());
-        start = page.last_evaluated_key;
-        if start.is_none() {
-            return Ok(items);
-        }
-    }
+    let pages = client
+        .query()
+        .table_name(table)
+        .set_index_name(index.map(str::to_owned))
+        .key_condition_expression("#k = :v")
+        .expression_attribute_names("#k", key)
+        .expression_attribute_values(":v", AttributeValue::S(value.to_owned()))
+        .into_paginator();
+    Ok(pages.items().send().try_collect().await?)
 }
 
 fn print_rows(items: &[Item]) {

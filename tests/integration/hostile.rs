@@ -78,7 +78,10 @@ fn sns_fixture(name: &str) -> Value {
     serde_json::from_str(&read(&format!("fixtures/sns/{name}.json"))).unwrap()
 }
 
-fn sns_https_value(message: &Value) -> Value {
+/// The genuine SNS notification with one field changed, POSTed to `/webhooks/ses`.
+fn genuine_sns_with(field: &str, value: Value) -> Value {
+    let mut message = sns_fixture("notification-v1");
+    message[field] = value;
     sns_https(&message.to_string())
 }
 
@@ -496,84 +499,58 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "SNS HTTPS, numbers where strings belong",
-            sns_https_value(&{
-                let mut m = sns_fixture("notification-v1");
-                m["MessageId"] = json!(12345);
-                m
-            }),
+            genuine_sns_with("MessageId", json!(12345)),
             Http(400, "bad_payload"),
             Nothing,
         ),
         case(
             "SNS HTTPS, topic not allowed",
-            sns_https_value(&{
-                let mut m = sns_fixture("notification-v1");
-                m["TopicArn"] = "arn:aws:sns:us-east-1:999999999999:attacker".into();
-                m
-            }),
+            genuine_sns_with("TopicArn", json!("arn:aws:sns:us-east-1:999999999999:attacker")),
             Http(403, "forbidden"),
             Nothing,
         ),
         case(
             "SNS HTTPS, certificate from another host",
-            sns_https_value(&{
-                let mut m = sns_fixture("notification-v1");
-                m["SigningCertURL"] =
-                    "https://attacker.example/SimpleNotificationService-mailtrail-test.pem".into();
-                m
-            }),
+            genuine_sns_with(
+                "SigningCertURL",
+                json!("https://attacker.example/SimpleNotificationService-mailtrail-test.pem"),
+            ),
             Http(401, "unauthorized"),
             Nothing,
         ),
         case(
             "SNS HTTPS, certificate over plain HTTP",
-            sns_https_value(&{
-                let mut m = sns_fixture("notification-v1");
-                m["SigningCertURL"] =
-                    "http://sns.us-east-1.amazonaws.com/SimpleNotificationService-mailtrail-test.pem".into();
-                m
-            }),
+            genuine_sns_with(
+                "SigningCertURL",
+                json!("http://sns.us-east-1.amazonaws.com/SimpleNotificationService-mailtrail-test.pem"),
+            ),
             Http(401, "unauthorized"),
             Nothing,
         ),
         case(
             "SNS HTTPS, unknown signature version",
-            sns_https_value(&{
-                let mut m = sns_fixture("notification-v1");
-                m["SignatureVersion"] = "3".into();
-                m
-            }),
+            genuine_sns_with("SignatureVersion", json!("3")),
             Http(401, "unauthorized"),
             Nothing,
         ),
         case(
             "SNS HTTPS, tampered message",
-            sns_https_value(&{
-                let mut m = sns_fixture("notification-v1");
-                m["Message"] = read("fixtures/ses/event-complaint.json").into();
-                m
-            }),
+            genuine_sns_with("Message", json!(read("fixtures/ses/event-complaint.json"))),
             Http(401, "unauthorized"),
             Nothing,
         ),
         case(
             "SNS HTTPS, overlong signature",
-            sns_https_value(&{
-                let mut m = sns_fixture("notification-v1");
-                m["Signature"] = "QUFB".repeat(1000).into();
-                m
-            }),
+            genuine_sns_with("Signature", json!("QUFB".repeat(1000))),
             Http(401, "unauthorized"),
             Nothing,
         ),
         case(
             "SNS HTTPS, certificate that cannot be fetched",
-            sns_https_value(&{
-                let mut m = sns_fixture("notification-v1");
-                m["SigningCertURL"] =
-                    "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-elsewhere.pem".into();
-                m
-            }),
+            genuine_sns_with(
+                "SigningCertURL",
+                json!("https://sns.us-east-1.amazonaws.com/SimpleNotificationService-elsewhere.pem"),
+            ),
             Http(503, "unavailable"),
             Nothing,
         ),
