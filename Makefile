@@ -43,7 +43,7 @@ $(LOCAL_DYNAMODB): tools/local-dynamodb/package.json tools/local-dynamodb/packag
 tools: $(PY_TOOLS) $(LOCAL_DYNAMODB)
 
 build: $(PY_TOOLS)
-	cargo lambda build --release --arm64 --output-format zip
+	cargo lambda build --release --arm64 --bin mailtrail-lambda --output-format zip
 
 fmt:
 	cargo fmt --all

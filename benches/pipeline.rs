@@ -1,15 +1,16 @@
 //! Throughput of the pipeline (decode + normalize + build the DynamoDB items) per provider, next
 //! to two floors on the same bytes: serde_json into a `Value`, and simd-json's borrowed value.
-//! Inputs come from `scripts/bench_data.py` (run by `make bench`).
+//! Also the worst case of masking addresses in an error text (a 256 KB SNS message full of
+//! them). Inputs come from `scripts/bench_data.py` (run by `make bench`).
 
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use mailtrail::item::Item;
+use mailtrail::model::{NormalizedEvent, Timestamp};
 use mailtrail::providers::{sendgrid, sendpulse, ses};
-use mailtrail::timestamp::Timestamp;
+use mailtrail::store::item::Item;
 
 fn input(path: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path);
@@ -20,7 +21,7 @@ fn received() -> Timestamp {
     Timestamp::from_millis(1_795_521_600_000).unwrap()
 }
 
-fn items_of(events: Vec<mailtrail::event::NormalizedEvent>) -> usize {
+fn items_of(events: Vec<NormalizedEvent>) -> usize {
     events
         .into_iter()
         .map(|e| Item::from_event(e, 400).attributes.len())
@@ -31,7 +32,7 @@ fn batch_group(
     c: &mut Criterion,
     name: &str,
     body: &[u8],
-    decode: fn(&[u8], Timestamp) -> Vec<mailtrail::event::NormalizedEvent>,
+    decode: fn(&[u8], Timestamp) -> Vec<NormalizedEvent>,
 ) {
     let mut group = c.benchmark_group(name);
     group.throughput(Throughput::Bytes(body.len() as u64));
@@ -119,6 +120,21 @@ fn ses_records(c: &mut Criterion) {
     group.finish();
 }
 
+/// The worst case for masking: 256 KB of addresses and bare `@`s, as one SNS message could be.
+fn masking(c: &mut Criterion) {
+    let mut worst = String::with_capacity(256 * 1024);
+    while worst.len() < 256 * 1024 - 16 {
+        worst.push_str("jane.doe@example.com@@");
+    }
+    let mut group = c.benchmark_group("masking_256k");
+    group.throughput(Throughput::Bytes(worst.len() as u64));
+    group.bench_function("mask_emails", |b| {
+        b.iter(|| mailtrail::mask::mask_emails(black_box(&worst)).len())
+    });
+    group.bench_function("copy_floor", |b| b.iter(|| black_box(&worst).to_owned().len()));
+    group.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .sample_size(30)
@@ -126,5 +142,5 @@ fn config() -> Criterion {
         .measurement_time(Duration::from_secs(3))
 }
 
-criterion_group! { name = benches; config = config(); targets = sendgrid_batch, sendpulse_batch, ses_records }
+criterion_group! { name = benches; config = config(); targets = sendgrid_batch, sendpulse_batch, ses_records, masking }
 criterion_main!(benches);

@@ -30,8 +30,10 @@ use aws_sdk_dynamodb::error::BoxError;
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use futures_util::stream::{self, StreamExt};
 use http1::{read_message, Message};
-use mailtrail::item::Item;
-use mailtrail::store::{Store, BATCH_SIZE};
+use mailtrail::deadline::Deadline;
+use mailtrail::store::dynamodb::BATCH_SIZE;
+use mailtrail::store::item::Item;
+use mailtrail::store::DynamoStore;
 use serde_json::{json, Value};
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
@@ -109,7 +111,7 @@ fn fixture_texts(dir: &str) -> Vec<String> {
 
 fn seed_items() -> Vec<(String, usize)> {
     use mailtrail::providers::{sendgrid, sendpulse, ses};
-    let received = mailtrail::timestamp::Timestamp::now();
+    let received = mailtrail::model::Timestamp::now();
     let mut events = sendgrid::decode(
         support::read("fixtures/sendgrid/seed-batch.json").as_bytes(),
         received,
@@ -157,7 +159,7 @@ async fn bare_sdk_write(
     let started = Instant::now();
     let results: Vec<_> = stream::iter(chunks)
         .map(|chunk| client.batch_write_item().request_items(table, chunk).send())
-        .buffer_unordered(Store::DEFAULT_CONCURRENCY)
+        .buffer_unordered(DynamoStore::DEFAULT_CONCURRENCY)
         .collect()
         .await;
     let elapsed = ms(started.elapsed());
@@ -174,9 +176,9 @@ async fn end_to_end(body: &str) -> Value {
         aws_sdk_dynamodb::Client::from_conf(base.config().to_builder().interceptor(counter.clone()).build());
     let table = support::fresh_table(&client).await;
     let app = support::app(&client, &table);
-    let store = Store::new(client.clone(), table.clone());
+    let store = DynamoStore::new(client.clone(), table.clone(), 400);
     let request = support::sendgrid_post(body);
-    let received = mailtrail::timestamp::Timestamp::now();
+    let received = mailtrail::model::Timestamp::now();
     let events = mailtrail::providers::sendgrid::decode(body.as_bytes(), received)
         .unwrap()
         .events;
@@ -203,7 +205,7 @@ async fn end_to_end(body: &str) -> Value {
         // mailtrail's batch writer alone on pre-built items: the writer's share of the gap.
         let prebuilt: Vec<Item> = events.iter().map(|e| Item::from_event(e.clone(), 400)).collect();
         let started = Instant::now();
-        store.put_items(prebuilt).await.unwrap();
+        store.put_items(prebuilt, Deadline::none()).await.unwrap();
         store_ms.push(ms(started.elapsed()));
 
         baseline_ms.push(bare_sdk_write(&client, &table, &items).await);
@@ -235,7 +237,7 @@ async fn end_to_end(body: &str) -> Value {
         "ses_record_handler_ms": stats(ses_ms),
         "requests_per_batch": requests.iter().copied().max(),
         "requests_expected": events.len().div_ceil(BATCH_SIZE),
-        "concurrency": Store::DEFAULT_CONCURRENCY,
+        "concurrency": DynamoStore::DEFAULT_CONCURRENCY,
     })
 }
 

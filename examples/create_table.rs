@@ -10,7 +10,7 @@ async fn main() -> anyhow::Result<()> {
     let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| "mailtrail-demo".to_owned());
     let config = aws_config::load_defaults(BehaviorVersion::latest()).await;
     let client = aws_sdk_dynamodb::Client::new(&config);
-    mailtrail::table::create(&client, &table).await?;
+    mailtrail::store::table::create(&client, &table).await?;
     println!("created table {table}");
     Ok(())
 }

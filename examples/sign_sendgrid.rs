@@ -17,7 +17,7 @@ fn main() -> anyhow::Result<()> {
     let body = std::fs::read(body_path).with_context(|| format!("reading {body_path}"))?;
     let timestamp = match rest.first() {
         Some(given) => given.parse::<i64>().context("the timestamp is not a number")?,
-        None => mailtrail::timestamp::Timestamp::now().unix_seconds(),
+        None => mailtrail::model::Timestamp::now().unix_seconds(),
     }
     .to_string();
     let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &key_der)

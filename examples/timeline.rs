@@ -93,7 +93,7 @@ async fn main() -> anyhow::Result<()> {
             let items = query(
                 &client,
                 &table,
-                Some(mailtrail::table::BY_RECIPIENT_INDEX),
+                Some(mailtrail::store::table::BY_RECIPIENT_INDEX),
                 "recipient",
                 address,
             )

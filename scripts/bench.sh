@@ -17,15 +17,15 @@ if [ ! -f .venv-bench/.installed ]; then
 fi
 
 echo "== release binaries (mailtrail, hello-world reference; cargo lambda for the deployed size)"
-cargo build --release --locked --bin mailtrail --example hello_lambda
-cargo lambda build --release --arm64 --locked >/dev/null
+cargo build --release --locked --bin mailtrail-lambda --example hello_lambda
+cargo lambda build --release --arm64 --bin mailtrail-lambda --locked >/dev/null
 
 echo "== throughput (criterion) and the peer, back to back"
 cargo bench --locked --bench pipeline
 .venv-bench/bin/python benches/peer_anymail.py 2>/dev/null > target/bench/anymail.json
 
 echo "== end to end, store efficiency, cold start, memory"
-MAILTRAIL_BIN=target/release/mailtrail HELLO_BIN=target/release/examples/hello_lambda \
+MAILTRAIL_BIN=target/release/mailtrail-lambda HELLO_BIN=target/release/examples/hello_lambda \
   cargo bench --locked --bench system > target/bench/system.log
 
 echo

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Signs the SNS HTTPS test messages in fixtures/sns/ with the test key there (openssl CLI).
 
-The certificate SimpleNotificationService-mailtrail-test.pem is self-signed and exists only for
+The certificate SimpleNotificationService-6d61696c747261696c2d74657374.pem is self-signed and exists only for
 tests and the demo: verification finds it through SNS_CERT_DIR, as a function without internet
 egress would. Re-run after changing a message.
 """
@@ -14,7 +14,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 SNS = ROOT / "fixtures" / "sns"
 KEY = SNS / "test-sns-signing-key.pem"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:mailtrail-ses-events"
-CERT_URL = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-mailtrail-test.pem"
+CERT_URL = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-6d61696c747261696c2d74657374.pem"
 SIGNED_KEYS = ["Message", "MessageId", "Subject", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"]
 
 

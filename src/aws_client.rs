@@ -1,20 +1,19 @@
-//! The DynamoDB client, built for a Lambda in well under a millisecond.
+//! The DynamoDB client: the SDK's own configuration chain with a fast HTTPS client.
 //!
-//! `aws_config::load_defaults` spends about 3 ms of a cold start on things a Lambda does not
-//! need, most of it loading and parsing the system's whole trust store for the HTTPS client.
-//! Here the region and credentials come from the variables Lambda sets, the SDK's own
-//! `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL` are honored, and TLS trusts the Amazon
-//! Trust Services roots that DynamoDB's endpoints chain to. Nothing touches the network.
+//! `aws_config::defaults` gives the standard credential chain (environment, profiles, SSO, web
+//! identity, container and instance credentials), `HTTPS_PROXY`, and the SDK's own
+//! `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL`. Most of what a plain `load_defaults` spends
+//! at cold start is loading the system's whole trust store for its HTTPS client; here TLS
+//! trusts the Amazon Trust Services roots that AWS endpoints chain to, and adds the system's
+//! roots only when the endpoint is an HTTPS URL outside AWS (LocalStack with TLS, a
+//! TLS-inspecting proxy).
 
 use std::time::Duration;
 
-use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_dynamodb::config::{SharedAsyncSleep, SharedCredentialsProvider};
+use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::Client;
-use aws_smithy_async::rt::sleep::TokioSleep;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
 
 /// Amazon Root CA 1–4 and Starfield Services Root G2 (public certificates).
@@ -23,22 +22,36 @@ const AMAZON_TRUST_SERVICES_ROOTS: &[u8] = include_bytes!("amazon-trust-services
 /// Why the client could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    /// Neither `AWS_REGION` nor `AWS_DEFAULT_REGION` is set (Lambda always sets `AWS_REGION`).
-    #[error("AWS_REGION is not set")]
-    NoRegion,
     /// The trust store did not build.
     #[error("the TLS trust store could not be built: {0}")]
     Tls(String),
 }
 
-/// Builds the DynamoDB client from the environment.
-pub fn dynamodb_client() -> Result<Client, ClientError> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    let region = env("AWS_REGION")
-        .or_else(|| env("AWS_DEFAULT_REGION"))
-        .ok_or(ClientError::NoRegion)?;
+/// Reads an environment variable, treating blank as unset.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// Whether `endpoint` is an HTTPS URL whose host is not an AWS one, so that its certificate
+/// may chain to a root other than Amazon's.
+pub fn needs_public_roots(endpoint: &str) -> bool {
+    let Some(rest) = endpoint.trim().strip_prefix("https://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit('@').next().unwrap_or("");
+    let host = host.split(':').next().unwrap_or("").to_ascii_lowercase();
+    !["amazonaws.com", "amazonaws.com.cn", "api.aws"]
+        .iter()
+        .any(|aws| host == *aws || host.ends_with(&format!(".{aws}")))
+}
+
+/// Builds the DynamoDB client from the environment and the SDK's configuration chain.
+pub async fn dynamodb_client() -> Result<Client, ClientError> {
+    let endpoint = env("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| env("AWS_ENDPOINT_URL"));
+    let public_roots = endpoint.as_deref().is_some_and(needs_public_roots);
     let trust = TrustStore::empty()
-        .with_native_roots(false)
+        .with_native_roots(public_roots)
         .with_pem_certificate(AMAZON_TRUST_SERVICES_ROOTS);
     let tls = TlsContext::builder()
         .with_trust_store(trust)
@@ -48,14 +61,8 @@ pub fn dynamodb_client() -> Result<Client, ClientError> {
         .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
         .tls_context(tls)
         .build_https();
-    let mut sdk = SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(region))
-        .credentials_provider(SharedCredentialsProvider::new(
-            EnvironmentVariableCredentialsProvider::new(),
-        ))
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(http)
-        .sleep_impl(SharedAsyncSleep::new(TokioSleep::new()))
         .retry_config(RetryConfig::standard())
         .timeout_config(
             TimeoutConfig::builder()
@@ -64,10 +71,11 @@ pub fn dynamodb_client() -> Result<Client, ClientError> {
                 .operation_timeout(Duration::from_secs(20))
                 .build(),
         );
-    if let Some(endpoint) = env("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| env("AWS_ENDPOINT_URL")) {
-        sdk = sdk.endpoint_url(endpoint);
+    // Lambda always sets AWS_REGION; taking it directly skips the region provider chain.
+    if let Some(region) = env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")) {
+        loader = loader.region(Region::new(region));
     }
-    Ok(Client::new(&sdk.build()))
+    Ok(Client::new(&loader.load().await))
 }
 
 #[cfg(test)]
@@ -86,5 +94,18 @@ mod tests {
         for root in &roots {
             webpki::anchor_from_trusted_cert(root).expect("a usable trust anchor");
         }
+    }
+
+    #[test]
+    fn public_roots_only_for_https_endpoints_outside_aws() {
+        assert!(needs_public_roots("https://localstack.internal:4566"));
+        assert!(needs_public_roots("https://dynamodb.proxy.example.com/"));
+        assert!(!needs_public_roots("https://dynamodb.us-east-1.amazonaws.com"));
+        assert!(!needs_public_roots(
+            "https://dynamodb.cn-north-1.amazonaws.com.cn"
+        ));
+        assert!(!needs_public_roots("https://123.ddb.us-east-1.api.aws"));
+        assert!(!needs_public_roots("http://127.0.0.1:8000"));
+        assert!(needs_public_roots("https://amazonaws.com.evil.example"));
     }
 }

@@ -4,10 +4,15 @@ use std::path::PathBuf;
 
 use crate::verify::sendgrid::DEFAULT_MAX_AGE_SECONDS;
 
+/// SNS signature versions accepted when `SNS_SIGNATURE_VERSIONS` is not set.
+pub const DEFAULT_SNS_SIGNATURE_VERSIONS: &[&str] = &["1", "2"];
+
 /// Days an item is kept when `RETENTION_DAYS` is not set.
 pub const DEFAULT_RETENTION_DAYS: u32 = 400;
 
-/// The function's settings. `Debug` never shows the SendPulse tokens.
+/// The function's settings. `Debug` never shows the SendPulse tokens. Secrets are kept as
+/// configured: each channel checks its own when it is built, so one bad secret closes only
+/// its channel.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Config {
     /// The DynamoDB table events are stored in (`TABLE_NAME`).
@@ -26,6 +31,9 @@ pub struct Config {
     pub sns_topic_arns: Vec<String>,
     /// Where SNS signing certificates may be found without fetching them (`SNS_CERT_DIR`).
     pub sns_cert_dir: Option<PathBuf>,
+    /// SNS signature versions accepted on `/webhooks/ses` (`SNS_SIGNATURE_VERSIONS`, default
+    /// `1,2`): as configured, checked when the channel is built.
+    pub sns_signature_versions: Vec<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -41,6 +49,7 @@ impl std::fmt::Debug for Config {
             )
             .field("sns_topic_arns", &self.sns_topic_arns)
             .field("sns_cert_dir", &self.sns_cert_dir)
+            .field("sns_signature_versions", &self.sns_signature_versions)
             .finish()
     }
 }
@@ -118,6 +127,13 @@ impl Config {
             sendpulse_tokens: list("SENDPULSE_WEBHOOK_TOKEN", &[',']),
             sns_topic_arns: list("SNS_TOPIC_ARNS", &[',', ' ', '\n']),
             sns_cert_dir: value("SNS_CERT_DIR").map(PathBuf::from),
+            sns_signature_versions: match list("SNS_SIGNATURE_VERSIONS", &[',', ' ']) {
+                versions if versions.is_empty() => DEFAULT_SNS_SIGNATURE_VERSIONS
+                    .iter()
+                    .map(|v| (*v).to_owned())
+                    .collect(),
+                versions => versions,
+            },
         })
     }
 }
@@ -157,6 +173,7 @@ mod tests {
                 "arn:aws:sns:us-east-1:1:a, arn:aws:sns:us-east-1:1:b",
             ),
             ("SNS_CERT_DIR", "/opt/certs"),
+            ("SNS_SIGNATURE_VERSIONS", "2"),
         ])
         .unwrap();
         assert_eq!(config.table_name, "events");
@@ -169,6 +186,7 @@ mod tests {
             vec!["arn:aws:sns:us-east-1:1:a", "arn:aws:sns:us-east-1:1:b"]
         );
         assert_eq!(config.sns_cert_dir, Some(PathBuf::from("/opt/certs")));
+        assert_eq!(config.sns_signature_versions, vec!["2"]);
     }
 
     #[test]
@@ -180,6 +198,7 @@ mod tests {
         assert!(config.sendpulse_tokens.is_empty());
         assert!(config.sns_topic_arns.is_empty());
         assert_eq!(config.sns_cert_dir, None);
+        assert_eq!(config.sns_signature_versions, vec!["1", "2"]);
     }
 
     #[test]

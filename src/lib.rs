@@ -1,30 +1,23 @@
 //! mailtrail: one timeline for every email a company sends.
 //!
-//! The pipeline, one module per step:
-//! [`trigger`] (SNS or HTTP) → [`http`] / [`webhook`] and [`sns`] (routes and status codes)
-//! → [`providers`] (one decoder per provider) → [`event`] (the normalized event)
-//! → [`key`] and [`item`] (the data contract) → [`store`] (DynamoDB).
+//! The pipeline, one folder per step:
+//! [`ingress`] (trigger shapes, routes, status codes, the webhook and SNS pipelines)
+//! → [`verify`] (is it genuine) → [`providers`] (one decoder per provider)
+//! → [`model`] (the normalized event, its time and its key) → [`store`] (the storage traits,
+//! DynamoDB, quarantine).
 
 pub mod app;
 pub mod aws_client;
 pub mod config;
-pub mod event;
-pub mod handler;
-pub mod http;
-pub mod ingest;
-pub mod item;
-pub mod key;
-pub mod lenient;
+pub mod deadline;
+pub mod digest;
+pub mod ingress;
 pub mod logging;
+pub mod mask;
+pub mod model;
 pub mod providers;
-pub mod quarantine;
-pub mod sns;
 pub mod store;
-pub mod table;
-pub mod timestamp;
-pub mod trigger;
 pub mod verify;
-pub mod webhook;
 
 #[cfg(test)]
 pub(crate) mod test_support;

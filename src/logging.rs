@@ -52,12 +52,18 @@ where
         .finish()
 }
 
-/// An error and its causes on one line, `outer: inner: root`, with email addresses masked:
-/// fit for logs and for error bodies.
+/// The longest error text kept, in bytes: longer texts are cut before they are masked.
+pub const MAX_ERROR_TEXT_BYTES: usize = 1024;
+
+/// An error and its causes on one line, `outer: inner: root`, at most about 1 KB, with email
+/// addresses masked: fit for logs.
 pub fn chain(error: &dyn Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
+        if text.len() >= MAX_ERROR_TEXT_BYTES {
+            break;
+        }
         let cause_text = cause.to_string();
         // thiserror's transparent and "{0}" forms repeat the cause in the outer message.
         if !text.contains(&cause_text) {
@@ -65,58 +71,14 @@ pub fn chain(error: &dyn Error) -> String {
         }
         source = cause.source();
     }
-    mask_emails(&text)
-}
-
-/// Hides the local part of anything that looks like an email address: `jane@example.com`
-/// becomes `j***@example.com`. Logs and error bodies go through this.
-pub fn mask_emails(text: &str) -> String {
-    let is_local = |c: char| c.is_ascii_alphanumeric() || "._%+-'".contains(c);
-    let is_domain = |c: char| c.is_ascii_alphanumeric() || ".-".contains(c);
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i] != '@' {
-            out.push(chars[i]);
-            i += 1;
-            continue;
-        }
-        let local_len = out.chars().rev().take_while(|c| is_local(*c)).count();
-        let domain: String = chars[i + 1..].iter().take_while(|c| is_domain(**c)).collect();
-        if local_len > 0 && domain.contains('.') {
-            let keep = out.chars().count() - local_len;
-            let first = out.chars().nth(keep).unwrap_or('*');
-            out = out.chars().take(keep).collect();
-            out.push(first);
-            out.push_str("***");
-        }
-        out.push('@');
-        i += 1;
-    }
-    out
+    let cut = crate::store::item::truncate(&text, MAX_ERROR_TEXT_BYTES).len();
+    text.truncate(cut);
+    crate::mask::mask_emails(&text)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn masks_the_local_part_of_addresses() {
-        assert_eq!(
-            mask_emails("to Jane.Doe+x@example.com, ok"),
-            "to J***@example.com, ok"
-        );
-        assert_eq!(
-            mask_emails("invalid type: string \"a@b.io\""),
-            "invalid type: string \"a***@b.io\""
-        );
-        assert_eq!(
-            mask_emails("no address @ here, user@localhost"),
-            "no address @ here, user@localhost"
-        );
-        assert_eq!(mask_emails("x@y.z and q@r.s"), "x***@y.z and q***@r.s");
-    }
 
     #[derive(Debug, thiserror::Error)]
     #[error("outer")]
@@ -126,5 +88,16 @@ mod tests {
     fn chain_lists_every_cause_once() {
         let error = Outer(std::io::Error::other("root cause"));
         assert_eq!(chain(&error), "outer: root cause");
+    }
+
+    #[test]
+    fn chain_is_cut_to_about_a_kilobyte_and_masked() {
+        let error = Outer(std::io::Error::other(format!(
+            "jane@example.com {}",
+            "x".repeat(1_000_000)
+        )));
+        let text = chain(&error);
+        assert!(text.len() <= MAX_ERROR_TEXT_BYTES + 8, "{}", text.len());
+        assert!(text.contains("j***@example.com"));
     }
 }

@@ -1,20 +1,26 @@
-//! The Lambda binary: cold-start wiring only.
+//! The Lambda binary (`mailtrail-lambda`): cold-start wiring only.
+
+use std::sync::Arc;
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use mailtrail::app::App;
 use mailtrail::config::Config;
-use mailtrail::handler;
+use mailtrail::deadline::Deadline;
+use mailtrail::ingress;
+use mailtrail::store::DynamoStore;
 use serde_json::value::RawValue;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     mailtrail::logging::init();
     let config = Config::from_env()?;
-    let client = mailtrail::aws_client::dynamodb_client()?;
-    let app = App::new(config, client)?;
+    let client = mailtrail::aws_client::dynamodb_client().await?;
+    let store = DynamoStore::new(client, config.table_name.clone(), config.retention_days);
+    let app = App::new(config, Arc::new(store));
     let app = &app;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| async move {
-        handler::handle(app, &event.payload, &event.context.request_id).await
+        let deadline = Deadline::from_lambda_deadline_ms(event.context.deadline);
+        ingress::handle(app, &event.payload, &event.context.request_id, deadline).await
     }))
     .await
 }

@@ -6,10 +6,13 @@
 
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 
-use super::{decode_batch, own_time_or_received, DecodeError, Decoded};
-use crate::event::{non_empty, normalize_recipient, BounceClass, EventKind, NormalizedEvent, Provider};
-use crate::lenient::{raw_text, read_fields, RestFields, Slot};
-use crate::timestamp::Timestamp;
+use super::batch::{decode_batch, own_time_or_received};
+use super::lenient::{raw_text, read_fields, RestFields, Slot};
+use super::{DecodeError, Decoded};
+use crate::model::event::{non_empty, normalize_recipient};
+use crate::model::{
+    BounceClass, Distinguisher, EventBasics, EventKind, NormalizedEvent, Provider, Timestamp,
+};
 
 /// SendGrid's own fields that are neither normalized nor custom arguments: kept in `details`.
 const SENDGRID_DETAIL_FIELDS: &[&str] = &[
@@ -111,9 +114,10 @@ pub fn decode(body: &[u8], received_at: Timestamp) -> Result<Decoded, DecodeErro
     })
 }
 
-/// Maps SendGrid's event name to the normalized kind.
+/// Maps SendGrid's event name (in any case: `Processed` appears in its docs) to the
+/// normalized kind.
 fn kind_of(event: &str) -> EventKind {
-    match event {
+    match event.to_ascii_lowercase().as_str() {
         "processed" => EventKind::Queued,
         "dropped" => EventKind::Rejected,
         "delivered" => EventKind::Delivered,
@@ -128,50 +132,73 @@ fn kind_of(event: &str) -> EventKind {
     }
 }
 
-/// `type` = `bounce` is a hard bounce, `blocked` a soft one; otherwise the SMTP status decides.
+/// `type` = `bounce` is a hard bounce, `blocked` a soft one (as is the `blocked` event);
+/// otherwise the SMTP status decides.
 fn bounce_class(event: &SendGridEvent<'_>) -> BounceClass {
-    match event.bounce_type.as_deref().or(event.event.as_deref()) {
-        Some("bounce") if event.bounce_type.is_some() => BounceClass::Permanent,
-        Some("blocked") => BounceClass::Transient,
+    let bounce_type = event.bounce_type.as_deref().map(str::to_ascii_lowercase);
+    let event_name = event.event.as_deref().map(str::to_ascii_lowercase);
+    match (bounce_type.as_deref(), event_name.as_deref()) {
+        (Some("bounce"), _) => BounceClass::Permanent,
+        (Some("blocked"), _) | (None, Some("blocked")) => BounceClass::Transient,
         _ => BounceClass::from_smtp_codes([&event.status, &event.reason]),
     }
 }
 
-/// SendGrid's `sg_message_id` up to its first `.` is the `X-Message-Id` the send API returned;
-/// without it, the local part of `smtp-id` (`<id@host>`) is the same id.
-fn message_id(event: &SendGridEvent<'_>) -> Option<String> {
-    let from_sg = event
-        .sg_message_id
-        .as_deref()
-        .and_then(|id| id.split('.').next())
+/// Drop reasons that say SendGrid already refuses the address.
+const PROVIDER_SUPPRESSION_REASONS: &[&str] = &[
+    "bounced address",
+    "unsubscribed address",
+    "spam reporting address",
+];
+
+/// The suffixes SendGrid's servers append to the `X-Message-Id` in `sg_message_id`.
+const SERVER_SUFFIXES: &[&str] = &[".filter", ".stfilter", ".recvd"];
+
+/// The `X-Message-Id` the send API returned, whichever fields the event carries:
+/// `sg_message_id` without SendGrid's server suffix (from the first `.` followed by `filter`,
+/// `stfilter` or `recvd`; the whole value when there is none), else the local part of
+/// `smtp-id` (`<id@host>`).
+pub fn message_id(sg_message_id: Option<&str>, smtp_id: Option<&str>) -> Option<String> {
+    let from_sg = sg_message_id
         .map(str::trim)
-        .filter(|id| !id.is_empty());
+        .filter(|id| !id.is_empty())
+        .map(|id| {
+            let cut = SERVER_SUFFIXES
+                .iter()
+                .filter_map(|suffix| id.find(suffix))
+                .min()
+                .unwrap_or(id.len());
+            &id[..cut]
+        });
     let from_smtp = || {
-        event
-            .smtp_id
-            .as_deref()
+        smtp_id
             .map(|id| id.trim().trim_start_matches('<').trim_end_matches('>'))
             .and_then(|id| id.split('@').next())
             .filter(|id| !id.is_empty())
     };
-    from_sg.or_else(from_smtp).map(str::to_owned)
+    from_sg
+        .filter(|id| !id.is_empty())
+        .or_else(from_smtp)
+        .map(str::to_owned)
 }
 
 fn normalize(event: SendGridEvent<'_>, raw: &str, received_at: Timestamp) -> NormalizedEvent {
     let provider_event = event.event.clone().unwrap_or_default();
     let kind = kind_of(&provider_event);
-    let (occurred_at, time_source) = own_time_or_received(event.timestamp.as_deref(), received_at);
-    let mut out = NormalizedEvent::new(
-        Provider::SendGrid,
+    let mut out = NormalizedEvent::new(EventBasics {
+        provider: Provider::SendGrid,
         kind,
         provider_event,
-        occurred_at,
-        time_source,
+        time: own_time_or_received(event.timestamp.as_deref(), received_at),
         received_at,
-        raw,
-    );
-    out.message_id = message_id(&event);
+        raw: raw.to_owned(),
+    });
+    out.message_id = message_id(event.sg_message_id.as_deref(), event.smtp_id.as_deref());
     out.bounce_class = (kind == EventKind::Bounced).then(|| bounce_class(&event));
+    out.provider_suppressed = kind == EventKind::Rejected
+        && event.reason.as_deref().is_some_and(|reason| {
+            PROVIDER_SUPPRESSION_REASONS.contains(&reason.trim().to_ascii_lowercase().as_str())
+        });
     out.recipient = event.email.as_deref().and_then(normalize_recipient);
     out.provider_message_id = non_empty(event.sg_message_id);
     out.provider_event_id = non_empty(event.sg_event_id);
@@ -183,6 +210,17 @@ fn normalize(event: SendGridEvent<'_>, raw: &str, received_at: Timestamp) -> Nor
     out.ip = non_empty(event.ip);
     out.tags = event.category.into_iter().filter(|c| !c.is_empty()).collect();
 
+    // A deferral is told apart by its attempt, a group event by its group, a bounce by its type.
+    if let Some(attempt) = non_empty(event.attempt.clone()) {
+        out.distinguishers.push(Distinguisher::Attempt(attempt));
+    }
+    if let Some(group) = non_empty(event.asm_group_id.clone()) {
+        out.distinguishers.push(Distinguisher::Group(group));
+    }
+    if let Some(bounce_type) = non_empty(event.bounce_type.clone()) {
+        out.distinguishers
+            .push(Distinguisher::BounceType(bounce_type.to_ascii_lowercase()));
+    }
     for (name, value) in [
         ("smtp_id", event.smtp_id),
         ("attempt", event.attempt),
@@ -201,16 +239,7 @@ fn normalize(event: SendGridEvent<'_>, raw: &str, received_at: Timestamp) -> Nor
         };
         target.insert(name.into_owned(), raw_text(value));
     }
-
-    // A click is told apart by its link, a deferral by its attempt, a group event by its group.
-    for name in ["attempt", "asm_group_id"] {
-        if let Some(value) = out.details.get(name) {
-            out.distinguishers.push(format!("{name}={value}"));
-        }
-    }
-    if let Some(url) = &out.url {
-        out.distinguishers.push(format!("url={url}"));
-    }
+    out.distinguish_by_url_and_class();
     out
 }
 
@@ -219,7 +248,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::event::TimeSource;
+    use crate::model::TimeSource;
     use crate::test_support::seed_sendgrid_body;
 
     fn received() -> Timestamp {
@@ -242,11 +271,11 @@ mod tests {
                     e.provider_event.as_str(),
                     e.kind.as_str(),
                     e.message_id.as_deref(),
-                    e.occurred_at.to_rfc3339(),
+                    e.occurred_at().to_rfc3339(),
                 )
             })
             .collect();
-        let m3 = Some("14c5d75ce93");
+        let m3 = Some("14c5d75ce93.dfd.64b469");
         let t3 = "2021-09-13T23:53:24.000Z".to_owned();
         assert_eq!(
             summary,
@@ -282,7 +311,7 @@ mod tests {
                 ("group_resubscribe", "subscribed", m3, t3),
             ]
         );
-        assert!(events.iter().all(|e| e.time_source == TimeSource::Event));
+        assert!(events.iter().all(|e| e.time.source == TimeSource::Event));
         assert!(
             events.iter().all(|e| e.recipient.is_none()),
             "empty emails are no recipient"
@@ -364,7 +393,7 @@ mod tests {
                 {"event":"brand_new_event","sg_message_id":12345,"timestamp":1631577204.5}]"#,
         );
         assert_eq!(events[0].kind, EventKind::Clicked);
-        assert_eq!(events[0].message_id.as_deref(), Some("abc"));
+        assert_eq!(events[0].message_id.as_deref(), Some("abc.def"));
         assert_eq!(events[0].tags, vec!["one"]);
         assert_eq!(events[0].url.as_deref(), Some("https://x.io/a"));
         assert_eq!(
@@ -379,7 +408,65 @@ mod tests {
         assert_eq!(events[1].kind, EventKind::Unknown);
         assert_eq!(events[1].provider_event, "brand_new_event");
         assert_eq!(events[1].message_id.as_deref(), Some("12345"));
-        assert_eq!(events[1].occurred_at.millis(), 1_631_577_204_500);
+        assert_eq!(events[1].occurred_at().millis(), 1_631_577_204_500);
+    }
+
+    #[test]
+    fn the_message_id_is_the_x_message_id_whatever_the_fields() {
+        for (sg_message_id, expected) in [
+            (
+                "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0",
+                "14c5d75ce93.dfd.64b469",
+            ),
+            (
+                "KudqDUo-QX6llQHrmxzMEQ.filterdrecv-66dddc765f-mbf8r-1-60F38A19-27.0",
+                "KudqDUo-QX6llQHrmxzMEQ",
+            ),
+            (
+                "5lFl7Fr1Rjme_EyzNNB_5A.stfilter-015.5185.55F883172.0",
+                "5lFl7Fr1Rjme_EyzNNB_5A",
+            ),
+            ("abc.def.recvd-1234.0", "abc.def"),
+            ("no-suffix.at.all", "no-suffix.at.all"),
+        ] {
+            assert_eq!(message_id(Some(sg_message_id), None).as_deref(), Some(expected));
+        }
+        assert_eq!(
+            message_id(None, Some("<14c5d75ce93.dfd.64b469@ismtpd-555>")).as_deref(),
+            Some("14c5d75ce93.dfd.64b469")
+        );
+        assert_eq!(
+            message_id(Some(" "), Some("<x@y>")).as_deref(),
+            Some("x"),
+            "a blank sg_message_id falls back to smtp-id"
+        );
+        assert_eq!(message_id(None, None), None);
+    }
+
+    #[test]
+    fn event_names_are_case_insensitive_and_bounce_types_never_share_a_key() {
+        let events = decode_str(
+            r#"[{"event":"Processed","sg_message_id":"m.filter1","timestamp":1},
+                {"event":"bounce","type":"bounce","email":"a@x.io","timestamp":5,"sg_message_id":"m.filter1"},
+                {"event":"bounce","type":"blocked","email":"a@x.io","timestamp":5,"sg_message_id":"m.filter1"}]"#,
+        );
+        assert_eq!(events[0].kind, EventKind::Queued);
+        let first = crate::model::ItemKey::of(&events[1]);
+        let second = crate::model::ItemKey::of(&events[2]);
+        assert_ne!(first, second);
+    }
+
+    #[test]
+    fn drops_of_refused_addresses_are_provider_suppressed() {
+        let events = decode_str(
+            r#"[{"event":"dropped","reason":"Bounced Address","email":"a@x.io","timestamp":1},
+                {"event":"dropped","reason":"Unsubscribed Address","email":"a@x.io","timestamp":2},
+                {"event":"dropped","reason":"Spam Reporting Address","email":"a@x.io","timestamp":3},
+                {"event":"dropped","reason":"Invalid SMTPAPI header","email":"a@x.io","timestamp":4},
+                {"event":"bounce","reason":"Bounced Address","email":"a@x.io","timestamp":5}]"#,
+        );
+        let flags: Vec<bool> = events.iter().map(|e| e.provider_suppressed).collect();
+        assert_eq!(flags, vec![true, true, true, false, false]);
     }
 
     #[test]
@@ -389,8 +476,8 @@ mod tests {
                 {"event":"open","timestamp":"garbage"}]"#,
         );
         assert_eq!(events[0].message_id.as_deref(), Some("LRzXl_NHStOGhQ4kofSm_A"));
-        assert_eq!(events[0].time_source, TimeSource::Received);
-        assert_eq!(events[0].occurred_at, received());
+        assert_eq!(events[0].time.source, TimeSource::Received);
+        assert_eq!(events[0].occurred_at(), received());
         assert_eq!(events[1].message_id, None);
     }
 

@@ -6,10 +6,11 @@
 
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 
-use super::{decode_batch, own_time_or_received, DecodeError, Decoded};
-use crate::event::{non_empty, normalize_recipient, BounceClass, EventKind, NormalizedEvent, Provider};
-use crate::lenient::{raw_text, read_fields, RestFields, Slot};
-use crate::timestamp::Timestamp;
+use super::batch::{decode_batch, own_time_or_received};
+use super::lenient::{raw_text, read_fields, RestFields, Slot};
+use super::{DecodeError, Decoded};
+use crate::model::event::{non_empty, normalize_recipient};
+use crate::model::{BounceClass, EventBasics, EventKind, NormalizedEvent, Provider, Timestamp};
 
 /// One SendPulse event. Field names vary between SendPulse's documents, so each normalized
 /// field reads the first of its known names that is present. Read by a hand-written visitor:
@@ -88,9 +89,9 @@ pub fn decode(body: &[u8], received_at: Timestamp) -> Result<Decoded, DecodeErro
     })
 }
 
-/// Maps SendPulse's event name to the normalized kind.
+/// Maps SendPulse's event name (in any case) to the normalized kind.
 fn kind_of(event: &str) -> EventKind {
-    match event {
+    match event.to_ascii_lowercase().as_str() {
         "delivered" => EventKind::Delivered,
         "undelivered" | "hard_bounces" | "soft_bounces" => EventKind::Bounced,
         "opened" => EventKind::Opened,
@@ -105,25 +106,25 @@ fn kind_of(event: &str) -> EventKind {
 fn normalize(event: SendPulseEvent<'_>, raw: &str, received_at: Timestamp) -> NormalizedEvent {
     let provider_event = event.event.clone().unwrap_or_default();
     let kind = kind_of(&provider_event);
-    let (occurred_at, time_source) = own_time_or_received(event.timestamp.as_deref(), received_at);
+    let time = own_time_or_received(event.timestamp.as_deref(), received_at);
     let code = non_empty(event.smtp_server_response_code).or(non_empty(event.smtp_answer_code));
     let subcode = non_empty(event.smtp_server_response_subcode).or(non_empty(event.smtp_answer_subcode));
     let response = non_empty(event.smtp_server_response).or(non_empty(event.smtp_answer_code_explain));
 
-    let mut out = NormalizedEvent::new(
-        Provider::SendPulse,
+    let mut out = NormalizedEvent::new(EventBasics {
+        provider: Provider::SendPulse,
         kind,
-        provider_event.clone(),
-        occurred_at,
-        time_source,
+        provider_event: provider_event.clone(),
+        time,
         received_at,
-        raw,
-    );
-    out.bounce_class = (kind == EventKind::Bounced).then(|| match provider_event.as_str() {
-        "hard_bounces" => BounceClass::Permanent,
-        "soft_bounces" => BounceClass::Transient,
-        _ => BounceClass::from_smtp_codes([&code, &subcode]),
+        raw: raw.to_owned(),
     });
+    out.bounce_class =
+        (kind == EventKind::Bounced).then(|| match provider_event.to_ascii_lowercase().as_str() {
+            "hard_bounces" => BounceClass::Permanent,
+            "soft_bounces" => BounceClass::Transient,
+            _ => BounceClass::from_smtp_codes([&code, &subcode]),
+        });
     out.message_id = non_empty(event.message_id);
     out.recipient = event
         .recipient
@@ -145,16 +146,14 @@ fn normalize(event: SendPulseEvent<'_>, raw: &str, received_at: Timestamp) -> No
     for (name, value) in event.rest {
         out.details.insert(name.into_owned(), raw_text(value));
     }
-    if let Some(url) = &out.url {
-        out.distinguishers.push(format!("url={url}"));
-    }
+    out.distinguish_by_url_and_class();
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::TimeSource;
+    use crate::model::TimeSource;
     use crate::test_support::sendpulse_fixture;
 
     fn received() -> Timestamp {
@@ -182,8 +181,8 @@ mod tests {
             let e = &events[0];
             assert_eq!(e.provider_event, fixture);
             assert_eq!(e.kind.as_str(), kind, "{fixture}");
-            assert_eq!(e.occurred_at.to_rfc3339(), time, "{fixture}");
-            assert_eq!(e.time_source, TimeSource::Event);
+            assert_eq!(e.occurred_at().to_rfc3339(), time, "{fixture}");
+            assert_eq!(e.time.source, TimeSource::Event);
             assert_eq!(
                 e.recipient.as_deref(),
                 Some("doe.john@sendpulse.com"),
@@ -224,8 +223,8 @@ mod tests {
         let e = &decode_fixture("unsubscribed")[0];
         assert_eq!(e.kind, EventKind::Unsubscribed);
         assert_eq!(e.message_id, None);
-        assert_eq!(e.time_source, TimeSource::Received);
-        assert_eq!(e.occurred_at, received());
+        assert_eq!(e.time.source, TimeSource::Received);
+        assert_eq!(e.occurred_at(), received());
         assert_eq!(e.recipient.as_deref(), Some("john.doe@sendpulse.com"));
     }
 
@@ -258,5 +257,26 @@ mod tests {
         assert_eq!(events[1].bounce_class, Some(BounceClass::Transient));
         assert_eq!(events[2].kind, EventKind::Subscribed);
         assert_eq!(events[3].url.as_deref(), Some("https://x.io/"));
+    }
+
+    #[test]
+    fn ids_above_two_to_the_53_keep_their_digits_and_keys() {
+        let events = decode(
+            br#"[{"event":"delivered","email":"a@x.io","message_id":9007199254740993,"timestamp":1700000000},
+                 {"event":"delivered","email":"a@x.io","message_id":9007199254740992,"timestamp":1700000000},
+                 {"event":"Opened","email":"a@x.io","message_id":123456789012345678901234,"timestamp":1700000000123}]"#,
+            received(),
+        )
+        .unwrap()
+        .events;
+        assert_eq!(events[0].message_id.as_deref(), Some("9007199254740993"));
+        assert_eq!(events[1].message_id.as_deref(), Some("9007199254740992"));
+        assert_ne!(
+            crate::model::ItemKey::of(&events[0]),
+            crate::model::ItemKey::of(&events[1])
+        );
+        assert_eq!(events[2].message_id.as_deref(), Some("123456789012345678901234"));
+        assert_eq!(events[2].kind, EventKind::Opened);
+        assert_eq!(events[2].occurred_at().millis(), 1_700_000_000_123);
     }
 }

@@ -4,7 +4,6 @@
 //! token in the URL ([`token`]), SNS's topic allow-list and RSA signatures ([`sns`]). A
 //! verifier built without its secret refuses every request.
 
-pub mod fetch;
 pub mod sendgrid;
 pub mod sns;
 pub mod token;
@@ -63,13 +62,10 @@ pub enum VerifyError {
 }
 
 impl VerifyError {
-    /// The HTTP status: 401 unauthenticated, 403 forbidden topic, 503 when fetching failed.
-    pub fn status(&self) -> u16 {
-        match self {
-            VerifyError::TopicNotAllowed(_) => 403,
-            VerifyError::CertificateUnavailable(_) => 503,
-            _ => 401,
-        }
+    /// Whether the failure is worth a retry (a certificate could not be fetched), rather than
+    /// a request that is not genuine.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, VerifyError::CertificateUnavailable(_))
     }
 }
 

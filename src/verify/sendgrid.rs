@@ -6,7 +6,7 @@ use aws_lc_rs::signature::{ParsedPublicKey, ECDSA_P256_SHA256_ASN1};
 use base64::Engine as _;
 
 use super::{single_header, VerifyError};
-use crate::timestamp::Timestamp;
+use crate::model::Timestamp;
 
 /// The header carrying the base64 DER signature.
 pub const SIGNATURE_HEADER: &str = "x-twilio-email-event-webhook-signature";
@@ -20,7 +20,7 @@ pub const MAX_FUTURE_SECONDS: i64 = 300;
 const MAX_SIGNATURE_BYTES: usize = 80;
 
 /// A configured public key that does not parse.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("SENDGRID_WEBHOOK_PUBLIC_KEY entry {index} is not a base64 DER P-256 public key")]
 pub struct BadPublicKey {
     /// Its position in the list, from 0.

@@ -2,7 +2,6 @@
 //! time with the configured token(s).
 
 use aws_lambda_events::query_map::QueryMap;
-use sha2::{Digest, Sha256};
 
 use super::VerifyError;
 
@@ -12,7 +11,7 @@ pub const TOKEN_PARAMETER: &str = "token";
 pub const MIN_TOKEN_LENGTH: usize = 16;
 
 /// A configured token shorter than [`MIN_TOKEN_LENGTH`].
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("SENDPULSE_WEBHOOK_TOKEN entry {index} is shorter than {MIN_TOKEN_LENGTH} characters")]
 pub struct WeakToken {
     /// Its position in the list, from 0.
@@ -32,7 +31,7 @@ impl std::fmt::Debug for TokenVerifier {
 }
 
 fn digest(token: &str) -> [u8; 32] {
-    Sha256::digest(token.as_bytes()).into()
+    crate::digest::sha256(token.as_bytes())
 }
 
 impl TokenVerifier {

@@ -254,7 +254,7 @@ async fn ten_thousand_events_are_stored_exactly_once_through_a_failing_store() {
         }
     }
 
-    let received = mailtrail::timestamp::Timestamp::now();
+    let received = mailtrail::model::Timestamp::now();
     let expected: BTreeSet<(String, String)> = bodies
         .iter()
         .flat_map(|body| {
@@ -263,7 +263,7 @@ async fn ten_thousand_events_are_stored_exactly_once_through_a_failing_store() {
                 .events
         })
         .map(|event| {
-            let key = mailtrail::key::ItemKey::of(&event);
+            let key = mailtrail::model::ItemKey::of(&event);
             (key.pk, key.sk)
         })
         .collect();

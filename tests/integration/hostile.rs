@@ -4,7 +4,7 @@
 //! only a quarantine item.
 
 use base64::Engine as _;
-use mailtrail::handler::Reply;
+use mailtrail::ingress::Reply;
 use serde_json::{json, Value};
 
 use crate::support::*;
@@ -16,6 +16,8 @@ enum Answer {
     Http(u16, &'static str),
     /// HTTP 200.
     HttpOk,
+    /// HTTP 200 `{"kept": true}`: authenticated, undecodable, quarantined.
+    Kept,
     /// The invocation fails (Lambda retries, then the dead-letter queue).
     Fails,
     /// An SNS invocation that succeeds.
@@ -286,43 +288,43 @@ fn cases() -> Vec<Case> {
         case(
             "SendGrid signed, empty body",
             sendgrid_post(""),
-            Http(400, "bad_payload_kept"),
+            Kept,
             Quarantine,
         ),
         case(
             "SendGrid signed, not JSON",
             sendgrid_post("hello"),
-            Http(400, "bad_payload_kept"),
+            Kept,
             Quarantine,
         ),
         case(
             "SendGrid signed, an object",
             sendgrid_post(r#"{"event":"open"}"#),
-            Http(400, "bad_payload_kept"),
+            Kept,
             Quarantine,
         ),
         case(
             "SendGrid signed, array of numbers",
             sendgrid_post("[1,2,3]"),
-            Http(400, "bad_payload_kept"),
+            Kept,
             Quarantine,
         ),
         case(
             "SendGrid signed, array of strings",
             sendgrid_post(r#"["open"]"#),
-            Http(400, "bad_payload_kept"),
+            Kept,
             Quarantine,
         ),
         case(
             "SendGrid signed, array of arrays",
             sendgrid_post("[[{}]]"),
-            Http(400, "bad_payload_kept"),
+            Kept,
             Quarantine,
         ),
         case(
             "SendGrid signed, 1,000-level nesting",
             sendgrid_post(&nested(1000)),
-            Http(400, "bad_payload_kept"),
+            Kept,
             Quarantine,
         ),
         case(
@@ -340,19 +342,19 @@ fn cases() -> Vec<Case> {
         case(
             "SendGrid signed, object where a string belongs",
             sendgrid_post(r#"[{"event":"open","email":{"a":"b@c.io"}}]"#),
-            Http(400, "bad_payload_kept"),
+            Kept,
             Quarantine,
         ),
         case(
             "SendGrid signed, invalid UTF-8",
             signed_sendgrid_bytes(b"[{\"event\":\"\xff\xfe\"}]"),
-            Http(400, "bad_payload_kept"),
+            Kept,
             Quarantine,
         ),
         case(
             "SendGrid signed, truncated JSON",
             sendgrid_post(&seed[..seed.len() / 2]),
-            Http(400, "bad_payload_kept"),
+            Kept,
             Quarantine,
         ),
         // SendGrid: odd but acceptable input is stored.
@@ -417,31 +419,31 @@ fn cases() -> Vec<Case> {
         case(
             "SendPulse, empty body",
             sendpulse_post(""),
-            Http(400, "bad_payload_kept"),
+            Kept,
             Quarantine,
         ),
         case(
             "SendPulse, not JSON",
             sendpulse_post("event=delivered"),
-            Http(400, "bad_payload_kept"),
+            Kept,
             Quarantine,
         ),
         case(
             "SendPulse, an object",
             sendpulse_post(r#"{"event":"delivered"}"#),
-            Http(400, "bad_payload_kept"),
+            Kept,
             Quarantine,
         ),
         case(
             "SendPulse, array of nulls",
             sendpulse_post("[null]"),
-            Http(400, "bad_payload_kept"),
+            Kept,
             Quarantine,
         ),
         case(
             "SendPulse, object as a timestamp",
             sendpulse_post(r#"[{"event":"opened","timestamp":{"t":1}}]"#),
-            Http(400, "bad_payload_kept"),
+            Kept,
             Quarantine,
         ),
         case(
@@ -454,7 +456,7 @@ fn cases() -> Vec<Case> {
                     SENDPULSE_TOKEN,
                 )
             },
-            Http(400, "bad_payload_kept"),
+            Kept,
             Quarantine,
         ),
         case(
@@ -513,43 +515,43 @@ fn cases() -> Vec<Case> {
             "SNS HTTPS, certificate from another host",
             genuine_sns_with(
                 "SigningCertURL",
-                json!("https://attacker.example/SimpleNotificationService-mailtrail-test.pem"),
+                json!("https://attacker.example/SimpleNotificationService-6d61696c747261696c2d74657374.pem"),
             ),
-            Http(401, "unauthorized"),
+            Http(403, "forbidden"),
             Nothing,
         ),
         case(
             "SNS HTTPS, certificate over plain HTTP",
             genuine_sns_with(
                 "SigningCertURL",
-                json!("http://sns.us-east-1.amazonaws.com/SimpleNotificationService-mailtrail-test.pem"),
+                json!("http://sns.us-east-1.amazonaws.com/SimpleNotificationService-6d61696c747261696c2d74657374.pem"),
             ),
-            Http(401, "unauthorized"),
+            Http(403, "forbidden"),
             Nothing,
         ),
         case(
             "SNS HTTPS, unknown signature version",
             genuine_sns_with("SignatureVersion", json!("3")),
-            Http(401, "unauthorized"),
+            Http(403, "forbidden"),
             Nothing,
         ),
         case(
             "SNS HTTPS, tampered message",
             genuine_sns_with("Message", json!(read("fixtures/ses/event-complaint.json"))),
-            Http(401, "unauthorized"),
+            Http(403, "forbidden"),
             Nothing,
         ),
         case(
             "SNS HTTPS, overlong signature",
             genuine_sns_with("Signature", json!("QUFB".repeat(1000))),
-            Http(401, "unauthorized"),
+            Http(403, "forbidden"),
             Nothing,
         ),
         case(
             "SNS HTTPS, certificate that cannot be fetched",
             genuine_sns_with(
                 "SigningCertURL",
-                json!("https://sns.us-east-1.amazonaws.com/SimpleNotificationService-elsewhere.pem"),
+                json!("https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem"),
             ),
             Http(503, "unavailable"),
             Nothing,
@@ -572,7 +574,7 @@ fn cases() -> Vec<Case> {
         case(
             "SNS HTTPS, genuine message that is not SES",
             sns_https(&read("fixtures/sns/notification-not-ses.json")),
-            Http(400, "bad_payload_kept"),
+            Kept,
             Quarantine,
         ),
         case(
@@ -637,6 +639,21 @@ fn cases() -> Vec<Case> {
         ),
         case("trigger, no records", json!({"Records": []}), SnsOk, Nothing),
         case(
+            "trigger, plain text that is not SES's topic validation",
+            sns_event("hello from somebody else's publisher"),
+            SnsOk,
+            Quarantine,
+        ),
+        case(
+            "SNS HTTPS, certificate from an S3 bucket named sns",
+            genuine_sns_with(
+                "SigningCertURL",
+                json!("https://sns.s3-us-west-2.amazonaws.com/SimpleNotificationService-6d61696c747261696c2d74657374.pem"),
+            ),
+            Http(403, "forbidden"),
+            Nothing,
+        ),
+        case(
             "trigger, JSON that is not SES",
             sns_event(r#"{"hello":"world"}"#),
             SnsOk,
@@ -694,6 +711,12 @@ async fn every_bad_input_gets_its_documented_answer_and_stores_nothing_it_should
             }
             (Answer::HttpOk, Ok(Reply::Http(reply))) => {
                 assert_eq!(reply.status(), 200, "{name}: {}", reply.body_text());
+            }
+            (Answer::Kept, Ok(Reply::Http(reply))) => {
+                let body: Value =
+                    serde_json::from_str(reply.body_text()).unwrap_or_else(|e| panic!("{name}: {e}"));
+                assert_eq!(reply.status(), 200, "{name}: {body}");
+                assert_eq!(body["kept"], true, "{name}: {body}");
             }
             (Answer::SnsOk, Ok(Reply::Sns(_))) => {}
             (Answer::Fails, Err(error)) => {

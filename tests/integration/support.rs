@@ -15,8 +15,10 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use mailtrail::app::App;
 use mailtrail::config::Config;
-use mailtrail::handler::{self, InvocationError, Reply};
-use mailtrail::verify::fetch::{GetFuture, HttpsGet};
+use mailtrail::deadline::Deadline;
+use mailtrail::ingress::{self, InvocationError, Reply};
+use mailtrail::store::DynamoStore;
+use mailtrail::verify::sns::fetch::{GetFuture, HttpsGet};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
@@ -92,7 +94,7 @@ pub async fn fresh_table(client: &Client) -> String {
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     );
-    mailtrail::table::create(client, &name)
+    mailtrail::store::table::create(client, &name)
         .await
         .expect("the table is created");
     name
@@ -113,6 +115,7 @@ pub fn test_config(table: &str) -> Config {
         sendpulse_tokens: vec![SENDPULSE_TOKEN.to_owned()],
         sns_topic_arns: vec![TOPIC.to_owned()],
         sns_cert_dir: Some(root().join("fixtures/sns")),
+        sns_signature_versions: vec!["1".to_owned(), "2".to_owned()],
     }
 }
 
@@ -125,8 +128,9 @@ pub struct NoInternet {
 }
 
 impl HttpsGet for NoInternet {
-    fn get<'a>(&'a self, url: &'a str) -> GetFuture<'a> {
-        self.asked.lock().unwrap().push(url.to_owned());
+    fn get<'a>(&'a self, url: &'a aws_lambda_events::http::Uri) -> GetFuture<'a> {
+        let url = url.to_string();
+        self.asked.lock().unwrap().push(url.clone());
         Box::pin(async move {
             if url.contains("Action=ConfirmSubscription") {
                 Ok(bytes::Bytes::from_static(b"<ConfirmSubscriptionResponse/>"))
@@ -141,8 +145,12 @@ impl HttpsGet for NoInternet {
 
 /// The app writing through `client`, with `config`.
 pub fn app_with(client: &Client, config: Config) -> App {
-    App::with_https(config, client.clone(), std::sync::Arc::new(NoInternet::default()))
-        .expect("test config is valid")
+    let store = DynamoStore::new(client.clone(), config.table_name.clone(), config.retention_days);
+    App::with_https(
+        config,
+        std::sync::Arc::new(store),
+        std::sync::Arc::new(NoInternet::default()),
+    )
 }
 
 /// The app, writing to `table` through `client`.
@@ -169,7 +177,7 @@ pub fn sendgrid_signature(body: &[u8], timestamp: i64) -> (String, String) {
 
 /// Now, in Unix seconds.
 pub fn now_seconds() -> i64 {
-    mailtrail::timestamp::Timestamp::now().unix_seconds()
+    mailtrail::model::Timestamp::now().unix_seconds()
 }
 
 /// A signed SendGrid webhook request.
@@ -289,7 +297,13 @@ pub fn sns_event(message: &str) -> Value {
 /// Invokes the handler with a Lambda event.
 pub async fn invoke(app: &App, event: &Value) -> Result<Reply, InvocationError> {
     let raw = RawValue::from_string(event.to_string()).expect("valid JSON");
-    handler::handle(app, &raw, "test-invocation").await
+    ingress::handle(
+        app,
+        &raw,
+        "test-invocation",
+        Deadline::after(std::time::Duration::from_secs(60)),
+    )
+    .await
 }
 
 /// Invokes the handler with an HTTP event and returns the status and the JSON body.

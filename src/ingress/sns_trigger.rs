@@ -1,13 +1,14 @@
 //! The SNS trigger pipeline: each record's topic is checked, its message (an SES event)
-//! decoded, and the events stored.
+//! decoded, and the events stored; a message that is not an SES event is quarantined.
 
 use aws_lambda_events::sns::SnsEvent;
 use serde::Serialize;
 
 use crate::app::App;
+use crate::deadline::Deadline;
+use crate::model::{Provider, Timestamp};
 use crate::providers::ses;
-use crate::store::StoreError;
-use crate::timestamp::Timestamp;
+use crate::store::{QuarantinedBody, StoreError};
 
 /// What an SNS invocation did.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, Default)]
@@ -20,7 +21,7 @@ pub struct SnsSummary {
     pub stored: usize,
     /// Events that named an item already in the same invocation.
     pub duplicates: usize,
-    /// Messages that carry no email event (topic validation texts and the like).
+    /// Messages that carry no email event (SES's topic-validation text, topic notifications).
     pub ignored: usize,
     /// Messages that were not SES events, kept in quarantine.
     pub quarantined: usize,
@@ -30,12 +31,10 @@ pub struct SnsSummary {
 #[derive(Debug, thiserror::Error)]
 pub enum SnsError {
     /// A record came from a topic not in `SNS_TOPIC_ARNS`.
-    #[error("SNS record {record} comes from topic {topic}, which is not in SNS_TOPIC_ARNS")]
+    #[error("SNS record {record} comes from a topic that is not in SNS_TOPIC_ARNS")]
     TopicNotAllowed {
         /// The record's position, from 0.
         record: usize,
-        /// The topic.
-        topic: String,
     },
     /// Storing failed.
     #[error(transparent)]
@@ -43,14 +42,17 @@ pub enum SnsError {
 }
 
 /// Checks every record's topic first (nothing is stored from an invocation carrying a refused
-/// topic), then decodes and stores. A message that is not an SES event is quarantined.
-pub async fn handle(app: &App, event: &SnsEvent, received_at: Timestamp) -> Result<SnsSummary, SnsError> {
+/// topic), then decodes and stores.
+pub async fn handle(
+    app: &App,
+    event: &SnsEvent,
+    received_at: Timestamp,
+    deadline: Deadline,
+) -> Result<SnsSummary, SnsError> {
     for (record, r) in event.records.iter().enumerate() {
-        if app.verifiers.sns.topics().check(&r.sns.topic_arn).is_err() {
-            return Err(SnsError::TopicNotAllowed {
-                record,
-                topic: r.sns.topic_arn.clone(),
-            });
+        if let Err(error) = app.channels.sns_topics.check(&r.sns.topic_arn) {
+            tracing::error!(record, error = %error, "SNS record from a topic not allowed");
+            return Err(SnsError::TopicNotAllowed { record });
         }
     }
     let mut summary = SnsSummary {
@@ -70,21 +72,20 @@ pub async fn handle(app: &App, event: &SnsEvent, received_at: Timestamp) -> Resu
             }
             Err(error) => {
                 let text = crate::logging::chain(&error);
-                crate::quarantine::keep(
-                    &app.store,
-                    "ses",
-                    message.as_bytes(),
-                    &text,
+                let kept = QuarantinedBody {
+                    provider: Provider::Ses,
+                    body: message.as_bytes(),
+                    error: &text,
                     received_at,
-                    app.config.retention_days,
-                )
-                .await?;
+                };
+                let items = app.store.quarantine(kept, deadline).await?;
+                tracing::warn!(provider = "ses", bytes = message.len(), items, error = %text, "undecodable SNS message kept in quarantine");
                 summary.quarantined += 1;
             }
         }
     }
     summary.events = events.len();
-    let report = crate::ingest::store_events(&app.store, events, app.config.retention_days).await?;
+    let report = app.store.put_events(events, deadline).await?;
     summary.stored = report.items;
     summary.duplicates = report.duplicates;
     tracing::info!(

@@ -6,18 +6,51 @@
 
 use std::fmt;
 
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
-/// Reads a scalar as text: strings as they are, numbers and booleans written out, `null` as `None`.
+/// What a scalar field may not be.
+const NOT_A_SCALAR: &str = "expected a string, a number, a boolean or null";
+
+/// Reads a scalar as text: strings unescaped, numbers with exactly the digits sent (an id above
+/// 2^53 is never rounded through a float), booleans written out, `null` as `None`.
 pub fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
-    deserializer.deserialize_any(TextVisitor)
+    let raw = <&'de RawValue>::deserialize(deserializer)?;
+    scalar_text(raw).map_err(de::Error::custom)
 }
 
 /// Reads a string or an array of scalars as a list of texts, skipping `null`s (SendGrid
 /// `category`, SES `destination`).
 pub fn text_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
-    deserializer.deserialize_any(TextListVisitor)
+    let raw = <&'de RawValue>::deserialize(deserializer)?;
+    list_text(raw).map_err(de::Error::custom)
+}
+
+/// A scalar JSON value as text, keeping the original digits of numbers.
+fn scalar_text(raw: &RawValue) -> Result<Option<String>, serde_json::Error> {
+    let text = raw.get().trim();
+    match text.as_bytes().first() {
+        Some(b'"') if !text.contains('\\') => Ok(Some(text[1..text.len() - 1].to_owned())),
+        Some(b'"') => serde_json::from_str::<String>(text).map(Some),
+        Some(b'n') => Ok(None),
+        Some(b'{' | b'[') | None => Err(de::Error::custom(NOT_A_SCALAR)),
+        Some(_) => Ok(Some(text.to_owned())),
+    }
+}
+
+/// A string, a scalar or an array of scalars as a list of texts.
+fn list_text(raw: &RawValue) -> Result<Vec<String>, serde_json::Error> {
+    if raw.get().trim_start().starts_with('[') {
+        let items: Vec<&RawValue> = serde_json::from_str(raw.get())?;
+        let mut out = Vec::with_capacity(items.len().min(64));
+        for item in items {
+            out.extend(scalar_text(item)?);
+        }
+        Ok(out)
+    } else {
+        Ok(scalar_text(raw)?.into_iter().collect())
+    }
 }
 
 /// Reads a value whose `null` means "empty" (`"recipients": null`, `"tags": null`).
@@ -39,104 +72,16 @@ impl<'de> serde::Deserialize<'de> for TextList {
     }
 }
 
-struct TextVisitor;
-
-impl<'de> Visitor<'de> for TextVisitor {
-    type Value = Option<String>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a string, a number, a boolean or null")
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Some(v.to_owned()))
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Some(v))
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Some(v.to_string()))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Some(v.to_string()))
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Some(v.to_string()))
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Some(v.to_string()))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(TextVisitor)
-    }
-}
-
-struct TextListVisitor;
-
-impl<'de> Visitor<'de> for TextListVisitor {
-    type Value = Vec<String>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a string or an array of strings")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(1).min(64));
-        while let Some(item) = seq.next_element_seed(TextSeed)? {
-            out.extend(item);
-        }
-        Ok(out)
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(vec![v.to_owned()])
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(vec![v])
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(vec![v.to_string()])
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(vec![v.to_string()])
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(vec![v.to_string()])
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Vec::new())
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Vec::new())
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(TextListVisitor)
-    }
-}
-
 /// [`text`] as a seed, for hand-written visitors: `map.next_value_seed(TextSeed)`.
 pub struct TextSeed;
+
+impl<'de> de::DeserializeSeed<'de> for TextSeed {
+    type Value = Option<String>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        text(d)
+    }
+}
 
 /// [`text_list`] as a seed, for hand-written visitors.
 pub struct TextListSeed;
@@ -145,7 +90,7 @@ impl<'de> de::DeserializeSeed<'de> for TextListSeed {
     type Value = Vec<String>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(TextListVisitor)
+        text_list(d)
     }
 }
 
@@ -221,14 +166,6 @@ pub fn raw_text(raw: &serde_json::value::RawValue) -> String {
     }
 }
 
-impl<'de> de::DeserializeSeed<'de> for TextSeed {
-    type Value = Option<String>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(TextVisitor)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,6 +196,24 @@ mod tests {
         assert_eq!(probe(r#"{"id":true}"#).unwrap().id.as_deref(), Some("true"));
         assert_eq!(probe(r#"{"id":null}"#).unwrap().id, None);
         assert_eq!(probe(r#"{}"#).unwrap().id, None);
+    }
+
+    #[test]
+    fn numbers_keep_every_digit() {
+        for id in [
+            "9007199254740993",
+            "18446744073709551617",
+            "123456789012345678901234567890",
+        ] {
+            let json = format!(r#"{{"id":{id}}}"#);
+            assert_eq!(probe(&json).unwrap().id.as_deref(), Some(id));
+        }
+        assert_eq!(
+            probe(r#"{"category":[12345678901234567890123,"a\"b"]}"#)
+                .unwrap()
+                .category,
+            vec!["12345678901234567890123", "a\"b"]
+        );
     }
 
     #[test]

@@ -7,8 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::event::NormalizedEvent;
-use crate::key::ItemKey;
+use crate::model::{ItemKey, NormalizedEvent, Timestamp};
 
 /// Seconds in a day, for the retention period.
 const DAY_SECONDS: i64 = 86_400;
@@ -51,12 +50,12 @@ impl Item {
             message_id,
             provider_message_id,
             recipient,
-            occurred_at,
-            time_source,
+            time,
             received_at,
             sender,
             subject,
             bounce_class,
+            provider_suppressed,
             smtp_status,
             smtp_response,
             reason,
@@ -87,8 +86,8 @@ impl Item {
         text("message_id", message_id);
         text("provider_message_id", provider_message_id);
         text("recipient", recipient);
-        text("occurred_at", Some(occurred_at.to_rfc3339()));
-        text("time_source", Some(time_source.as_str().to_owned()));
+        text("occurred_at", Some(time.at.to_rfc3339()));
+        text("time_source", Some(time.source.as_str().to_owned()));
         text("received_at", Some(received_at.to_rfc3339()));
         text("sender", sender);
         text("subject", subject);
@@ -100,6 +99,9 @@ impl Item {
         text("user_agent", user_agent);
         text("ip", ip);
         text("provider_event_id", provider_event_id);
+        if provider_suppressed {
+            a.insert("provider_suppressed".to_owned(), AttributeValue::Bool(true));
+        }
         let tags: Vec<AttributeValue> = tags
             .into_iter()
             .filter(|t| !t.is_empty())
@@ -119,10 +121,15 @@ impl Item {
         if raw_bytes > MAX_RAW_BYTES {
             a.insert("raw_bytes".to_owned(), AttributeValue::N(raw_bytes.to_string()));
         }
-        let expires_at = received_at.unix_seconds() + i64::from(retention_days) * DAY_SECONDS;
+        let expires_at = expires_at(received_at, retention_days);
         a.insert("expires_at".to_owned(), AttributeValue::N(expires_at.to_string()));
         Item { key, attributes: a }
     }
+}
+
+/// The TTL value of an item received at `received_at`: epoch seconds, `retention_days` later.
+pub fn expires_at(received_at: Timestamp, retention_days: u32) -> i64 {
+    received_at.unix_seconds() + i64::from(retention_days) * DAY_SECONDS
 }
 
 /// A map of texts as a DynamoDB map, leaving out empty names and values; `None` when empty.
@@ -167,7 +174,6 @@ mod tests {
     use super::*;
     use crate::providers::{sendgrid, ses};
     use crate::test_support::{seed_sendgrid_body, ses_fixture};
-    use crate::timestamp::Timestamp;
 
     fn received() -> Timestamp {
         Timestamp::parse_rfc3339("2026-11-24T12:00:00Z").unwrap()

@@ -1,14 +1,24 @@
-//! The Lambda entry point: read the trigger, run its pipeline, answer in its format.
+//! Ingress: what invoked the function ([`trigger`]), and its pipeline. HTTP requests are
+//! routed ([`routes`]) through the webhook pipeline ([`webhook`], [`sns_https`]) and always
+//! get a response ([`response`]); SNS records go through [`sns_trigger`].
+
+pub mod response;
+pub mod routes;
+pub mod sns_https;
+pub mod sns_trigger;
+pub mod trigger;
+pub mod webhook;
 
 use serde::Serialize;
 use serde_json::value::RawValue;
 use tracing::Instrument;
 
+use self::response::HttpReply;
+use self::sns_trigger::{SnsError, SnsSummary};
+use self::trigger::{Trigger, TriggerError};
 use crate::app::App;
-use crate::http::HttpReply;
-use crate::sns::{SnsError, SnsSummary};
-use crate::timestamp::Timestamp;
-use crate::trigger::{self, Trigger, TriggerError};
+use crate::deadline::Deadline;
+use crate::model::Timestamp;
 
 /// What an invocation returns.
 #[derive(Debug, Clone, Serialize)]
@@ -32,8 +42,14 @@ pub enum InvocationError {
 }
 
 /// Handles one invocation. HTTP requests always get a response (errors included); SNS
-/// invocations fail as a whole when anything could not be stored.
-pub async fn handle(app: &App, raw: &RawValue, request_id: &str) -> Result<Reply, InvocationError> {
+/// invocations fail as a whole when anything could not be stored. Storing gives up at
+/// `deadline`, early enough to answer.
+pub async fn handle(
+    app: &App,
+    raw: &RawValue,
+    request_id: &str,
+    deadline: Deadline,
+) -> Result<Reply, InvocationError> {
     let received_at = Timestamp::now();
     let trigger = trigger::parse(raw.get()).inspect_err(|error| {
         tracing::error!(request_id, error = %crate::logging::chain(error), "unreadable event");
@@ -41,16 +57,19 @@ pub async fn handle(app: &App, raw: &RawValue, request_id: &str) -> Result<Reply
     match trigger {
         Trigger::Http(request) => {
             let span = tracing::info_span!("webhook", request_id, path = %request.path);
-            let reply = crate::webhook::handle(app, &request, received_at)
+            let reply = webhook::handle(app, &request, received_at, deadline)
                 .instrument(span)
                 .await;
             Ok(Reply::Http(Box::new(reply)))
         }
         Trigger::Sns(event) => {
             let span = tracing::info_span!("sns", request_id, records = event.records.len());
-            let summary = crate::sns::handle(app, &event, received_at)
+            let summary = sns_trigger::handle(app, &event, received_at, deadline)
                 .instrument(span)
-                .await?;
+                .await
+                .inspect_err(|error| {
+                    tracing::error!(request_id, error = %crate::logging::chain(error), "SNS invocation failed");
+                })?;
             Ok(Reply::Sns(summary))
         }
     }
@@ -63,9 +82,17 @@ impl From<InvocationError> for lambda_runtime::Diagnostic {
             InvocationError::Sns(SnsError::TopicNotAllowed { .. }) => "TopicNotAllowed",
             InvocationError::Sns(SnsError::Store(_)) => "StoreFailed",
         };
+        // What the Lambda service records; the detail (with DynamoDB's text) is in the log.
+        let error_message = match &error {
+            InvocationError::Trigger(e) => crate::logging::chain(e),
+            InvocationError::Sns(SnsError::TopicNotAllowed { record }) => {
+                format!("SNS record {record} comes from a topic that is not allowed")
+            }
+            InvocationError::Sns(SnsError::Store(_)) => "events could not be stored".to_owned(),
+        };
         lambda_runtime::Diagnostic {
             error_type: error_type.to_owned(),
-            error_message: crate::logging::chain(&error),
+            error_message,
         }
     }
 }

@@ -1,9 +1,10 @@
-//! The batch writer: items into DynamoDB with BatchWriteItem, exactly once per key.
+//! The DynamoDB adapter: items into one table with BatchWriteItem, exactly once per key.
 //!
 //! Keys are de-duplicated first (DynamoDB refuses a batch naming one key twice), then written in
 //! chunks of 25, a bounded number of chunks at a time. `UnprocessedItems` are sent again with
-//! exponential backoff and full jitter; whatever is still unstored at the end is an error, so
-//! the caller can fail the invocation and the provider retries.
+//! exponential backoff and full jitter, and every request and wait stops at the invocation's
+//! deadline; whatever is still unstored then is an error, so the caller can fail the
+//! invocation and the provider retries.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -13,39 +14,13 @@ use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
 use futures_util::stream::{self, StreamExt};
 
-use crate::item::Item;
-use crate::key::ItemKey;
+use super::item::Item;
+use super::{EventStore, QuarantineStore, QuarantinedBody, StoreError, StoreFuture, WriteReport};
+use crate::deadline::Deadline;
+use crate::model::{ItemKey, NormalizedEvent};
 
 /// The most items one BatchWriteItem may carry.
 pub const BATCH_SIZE: usize = 25;
-
-/// Why items could not be stored.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// DynamoDB (after the SDK's own retries) refused or failed a request.
-    #[error("{unstored} of {total} items not stored: {message}")]
-    Request {
-        /// How many items the failed requests carried.
-        unstored: usize,
-        /// How many distinct items there were to store.
-        total: usize,
-        /// The first failure, with its whole cause chain.
-        message: String,
-        /// The first failure itself.
-        #[source]
-        source: Box<aws_sdk_dynamodb::Error>,
-    },
-    /// DynamoDB kept returning items as unprocessed.
-    #[error("{unstored} of {total} items still unprocessed after {attempts} attempts")]
-    Unprocessed {
-        /// How many items remain unstored.
-        unstored: usize,
-        /// How many distinct items there were to store.
-        total: usize,
-        /// Attempts made for the worst chunk.
-        attempts: u32,
-    },
-}
 
 /// How `UnprocessedItems` are retried.
 #[derive(Debug, Clone, Copy)]
@@ -79,22 +54,12 @@ impl RetryPolicy {
     }
 }
 
-/// What a write did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct WriteReport {
-    /// Distinct items stored.
-    pub items: usize,
-    /// Items left out because another item in the same call had the same key.
-    pub duplicates: usize,
-    /// BatchWriteItem requests sent, retries included.
-    pub requests: usize,
-}
-
-/// Writes items to one table.
+/// Writes events and quarantined bodies to one table.
 #[derive(Debug, Clone)]
-pub struct Store {
+pub struct DynamoStore {
     client: Client,
     table: String,
+    retention_days: u32,
     concurrency: usize,
     retry: RetryPolicy,
 }
@@ -109,31 +74,33 @@ struct ChunkOutcome {
 
 enum ChunkFailure {
     Unprocessed(usize),
+    Deadline(usize),
     Request(usize, aws_sdk_dynamodb::Error),
 }
 
-impl Store {
+impl DynamoStore {
     /// Chunks written at once by default.
     pub const DEFAULT_CONCURRENCY: usize = 8;
 
-    /// A writer for `table`, with default concurrency and retries.
-    pub fn new(client: Client, table: impl Into<String>) -> Store {
-        Store {
+    /// A writer for `table`, whose items expire `retention_days` after they were received.
+    pub fn new(client: Client, table: impl Into<String>, retention_days: u32) -> DynamoStore {
+        DynamoStore {
             client,
             table: table.into(),
+            retention_days,
             concurrency: Self::DEFAULT_CONCURRENCY,
             retry: RetryPolicy::default(),
         }
     }
 
     /// The same writer with another retry policy.
-    pub fn with_retry(mut self, retry: RetryPolicy) -> Store {
+    pub fn with_retry(mut self, retry: RetryPolicy) -> DynamoStore {
         self.retry = retry;
         self
     }
 
     /// The same writer with another number of chunks in flight.
-    pub fn with_concurrency(mut self, concurrency: usize) -> Store {
+    pub fn with_concurrency(mut self, concurrency: usize) -> DynamoStore {
         self.concurrency = concurrency.max(1);
         self
     }
@@ -144,55 +111,49 @@ impl Store {
     }
 
     /// Stores every item, once per key (the last item of a repeated key wins).
-    pub async fn put_items(&self, items: Vec<Item>) -> Result<WriteReport, StoreError> {
+    pub async fn put_items(&self, items: Vec<Item>, deadline: Deadline) -> Result<WriteReport, StoreError> {
         let submitted = items.len();
         let unique: BTreeMap<ItemKey, Item> =
             items.into_iter().map(|item| (item.key.clone(), item)).collect();
         let total = unique.len();
-        let requests: Vec<WriteRequest> = unique
-            .into_values()
-            .map(|item| {
-                let put = PutRequest::builder()
-                    .set_item(Some(item.attributes))
-                    .build()
-                    .expect("an item always has attributes");
-                WriteRequest::builder().put_request(put).build()
-            })
-            .collect();
+        let requests: Vec<WriteRequest> = unique.into_values().map(write_request).collect();
         let mut chunks: Vec<Vec<WriteRequest>> = Vec::with_capacity(total.div_ceil(BATCH_SIZE));
         let mut requests = requests.into_iter().peekable();
         while requests.peek().is_some() {
             chunks.push(requests.by_ref().take(BATCH_SIZE).collect());
         }
         let outcomes: Vec<ChunkOutcome> = stream::iter(chunks)
-            .map(|chunk| self.write_chunk(chunk))
+            .map(|chunk| self.write_chunk(chunk, deadline))
             .buffer_unordered(self.concurrency)
             .collect()
             .await;
 
         let mut report = WriteReport {
-            items: 0,
             duplicates: submitted - total,
-            requests: 0,
+            ..WriteReport::default()
         };
         let mut unstored = 0;
+        let mut past_deadline = false;
         let mut worst_attempts = 0;
         let mut first_error = None;
         for outcome in outcomes {
             report.requests += outcome.requests;
+            report.retries += outcome.requests.saturating_sub(1);
             worst_attempts = worst_attempts.max(outcome.attempts);
-            match outcome.failure {
-                None => report.items += outcome.size,
-                Some(ChunkFailure::Unprocessed(left)) => {
-                    report.items += outcome.size - left;
-                    unstored += left;
+            let left = match outcome.failure {
+                None => 0,
+                Some(ChunkFailure::Unprocessed(left)) => left,
+                Some(ChunkFailure::Deadline(left)) => {
+                    past_deadline = true;
+                    left
                 }
                 Some(ChunkFailure::Request(left, error)) => {
-                    report.items += outcome.size - left;
-                    unstored += left;
                     first_error.get_or_insert(error);
+                    left
                 }
-            }
+            };
+            report.items += outcome.size - left;
+            unstored += left;
         }
         match (unstored, first_error) {
             (0, _) => Ok(report),
@@ -202,6 +163,7 @@ impl Store {
                 message: DisplayErrorContext(&error).to_string(),
                 source: Box::new(error),
             }),
+            (unstored, None) if past_deadline => Err(StoreError::DeadlineExceeded { unstored, total }),
             (unstored, None) => Err(StoreError::Unprocessed {
                 unstored,
                 total,
@@ -210,60 +172,94 @@ impl Store {
         }
     }
 
-    /// Writes one chunk, sending its unprocessed items again until none are left or the
-    /// attempts run out.
-    async fn write_chunk(&self, mut pending: Vec<WriteRequest>) -> ChunkOutcome {
+    /// Writes one chunk, sending its unprocessed items again until none are left, the attempts
+    /// run out, or the deadline comes.
+    async fn write_chunk(&self, mut pending: Vec<WriteRequest>, deadline: Deadline) -> ChunkOutcome {
         let size = pending.len();
         let mut attempts = 0;
+        let outcome = |attempts: u32, failure| ChunkOutcome {
+            size,
+            requests: attempts as usize,
+            attempts,
+            failure,
+        };
         loop {
+            if deadline.is_past() {
+                return outcome(attempts, Some(ChunkFailure::Deadline(pending.len())));
+            }
             attempts += 1;
             let sent = pending.len();
-            let result = self
+            let request = self
                 .client
                 .batch_write_item()
                 .request_items(self.table.clone(), std::mem::take(&mut pending))
-                .send()
-                .await;
+                .send();
+            let result = match deadline.instant() {
+                Some(at) => match tokio::time::timeout_at(at, request).await {
+                    Ok(result) => result,
+                    // The write may or may not have happened; a retry rewrites the same items.
+                    Err(_) => return outcome(attempts, Some(ChunkFailure::Deadline(sent))),
+                },
+                None => request.await,
+            };
             let output = match result {
                 Ok(output) => output,
-                Err(error) => {
-                    let failure = ChunkFailure::Request(sent, error.into());
-                    return ChunkOutcome {
-                        size,
-                        requests: attempts as usize,
-                        attempts,
-                        failure: Some(failure),
-                    };
-                }
+                Err(error) => return outcome(attempts, Some(ChunkFailure::Request(sent, error.into()))),
             };
             pending = output
                 .unprocessed_items
                 .and_then(|mut left| left.remove(&self.table))
                 .unwrap_or_default();
             if pending.is_empty() {
-                return ChunkOutcome {
-                    size,
-                    requests: attempts as usize,
-                    attempts,
-                    failure: None,
-                };
+                return outcome(attempts, None);
             }
             if attempts >= self.retry.max_attempts {
-                let failure = ChunkFailure::Unprocessed(pending.len());
-                return ChunkOutcome {
-                    size,
-                    requests: attempts as usize,
-                    attempts,
-                    failure: Some(failure),
-                };
+                return outcome(attempts, Some(ChunkFailure::Unprocessed(pending.len())));
+            }
+            let wait = self.retry.delay(attempts - 1);
+            if !deadline.allows(wait) {
+                return outcome(attempts, Some(ChunkFailure::Deadline(pending.len())));
             }
             tracing::debug!(
                 unprocessed = pending.len(),
                 attempt = attempts,
                 "retrying unprocessed items"
             );
-            tokio::time::sleep(self.retry.delay(attempts - 1)).await;
+            tokio::time::sleep(wait).await;
         }
+    }
+}
+
+fn write_request(item: Item) -> WriteRequest {
+    let put = PutRequest::builder()
+        .set_item(Some(item.attributes))
+        .build()
+        .expect("an item always has attributes");
+    WriteRequest::builder().put_request(put).build()
+}
+
+impl EventStore for DynamoStore {
+    fn put_events(&self, events: Vec<NormalizedEvent>, deadline: Deadline) -> StoreFuture<'_, WriteReport> {
+        Box::pin(async move {
+            if events.is_empty() {
+                return Ok(WriteReport::default());
+            }
+            let items = events
+                .into_iter()
+                .map(|event| Item::from_event(event, self.retention_days))
+                .collect();
+            self.put_items(items, deadline).await
+        })
+    }
+}
+
+impl QuarantineStore for DynamoStore {
+    fn quarantine<'a>(&'a self, body: QuarantinedBody<'a>, deadline: Deadline) -> StoreFuture<'a, usize> {
+        Box::pin(async move {
+            let items = super::quarantine::items(&body, self.retention_days);
+            let report = self.put_items(items, deadline).await?;
+            Ok(report.items)
+        })
     }
 }
 

@@ -5,8 +5,9 @@
 //! the event. Provider retries carry the same identifying values and so rewrite the same item;
 //! volatile values (SendGrid's `sg_event_id`, the receive time) never enter the key.
 
-use crate::event::{NormalizedEvent, TimeSource};
-use crate::timestamp::Timestamp;
+use super::event::{NormalizedEvent, TimeSource};
+use super::timestamp::Timestamp;
+use crate::digest::short_hash;
 
 /// Prefix of the partition key of events that carry no message id.
 pub const NO_MESSAGE_PREFIX: &str = "no-message-id#";
@@ -53,24 +54,24 @@ fn partition_key(event: &NormalizedEvent) -> String {
     if key.len() <= MAX_PARTITION_KEY_BYTES {
         return key;
     }
-    let hash = hex16(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, key.as_bytes()).as_ref());
+    let hash = short_hash(key.as_bytes());
     format!(
         "{}#{hash}",
-        crate::item::truncate(&key, MAX_PARTITION_KEY_BYTES - 17)
+        crate::store::item::truncate(&key, MAX_PARTITION_KEY_BYTES - 17)
     )
 }
 
 /// The time in the key. An event with no time of its own (nor a send time) is keyed by the
 /// UTC day it was received, so a retry on the same day rewrites the same item.
 pub fn key_time(event: &NormalizedEvent) -> Timestamp {
-    match event.time_source {
-        TimeSource::Event | TimeSource::Mail => event.occurred_at,
-        TimeSource::Received => event.occurred_at.start_of_day(),
+    match event.time.source {
+        TimeSource::Event | TimeSource::Mail => event.time.at,
+        TimeSource::Received => event.time.at.start_of_day(),
     }
 }
 
 /// 16 hex digits of SHA-256 over the identifying fields, each length-prefixed so that no two
-/// different field lists can produce the same input.
+/// different field lists can produce the same input. A distinguisher enters as `<name>=<value>`.
 fn identity_hash(event: &NormalizedEvent, pk: &str, time: Timestamp) -> String {
     let time = time.millis().to_string();
     let fixed = [
@@ -82,26 +83,20 @@ fn identity_hash(event: &NormalizedEvent, pk: &str, time: Timestamp) -> String {
         time.as_str(),
     ];
     let mut input = Vec::with_capacity(256);
-    for field in fixed
-        .iter()
-        .copied()
-        .chain(event.distinguishers.iter().map(String::as_str))
-    {
-        input.extend_from_slice(&(field.len() as u64).to_be_bytes());
-        input.extend_from_slice(field.as_bytes());
+    let mut field = |parts: &[&str]| {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        input.extend_from_slice(&(len as u64).to_be_bytes());
+        for part in parts {
+            input.extend_from_slice(part.as_bytes());
+        }
+    };
+    for value in fixed {
+        field(&[value]);
     }
-    hex16(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &input).as_ref())
-}
-
-/// The first 8 bytes of a digest as 16 lower-case hex digits.
-pub fn hex16(digest: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(16);
-    for byte in &digest[..8] {
-        out.push(HEX[usize::from(byte >> 4)] as char);
-        out.push(HEX[usize::from(byte & 0x0f)] as char);
+    for distinguisher in &event.distinguishers {
+        field(&[distinguisher.name(), "=", distinguisher.value()]);
     }
-    out
+    short_hash(&input)
 }
 
 #[cfg(test)]
@@ -109,7 +104,7 @@ mod tests {
     use std::collections::HashSet;
 
     use super::*;
-    use crate::event::{EventKind, Provider};
+    use crate::model::event::{Distinguisher, EventBasics, EventKind, EventTime, Provider};
     use crate::providers::{sendgrid, sendpulse, ses};
     use crate::test_support::{
         seed_sendgrid_body, sendpulse_fixture, ses_fixture, SENDPULSE_FIXTURES, SES_EVENT_FIXTURES,
@@ -120,15 +115,14 @@ mod tests {
     }
 
     fn event(kind: EventKind, recipient: &str) -> NormalizedEvent {
-        let mut e = NormalizedEvent::new(
-            Provider::SendGrid,
+        let mut e = NormalizedEvent::new(EventBasics {
+            provider: Provider::SendGrid,
             kind,
-            "delivered",
-            at("2021-09-14T00:20:04Z"),
-            TimeSource::Event,
-            at("2026-01-01T00:00:00Z"),
-            "{}",
-        );
+            provider_event: "delivered".into(),
+            time: EventTime::own(at("2021-09-14T00:20:04Z")),
+            received_at: at("2026-01-01T00:00:00Z"),
+            raw: "{}".into(),
+        });
         e.message_id = Some("14c5d75ce93".into());
         e.recipient = Some(recipient.into());
         e
@@ -165,12 +159,24 @@ mod tests {
         let mut other_recipient = base.clone();
         other_recipient.recipient = Some("b@x.io".into());
         let mut other_time = base.clone();
-        other_time.occurred_at = at("2021-09-14T00:20:04.001Z");
+        other_time.time.at = at("2021-09-14T00:20:04.001Z");
         let mut other_url = base.clone();
-        other_url.distinguishers.push("url=https://x.io/b".into());
+        other_url
+            .distinguishers
+            .push(Distinguisher::Url("https://x.io/b".into()));
         let mut other_name = base.clone();
         other_name.provider_event = "group_unsubscribe".into();
-        for changed in [other_recipient, other_time, other_url, other_name] {
+        let mut other_bounce_type = base.clone();
+        other_bounce_type
+            .distinguishers
+            .push(Distinguisher::BounceType("blocked".into()));
+        for changed in [
+            other_recipient,
+            other_time,
+            other_url,
+            other_name,
+            other_bounce_type,
+        ] {
             assert_ne!(ItemKey::of(&changed), key);
         }
     }
@@ -180,13 +186,12 @@ mod tests {
         let mut e = event(EventKind::Unsubscribed, "john.doe@sendpulse.com");
         e.provider = Provider::SendPulse;
         e.message_id = None;
-        e.time_source = TimeSource::Received;
-        e.occurred_at = at("2026-11-24T17:03:09.250Z");
+        e.time = EventTime::received(at("2026-11-24T17:03:09.250Z"));
         let key = ItemKey::of(&e);
         assert_eq!(key.pk, "no-message-id#sendpulse#john.doe@sendpulse.com");
         assert!(key.sk.starts_with("2026-11-24T00:00:00.000Z#unsubscribed#"));
         let mut later_retry = e.clone();
-        later_retry.occurred_at = at("2026-11-24T23:59:59.999Z");
+        later_retry.time.at = at("2026-11-24T23:59:59.999Z");
         assert_eq!(ItemKey::of(&later_retry), key);
     }
 

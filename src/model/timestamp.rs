@@ -1,6 +1,6 @@
 //! Event times: parsed from what providers send, written in one fixed-width form.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 
 /// Milliseconds since the Unix epoch, between 1970-01-01 and 9999-12-31 (so that the written
 /// form is always 24 characters and sorts as text in time order).
@@ -9,6 +9,8 @@ pub struct Timestamp(i64);
 
 /// The last millisecond of year 9999.
 const MAX_MILLIS: i64 = 253_402_300_799_999;
+/// Epoch numbers at least this large are milliseconds: as seconds they would be past year 9999.
+const MILLIS_THRESHOLD: f64 = 1e12;
 
 impl Timestamp {
     /// A time from milliseconds since the epoch; `None` outside 1970..=9999.
@@ -35,10 +37,16 @@ impl Timestamp {
     }
 
     /// A time from what a provider sent as a timestamp: Unix seconds as a number or as
-    /// decimal text, or RFC 3339 text.
+    /// decimal text (a number of at least 10^12 is milliseconds: 13 digits), or RFC 3339 text.
     pub fn parse_lenient(text: &str) -> Option<Timestamp> {
         let trimmed = text.trim();
         match trimmed.parse::<f64>() {
+            Ok(number) if number.abs() >= MILLIS_THRESHOLD => {
+                let millis = number.round();
+                (0.0..=MAX_MILLIS as f64)
+                    .contains(&millis)
+                    .then_some(Timestamp(millis as i64))
+            }
             Ok(seconds) => Timestamp::from_unix_seconds(seconds),
             Err(_) => Timestamp::parse_rfc3339(trimmed),
         }
@@ -64,51 +72,13 @@ impl Timestamp {
         Timestamp(self.0 - self.0.rem_euclid(86_400_000))
     }
 
-    /// Fixed-width RFC 3339 in UTC with milliseconds: `2021-09-14T00:20:04.000Z`.
+    /// Fixed-width RFC 3339 in UTC with milliseconds: `2021-09-14T00:20:04.000Z`. Always 24
+    /// characters, so the text sorts in time order.
     pub fn to_rfc3339(self) -> String {
-        let seconds = self.0.div_euclid(1000);
-        let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
-        let second_of_day = seconds.rem_euclid(86_400);
-        let mut out = String::with_capacity(24);
-        push_digits(&mut out, year, 4);
-        out.push('-');
-        push_digits(&mut out, month, 2);
-        out.push('-');
-        push_digits(&mut out, day, 2);
-        out.push('T');
-        push_digits(&mut out, second_of_day / 3600, 2);
-        out.push(':');
-        push_digits(&mut out, second_of_day / 60 % 60, 2);
-        out.push(':');
-        push_digits(&mut out, second_of_day % 60, 2);
-        out.push('.');
-        push_digits(&mut out, self.0.rem_euclid(1000), 3);
-        out.push('Z');
-        out
+        DateTime::<Utc>::from_timestamp_millis(self.0)
+            .unwrap_or_default()
+            .to_rfc3339_opts(SecondsFormat::Millis, true)
     }
-}
-
-/// Writes `value` as exactly `width` decimal digits (values here always fit).
-fn push_digits(out: &mut String, value: i64, width: u32) {
-    let mut divisor = 10_i64.pow(width - 1);
-    while divisor > 0 {
-        out.push(char::from(b'0' + (value / divisor % 10) as u8));
-        divisor /= 10;
-    }
-}
-
-/// Year, month and day of a count of days since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 impl std::fmt::Display for Timestamp {
@@ -119,8 +89,6 @@ impl std::fmt::Display for Timestamp {
 
 #[cfg(test)]
 mod tests {
-    use chrono::SecondsFormat;
-
     use super::*;
 
     #[test]
@@ -173,20 +141,34 @@ mod tests {
     }
 
     #[test]
-    fn formatting_agrees_with_chrono_across_the_range() {
+    fn the_written_form_is_always_24_characters_and_sorts_in_time_order() {
         let mut millis: i64 = 0;
+        let mut previous = String::new();
         while millis <= MAX_MILLIS {
-            let ours = Timestamp(millis).to_rfc3339();
-            let theirs = DateTime::<Utc>::from_timestamp_millis(millis)
-                .unwrap()
-                .to_rfc3339_opts(SecondsFormat::Millis, true);
-            assert_eq!(ours, theirs);
+            let text = Timestamp(millis).to_rfc3339();
+            assert_eq!(text.len(), 24, "{text}");
+            assert!(text > previous, "{text} after {previous}");
+            assert_eq!(Timestamp::parse_rfc3339(&text), Some(Timestamp(millis)));
+            previous = text;
             millis += 86_399_999 * 7 + 12_345;
         }
         assert_eq!(
             Timestamp(951_782_400_000).to_rfc3339(),
             "2000-02-29T00:00:00.000Z"
         );
+    }
+
+    #[test]
+    fn thirteen_digit_epochs_are_milliseconds() {
+        assert_eq!(
+            Timestamp::parse_lenient("1700000000123").unwrap().millis(),
+            1_700_000_000_123
+        );
+        assert_eq!(
+            Timestamp::parse_lenient("1700000000").unwrap().millis(),
+            1_700_000_000_000
+        );
+        assert_eq!(Timestamp::parse_lenient("99999999999999999999"), None);
     }
 
     #[test]

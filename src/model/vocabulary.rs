@@ -1,10 +1,5 @@
-//! The normalized event: one provider event for one recipient, in mailtrail's vocabulary.
-//!
-//! Every provider decoder produces these; the key builder and the store only ever see them.
-
-use std::collections::BTreeMap;
-
-use crate::timestamp::Timestamp;
+//! The shared vocabulary of normalized events: who reported it, what happened, how final a
+//! bounce is, and which clock the time came from.
 
 /// The email service provider an event came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -18,6 +13,9 @@ pub enum Provider {
 }
 
 impl Provider {
+    /// Every provider, in a fixed order.
+    pub const ALL: [Provider; 3] = [Provider::Ses, Provider::SendGrid, Provider::SendPulse];
+
     /// The name stored in the `provider` attribute.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -51,6 +49,9 @@ pub enum EventKind {
     Clicked,
     /// The recipient reported the message as spam.
     Complained,
+    /// The recipient's mailbox provider reports the message is *not* spam (SES complaint with
+    /// `complaintFeedbackType: not-spam`). Never a complaint.
+    NotSpam,
     /// The recipient unsubscribed.
     Unsubscribed,
     /// The recipient subscribed again.
@@ -60,6 +61,24 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Every kind, in a fixed order.
+    pub const ALL: [EventKind; 14] = [
+        EventKind::Queued,
+        EventKind::Sent,
+        EventKind::Delivered,
+        EventKind::Deferred,
+        EventKind::Bounced,
+        EventKind::Rejected,
+        EventKind::Failed,
+        EventKind::Opened,
+        EventKind::Clicked,
+        EventKind::Complained,
+        EventKind::NotSpam,
+        EventKind::Unsubscribed,
+        EventKind::Subscribed,
+        EventKind::Unknown,
+    ];
+
     /// The name stored in the `event` attribute and in the sort key.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -73,6 +92,7 @@ impl EventKind {
             EventKind::Opened => "opened",
             EventKind::Clicked => "clicked",
             EventKind::Complained => "complained",
+            EventKind::NotSpam => "not_spam",
             EventKind::Unsubscribed => "unsubscribed",
             EventKind::Subscribed => "subscribed",
             EventKind::Unknown => "unknown",
@@ -81,7 +101,7 @@ impl EventKind {
 }
 
 /// Whether a bounce will go away by itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BounceClass {
     /// The address will never accept mail: suppress it.
     Permanent,
@@ -143,115 +163,6 @@ impl TimeSource {
     }
 }
 
-/// One provider event for one recipient, normalized.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NormalizedEvent {
-    /// Who reported it.
-    pub provider: Provider,
-    /// What happened, normalized.
-    pub kind: EventKind,
-    /// The provider's own name for the event (`bounce`, `Bounce`, `undelivered`, ...).
-    pub provider_event: String,
-    /// The message id that keys the timeline (SES `messageId`, SendGrid `X-Message-Id`, ...).
-    pub message_id: Option<String>,
-    /// The provider's full message id where it differs from `message_id` (SendGrid `sg_message_id`).
-    pub provider_message_id: Option<String>,
-    /// The recipient's address, lower-cased; `None` when the provider gave none.
-    pub recipient: Option<String>,
-    /// When it happened.
-    pub occurred_at: Timestamp,
-    /// Which clock `occurred_at` came from.
-    pub time_source: TimeSource,
-    /// When mailtrail received the request that carried it.
-    pub received_at: Timestamp,
-    /// The sender, as the provider gave it.
-    pub sender: Option<String>,
-    /// The message subject.
-    pub subject: Option<String>,
-    /// For bounces: will it go away by itself.
-    pub bounce_class: Option<BounceClass>,
-    /// SMTP status (`5.1.1`, `250`).
-    pub smtp_status: Option<String>,
-    /// The receiving server's reply or diagnostic.
-    pub smtp_response: Option<String>,
-    /// Why it happened, in the provider's words.
-    pub reason: Option<String>,
-    /// The link clicked.
-    pub url: Option<String>,
-    /// The recipient's user agent (opens, clicks, complaints).
-    pub user_agent: Option<String>,
-    /// An IP address: the recipient's for opens and clicks, the sending one otherwise.
-    pub ip: Option<String>,
-    /// Categories the sender attached (SendGrid `category`).
-    pub tags: Vec<String>,
-    /// Sender-defined data: SendGrid custom arguments, SES message tags.
-    pub metadata: BTreeMap<String, String>,
-    /// Other provider fields worth keeping as attributes (`smtp_id`, `attempt`, `feedback_id`, ...).
-    pub details: BTreeMap<String, String>,
-    /// The provider's id for this event, when it has one (SendGrid `sg_event_id`). Not part of the key.
-    pub provider_event_id: Option<String>,
-    /// Values that tell two real events apart beyond kind, recipient and time (a click's url, a
-    /// deferral's attempt number). They go into the item's key hash.
-    pub distinguishers: Vec<String>,
-    /// The provider's original event JSON, as received.
-    pub raw: String,
-}
-
-impl NormalizedEvent {
-    /// A new event with only the fields every event has; decoders fill in the rest.
-    pub fn new(
-        provider: Provider,
-        kind: EventKind,
-        provider_event: impl Into<String>,
-        occurred_at: Timestamp,
-        time_source: TimeSource,
-        received_at: Timestamp,
-        raw: impl Into<String>,
-    ) -> Self {
-        NormalizedEvent {
-            provider,
-            kind,
-            provider_event: provider_event.into(),
-            message_id: None,
-            provider_message_id: None,
-            recipient: None,
-            occurred_at,
-            time_source,
-            received_at,
-            sender: None,
-            subject: None,
-            bounce_class: None,
-            smtp_status: None,
-            smtp_response: None,
-            reason: None,
-            url: None,
-            user_agent: None,
-            ip: None,
-            tags: Vec::new(),
-            metadata: BTreeMap::new(),
-            details: BTreeMap::new(),
-            provider_event_id: None,
-            distinguishers: Vec::new(),
-            raw: raw.into(),
-        }
-    }
-}
-
-/// The longest address kept as a recipient (RFC 5321 allows 254; longer is not an address).
-pub const MAX_RECIPIENT_BYTES: usize = 320;
-
-/// Normalizes a recipient address: trimmed, lower-cased; `None` when empty or too long to be an
-/// address (the raw event still has it).
-pub fn normalize_recipient(address: &str) -> Option<String> {
-    let trimmed = address.trim();
-    (!trimmed.is_empty() && trimmed.len() <= MAX_RECIPIENT_BYTES).then(|| trimmed.to_lowercase())
-}
-
-/// Keeps a text value only when it is not blank.
-pub fn non_empty(value: Option<String>) -> Option<String> {
-    value.filter(|v| !v.trim().is_empty())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,12 +180,8 @@ mod tests {
     }
 
     #[test]
-    fn recipients_are_trimmed_and_lower_cased() {
-        assert_eq!(
-            normalize_recipient(" John.Doe@Example.COM "),
-            Some("john.doe@example.com".into())
-        );
-        assert_eq!(normalize_recipient("   "), None);
-        assert_eq!(normalize_recipient(""), None);
+    fn every_kind_has_a_distinct_name() {
+        let names: std::collections::HashSet<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names.len(), EventKind::ALL.len());
     }
 }

@@ -1,67 +1,19 @@
-//! HTTP routes, status codes and JSON responses in the payload format the request came in.
+//! Status codes and JSON responses, in the payload format the request came in.
+//!
+//! What a caller reads is fixed per status: the detail of a failure (which secret, which
+//! topic, DynamoDB's message) goes to the log only.
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::http::header::{ALLOW, CONTENT_TYPE};
 use aws_lambda_events::http::{HeaderMap, HeaderValue};
-use base64::Engine as _;
 use serde::Serialize;
 
+use super::trigger::PayloadFormat;
+use crate::model::Provider;
 use crate::providers::DecodeError;
-use crate::trigger::{HttpRequest, PayloadFormat};
+use crate::store::StoreError;
 use crate::verify::VerifyError;
-
-/// The largest webhook body accepted: the largest that still fits Lambda's 6 MB request
-/// payload once API Gateway has base64-encoded it (4 MiB × 4/3 ≈ 5.6 MB).
-pub const MAX_WEBHOOK_BODY_BYTES: usize = 4 * 1024 * 1024;
-/// The largest SNS HTTPS body accepted: SNS messages are at most 256 KB, plus the envelope.
-pub const MAX_SNS_BODY_BYTES: usize = 512 * 1024;
-
-/// The webhook a request is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Route {
-    /// `POST …/webhooks/sendgrid`
-    SendGrid,
-    /// `POST …/webhooks/sendpulse`
-    SendPulse,
-    /// `POST …/webhooks/ses`: SNS's HTTPS delivery of SES events.
-    SesHttps,
-}
-
-impl Route {
-    /// The provider name used in logs and responses.
-    pub fn name(self) -> &'static str {
-        match self {
-            Route::SendGrid => "sendgrid",
-            Route::SendPulse => "sendpulse",
-            Route::SesHttps => "ses",
-        }
-    }
-
-    /// The largest body this route accepts.
-    pub fn max_body_bytes(self) -> usize {
-        match self {
-            Route::SendGrid | Route::SendPulse => MAX_WEBHOOK_BODY_BYTES,
-            Route::SesHttps => MAX_SNS_BODY_BYTES,
-        }
-    }
-
-    /// Finds the route for a path. Any stage or base-path prefix may come first
-    /// (`/prod/webhooks/sendgrid`); a trailing slash is ignored.
-    pub fn for_path(path: &str) -> Option<Route> {
-        let mut segments = path.trim_end_matches('/').rsplit('/');
-        let provider = segments.next()?;
-        if segments.next()? != "webhooks" {
-            return None;
-        }
-        match provider {
-            "sendgrid" => Some(Route::SendGrid),
-            "sendpulse" => Some(Route::SendPulse),
-            "ses" => Some(Route::SesHttps),
-            _ => None,
-        }
-    }
-}
 
 /// Why a request was not accepted, and so its status code.
 #[derive(Debug, thiserror::Error)]
@@ -81,21 +33,28 @@ pub enum RequestError {
     /// A base64 body that does not decode.
     #[error("the body is marked base64 but does not decode: {0}")]
     BadBase64(#[source] base64::DecodeError),
-    /// The request is not genuine (or its topic is not allowed).
-    #[error(transparent)]
-    Verify(#[from] VerifyError),
-    /// The body is not the provider's JSON (before authentication: nothing is kept).
-    #[error(transparent)]
-    Decode(#[from] DecodeError),
-    /// An authenticated body that is not the provider's JSON: kept in quarantine.
-    #[error("{0}; the body was kept for replay")]
-    Quarantined(#[source] DecodeError),
+    /// A SendGrid or SendPulse request that is not genuine (or its channel has no secret).
+    #[error("unauthenticated: {0}")]
+    Unauthorized(#[source] VerifyError),
+    /// An SNS HTTPS message that is not genuine or not from an allowed topic: one answer for
+    /// both, so a stranger learns nothing about the allow-list.
+    #[error("refused SNS message: {0}")]
+    Forbidden(#[source] VerifyError),
+    /// The SNS signing certificate could not be had now: worth a retry.
+    #[error("verification unavailable: {0}")]
+    Unavailable(#[source] VerifyError),
+    /// The channel's secret is configured but unusable (logged at cold start).
+    #[error("the {} channel is misconfigured", .0.as_str())]
+    Misconfigured(Provider),
+    /// An unauthenticated body that is not SNS's JSON (nothing is kept).
+    #[error("not an SNS HTTPS message: {0}")]
+    BadPayload(#[source] DecodeError),
     /// An authenticated SNS message of a type mailtrail does not handle.
     #[error("unsupported SNS message type {0:?}")]
     UnknownSnsType(String),
     /// Storing failed; the provider should retry.
-    #[error("events could not be stored; retry later")]
-    Store(#[source] crate::store::StoreError),
+    #[error("events could not be stored")]
+    Store(#[source] StoreError),
 }
 
 impl RequestError {
@@ -105,60 +64,53 @@ impl RequestError {
             RequestError::NotFound => 404,
             RequestError::MethodNotAllowed(_) => 405,
             RequestError::TooLarge { .. } => 413,
-            RequestError::Verify(error) => error.status(),
-            RequestError::BadBase64(_)
-            | RequestError::Decode(_)
-            | RequestError::Quarantined(_)
-            | RequestError::UnknownSnsType(_) => 400,
+            RequestError::BadBase64(_) | RequestError::BadPayload(_) | RequestError::UnknownSnsType(_) => 400,
+            RequestError::Unauthorized(_) => 401,
+            RequestError::Forbidden(_) => 403,
+            RequestError::Unavailable(_) | RequestError::Misconfigured(_) => 503,
             RequestError::Store(_) => 500,
         }
     }
 
-    /// A short machine-readable code for the JSON body.
+    /// The `error` code of the JSON body.
     pub fn code(&self) -> &'static str {
         match self {
             RequestError::NotFound => "not_found",
             RequestError::MethodNotAllowed(_) => "method_not_allowed",
             RequestError::TooLarge { .. } => "too_large",
             RequestError::BadBase64(_) => "bad_base64",
-            RequestError::Verify(error) => match error.status() {
-                403 => "forbidden",
-                503 => "unavailable",
-                _ => "unauthorized",
-            },
-            RequestError::Decode(_) | RequestError::UnknownSnsType(_) => "bad_payload",
-            RequestError::Quarantined(_) => "bad_payload_kept",
+            RequestError::Unauthorized(_) => "unauthorized",
+            RequestError::Forbidden(_) => "forbidden",
+            RequestError::Unavailable(_) => "unavailable",
+            RequestError::Misconfigured(_) => "misconfigured",
+            RequestError::BadPayload(_) | RequestError::UnknownSnsType(_) => "bad_payload",
             RequestError::Store(_) => "store_failed",
         }
     }
-}
 
-/// Finds the route for a request, checking the method.
-pub fn route(request: &HttpRequest) -> Result<Route, RequestError> {
-    let route = Route::for_path(&request.path).ok_or(RequestError::NotFound)?;
-    if request.method != "POST" {
-        return Err(RequestError::MethodNotAllowed(request.method.clone()));
+    /// The `message` of the JSON body: fixed per code.
+    pub fn public_message(&self) -> &'static str {
+        match self {
+            RequestError::NotFound => "no webhook at this path",
+            RequestError::MethodNotAllowed(_) => "use POST",
+            RequestError::TooLarge { .. } => "the body is too large",
+            RequestError::BadBase64(_) => "the body is marked base64 but does not decode",
+            RequestError::Unauthorized(_) => "the request could not be authenticated",
+            RequestError::Forbidden(_) => "the message could not be verified",
+            RequestError::Unavailable(_) => "verification is unavailable; retry later",
+            RequestError::Misconfigured(_) => "this webhook is not available; retry later",
+            RequestError::BadPayload(_) => "the body is not an SNS HTTPS message",
+            RequestError::UnknownSnsType(_) => "unsupported SNS message type",
+            RequestError::Store(_) => "events could not be stored; retry later",
+        }
     }
-    Ok(route)
-}
 
-/// The request body as bytes, base64-decoded when API Gateway encoded it, refused past `limit`.
-pub fn body_bytes(request: &HttpRequest, limit: usize) -> Result<Vec<u8>, RequestError> {
-    let body = request.body.as_deref().unwrap_or("");
-    let size = if request.body_is_base64 {
-        body.len() / 4 * 3
-    } else {
-        body.len()
-    };
-    if size > limit {
-        return Err(RequestError::TooLarge { limit });
-    }
-    if request.body_is_base64 {
-        base64::engine::general_purpose::STANDARD
-            .decode(body.trim())
-            .map_err(RequestError::BadBase64)
-    } else {
-        Ok(body.as_bytes().to_vec())
+    /// The reason a refused request is counted under (bounded; for metrics and logs).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            RequestError::Store(_) => "store_failed",
+            other => other.code(),
+        }
     }
 }
 
@@ -183,13 +135,14 @@ impl JsonResponse {
         }
     }
 
-    /// The response for an error: its status and `{"error": code, "message": text}`.
+    /// The response for an error: its status and `{"error": code, "message": text}`. The
+    /// text is fixed per code: it says nothing about configuration, secrets or storage.
     pub fn error(error: &RequestError) -> JsonResponse {
         JsonResponse {
             status: error.status(),
             body: serde_json::json!({
                 "error": error.code(),
-                "message": crate::logging::chain(error),
+                "message": error.public_message(),
             }),
             allow_post: matches!(error, RequestError::MethodNotAllowed(_)),
         }
@@ -265,21 +218,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn routes_by_the_last_two_path_segments() {
-        assert_eq!(Route::for_path("/webhooks/sendgrid"), Some(Route::SendGrid));
-        assert_eq!(
-            Route::for_path("/prod/webhooks/sendpulse/"),
-            Some(Route::SendPulse)
-        );
-        assert_eq!(Route::for_path("/a/b/webhooks/ses"), Some(Route::SesHttps));
-        assert_eq!(Route::for_path("/webhooks/mailgun"), None);
-        assert_eq!(Route::for_path("/sendgrid"), None);
-        assert_eq!(Route::for_path("webhooks/sendgrid"), Some(Route::SendGrid));
-        assert_eq!(Route::for_path(""), None);
-        assert_eq!(Route::for_path("/hooks/sendgrid"), None);
-    }
-
-    #[test]
     fn v2_replies_carry_cookies_and_json() {
         let reply = JsonResponse::ok(serde_json::json!({"stored": 1})).into_reply(PayloadFormat::V2);
         let value = serde_json::to_value(&reply).unwrap();
@@ -298,5 +236,31 @@ mod tests {
         assert_eq!(value["headers"]["allow"], "POST");
         let body: serde_json::Value = serde_json::from_str(reply.body_text()).unwrap();
         assert_eq!(body["error"], "method_not_allowed");
+    }
+
+    #[test]
+    fn bodies_say_nothing_about_configuration_or_storage() {
+        let errors = [
+            RequestError::Unauthorized(VerifyError::NotConfigured("SENDGRID_WEBHOOK_PUBLIC_KEY")),
+            RequestError::Forbidden(VerifyError::TopicNotAllowed(
+                "arn:aws:sns:us-east-1:1:secret-topic".into(),
+            )),
+            RequestError::Misconfigured(Provider::SendPulse),
+            RequestError::Store(StoreError::Unavailable("table mailtrail-events-XYZ is gone")),
+        ];
+        for error in errors {
+            let reply = JsonResponse::error(&error).into_reply(PayloadFormat::V2);
+            let body = reply.body_text();
+            for secret in [
+                "SENDGRID",
+                "secret-topic",
+                "arn:",
+                "mailtrail-events",
+                "table",
+                "SENDPULSE",
+            ] {
+                assert!(!body.contains(secret), "{body}");
+            }
+        }
     }
 }

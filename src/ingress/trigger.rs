@@ -12,7 +12,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::lenient::text;
+use crate::providers::lenient::text;
 
 /// The event source name of SNS records.
 pub const SNS_EVENT_SOURCE: &str = "aws:sns";
@@ -260,7 +260,7 @@ mod tests {
 
     #[test]
     fn reads_sns_records_and_refuses_other_sources() {
-        let sns = include_str!("../events/ses-event-bounce.json");
+        let sns = include_str!("../../events/ses-event-bounce.json");
         assert!(matches!(parse(sns), Ok(Trigger::Sns(e)) if e.records.len() == 1));
         let sqs = r#"{"Records":[{"eventSource":"aws:sqs","body":"{}"}]}"#;
         assert!(matches!(parse(sqs), Err(TriggerError::UnsupportedSource(s)) if s == "aws:sqs"));

@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
+use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TableStatus,
+    ProjectionType, ScalarAttributeType,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -28,6 +29,8 @@ fn string_attribute(name: &str) -> AttributeDefinition {
         .expect("name and type are set")
 }
 
+/// How long [`create`] waits before the waiter's first poll.
+const FIRST_POLL_DELAY: Duration = Duration::from_millis(50);
 /// How long [`create`] waits for the table to become active.
 const ACTIVE_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -38,8 +41,13 @@ pub enum TableError {
     #[error("creating the table failed: {0}")]
     Request(#[from] aws_sdk_dynamodb::Error),
     /// The table did not become active in time.
-    #[error("table {0} not active after {ACTIVE_TIMEOUT:?}")]
-    NotActive(String),
+    #[error("table {name} not active: {reason}")]
+    NotActive {
+        /// The table.
+        name: String,
+        /// What the waiter said.
+        reason: String,
+    },
 }
 
 /// Creates the events table: `pk` + `sk`, on-demand, with the `by_recipient` index
@@ -65,16 +73,17 @@ pub async fn create(client: &Client, name: &str) -> Result<(), TableError> {
         .send()
         .await
         .map_err(aws_sdk_dynamodb::Error::from)?;
-    let deadline = tokio::time::Instant::now() + ACTIVE_TIMEOUT;
-    loop {
-        let described = client.describe_table().table_name(name).send().await;
-        let table = described.map_err(aws_sdk_dynamodb::Error::from)?.table;
-        if table.and_then(|t| t.table_status) == Some(TableStatus::Active) {
-            return Ok(());
-        }
-        if tokio::time::Instant::now() > deadline {
-            return Err(TableError::NotActive(name.to_owned()));
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    // The waiter polls at once, then no sooner than DynamoDB's pacing (20 s). A local server
+    // is active within milliseconds: a short pause first spares that wait.
+    tokio::time::sleep(FIRST_POLL_DELAY).await;
+    client
+        .wait_until_table_exists()
+        .table_name(name)
+        .wait(ACTIVE_TIMEOUT)
+        .await
+        .map_err(|e| TableError::NotActive {
+            name: name.to_owned(),
+            reason: aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string(),
+        })?;
+    Ok(())
 }

@@ -1,0 +1,250 @@
+//! The normalized event: one provider event for one recipient, in mailtrail's vocabulary.
+//!
+//! Every provider decoder produces these; the key builder and the store only ever see them.
+
+use std::collections::BTreeMap;
+
+use super::timestamp::Timestamp;
+pub use super::vocabulary::{BounceClass, EventKind, Provider, TimeSource};
+
+/// When an event happened, and which clock said so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventTime {
+    /// The time.
+    pub at: Timestamp,
+    /// Where it came from.
+    pub source: TimeSource,
+}
+
+impl EventTime {
+    /// The event's own timestamp.
+    pub fn own(at: Timestamp) -> EventTime {
+        EventTime {
+            at,
+            source: TimeSource::Event,
+        }
+    }
+
+    /// The send time of the message (SES `mail.timestamp`).
+    pub fn mail(at: Timestamp) -> EventTime {
+        EventTime {
+            at,
+            source: TimeSource::Mail,
+        }
+    }
+
+    /// No time in the event: the time it was received.
+    pub fn received(at: Timestamp) -> EventTime {
+        EventTime {
+            at,
+            source: TimeSource::Received,
+        }
+    }
+}
+
+/// A value that tells two real events apart beyond provider, message, kind, recipient and
+/// time. Each enters the item's key hash as `<name>=<value>`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Distinguisher {
+    /// The link of a click.
+    Url(String),
+    /// The delivery attempt of a deferral (SendGrid `attempt`).
+    Attempt(String),
+    /// The unsubscribe group of a group event (SendGrid `asm_group_id`).
+    Group(String),
+    /// The provider's bounce type (SendGrid `type`: `bounce` or `blocked`).
+    BounceType(String),
+    /// The normalized bounce class.
+    BounceClass(BounceClass),
+}
+
+impl Distinguisher {
+    /// The name that prefixes the value in the key hash.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Distinguisher::Url(_) => "url",
+            Distinguisher::Attempt(_) => "attempt",
+            Distinguisher::Group(_) => "asm_group_id",
+            Distinguisher::BounceType(_) => "bounce_type",
+            Distinguisher::BounceClass(_) => "bounce_class",
+        }
+    }
+
+    /// The value.
+    pub fn value(&self) -> &str {
+        match self {
+            Distinguisher::Url(v)
+            | Distinguisher::Attempt(v)
+            | Distinguisher::Group(v)
+            | Distinguisher::BounceType(v) => v,
+            Distinguisher::BounceClass(class) => class.as_str(),
+        }
+    }
+}
+
+/// What every event has: the arguments of [`NormalizedEvent::new`], by name.
+#[derive(Debug, Clone)]
+pub struct EventBasics {
+    /// Who reported it.
+    pub provider: Provider,
+    /// What happened, normalized.
+    pub kind: EventKind,
+    /// The provider's own name for the event.
+    pub provider_event: String,
+    /// When it happened.
+    pub time: EventTime,
+    /// When mailtrail received the request that carried it.
+    pub received_at: Timestamp,
+    /// The provider's original event JSON, as received.
+    pub raw: String,
+}
+
+/// One provider event for one recipient, normalized.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NormalizedEvent {
+    /// Who reported it.
+    pub provider: Provider,
+    /// What happened, normalized.
+    pub kind: EventKind,
+    /// The provider's own name for the event (`bounce`, `Bounce`, `undelivered`, ...).
+    pub provider_event: String,
+    /// The message id that keys the timeline (SES `messageId`, SendGrid `X-Message-Id`, ...).
+    pub message_id: Option<String>,
+    /// The provider's full message id where it differs from `message_id` (SendGrid `sg_message_id`).
+    pub provider_message_id: Option<String>,
+    /// The recipient's address, lower-cased; `None` when the provider gave none.
+    pub recipient: Option<String>,
+    /// When it happened, and which clock said so.
+    pub time: EventTime,
+    /// When mailtrail received the request that carried it.
+    pub received_at: Timestamp,
+    /// The sender, as the provider gave it.
+    pub sender: Option<String>,
+    /// The message subject.
+    pub subject: Option<String>,
+    /// For bounces: will it go away by itself.
+    pub bounce_class: Option<BounceClass>,
+    /// The provider already refuses this address (SES `OnAccountSuppressionList` /
+    /// `Suppressed`, SendGrid drops for a bounced, unsubscribed or spam-reporting address).
+    pub provider_suppressed: bool,
+    /// SMTP status (`5.1.1`, `250`).
+    pub smtp_status: Option<String>,
+    /// The receiving server's reply or diagnostic.
+    pub smtp_response: Option<String>,
+    /// Why it happened, in the provider's words.
+    pub reason: Option<String>,
+    /// The link clicked.
+    pub url: Option<String>,
+    /// The recipient's user agent (opens, clicks, complaints).
+    pub user_agent: Option<String>,
+    /// An IP address: the recipient's for opens and clicks, the sending one otherwise.
+    pub ip: Option<String>,
+    /// Categories the sender attached (SendGrid `category`).
+    pub tags: Vec<String>,
+    /// Sender-defined data: SendGrid custom arguments, SES message tags.
+    pub metadata: BTreeMap<String, String>,
+    /// Other provider fields worth keeping as attributes (`smtp_id`, `attempt`, `feedback_id`, ...).
+    pub details: BTreeMap<String, String>,
+    /// The provider's id for this event, when it has one (SendGrid `sg_event_id`). Not part of the key.
+    pub provider_event_id: Option<String>,
+    /// Values that tell two real events apart (a click's url, a deferral's attempt); they go
+    /// into the item's key hash.
+    pub distinguishers: Vec<Distinguisher>,
+    /// The provider's original event JSON, as received.
+    pub raw: String,
+}
+
+impl NormalizedEvent {
+    /// A new event with only what every event has; decoders fill in the rest.
+    pub fn new(basics: EventBasics) -> Self {
+        let EventBasics {
+            provider,
+            kind,
+            provider_event,
+            time,
+            received_at,
+            raw,
+        } = basics;
+        NormalizedEvent {
+            provider,
+            kind,
+            provider_event,
+            message_id: None,
+            provider_message_id: None,
+            recipient: None,
+            time,
+            received_at,
+            sender: None,
+            subject: None,
+            bounce_class: None,
+            provider_suppressed: false,
+            smtp_status: None,
+            smtp_response: None,
+            reason: None,
+            url: None,
+            user_agent: None,
+            ip: None,
+            tags: Vec::new(),
+            metadata: BTreeMap::new(),
+            details: BTreeMap::new(),
+            provider_event_id: None,
+            distinguishers: Vec::new(),
+            raw,
+        }
+    }
+
+    /// When it happened.
+    pub fn occurred_at(&self) -> Timestamp {
+        self.time.at
+    }
+
+    /// Adds what tells this event apart from its siblings that the decoder did not add: the
+    /// link of a click and the class of a bounce. Decoders call it once, last.
+    pub fn distinguish_by_url_and_class(&mut self) {
+        if let Some(url) = &self.url {
+            self.distinguishers.push(Distinguisher::Url(url.clone()));
+        }
+        if let Some(class) = self.bounce_class {
+            self.distinguishers.push(Distinguisher::BounceClass(class));
+        }
+    }
+}
+
+/// The longest address kept as a recipient (RFC 5321 allows 254; longer is not an address).
+pub const MAX_RECIPIENT_BYTES: usize = 320;
+
+/// Normalizes a recipient address: trimmed, lower-cased; `None` when empty or too long to be an
+/// address (the raw event still has it).
+pub fn normalize_recipient(address: &str) -> Option<String> {
+    let trimmed = address.trim();
+    (!trimmed.is_empty() && trimmed.len() <= MAX_RECIPIENT_BYTES).then(|| trimmed.to_lowercase())
+}
+
+/// Keeps a text value only when it is not blank.
+pub fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recipients_are_trimmed_and_lower_cased() {
+        assert_eq!(
+            normalize_recipient(" John.Doe@Example.COM "),
+            Some("john.doe@example.com".into())
+        );
+        assert_eq!(normalize_recipient("   "), None);
+        assert_eq!(normalize_recipient(""), None);
+    }
+
+    #[test]
+    fn distinguishers_name_their_values() {
+        assert_eq!(Distinguisher::Url("u".into()).name(), "url");
+        assert_eq!(
+            Distinguisher::BounceClass(BounceClass::Transient).value(),
+            "transient"
+        );
+    }
+}

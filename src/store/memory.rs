@@ -1,0 +1,234 @@
+//! An in-memory store behind the same traits as DynamoDB, for fast in-process pipeline tests.
+//!
+//! It builds exactly the items the DynamoDB adapter writes (same keys, same attributes), and
+//! can be told to fail, to throttle a number of attempts, or to hang until the deadline.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::item::Item;
+use super::{EventStore, QuarantineStore, QuarantinedBody, StoreError, StoreFuture, WriteReport};
+use crate::deadline::Deadline;
+use crate::model::{ItemKey, NormalizedEvent};
+
+/// How the store misbehaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Fault {
+    /// Every write succeeds.
+    #[default]
+    None,
+    /// Every write fails at once.
+    Fail,
+    /// The next `attempts` write attempts are throttled and retried (1 ms apart) before one
+    /// succeeds; the deadline still applies.
+    Throttle {
+        /// Attempts still to throttle.
+        attempts: u32,
+    },
+    /// Writes never complete: they wait for the deadline, then fail.
+    Hang,
+}
+
+/// A table in memory: items by key, as DynamoDB would hold them.
+#[derive(Debug)]
+pub struct MemoryStore {
+    retention_days: u32,
+    items: Mutex<BTreeMap<ItemKey, HashMap<String, AttributeValue>>>,
+    fault: Mutex<Fault>,
+    writes: Mutex<usize>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        MemoryStore::new(crate::config::DEFAULT_RETENTION_DAYS)
+    }
+}
+
+impl MemoryStore {
+    /// An empty store whose items expire `retention_days` after they were received.
+    pub fn new(retention_days: u32) -> MemoryStore {
+        MemoryStore {
+            retention_days,
+            items: Mutex::new(BTreeMap::new()),
+            fault: Mutex::new(Fault::None),
+            writes: Mutex::new(0),
+        }
+    }
+
+    /// Makes the following writes misbehave.
+    pub fn set_fault(&self, fault: Fault) {
+        *lock(&self.fault) = fault;
+    }
+
+    /// Every item, in key order.
+    pub fn items(&self) -> Vec<(ItemKey, HashMap<String, AttributeValue>)> {
+        lock(&self.items)
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// How many items are stored.
+    pub fn len(&self) -> usize {
+        lock(&self.items).len()
+    }
+
+    /// Whether nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many write calls stored something.
+    pub fn writes(&self) -> usize {
+        *lock(&self.writes)
+    }
+
+    /// Stores items once per key, misbehaving as told.
+    async fn put_items(&self, items: Vec<Item>, deadline: Deadline) -> Result<WriteReport, StoreError> {
+        let submitted = items.len();
+        let unique: BTreeMap<ItemKey, Item> =
+            items.into_iter().map(|item| (item.key.clone(), item)).collect();
+        let total = unique.len();
+        let mut report = WriteReport {
+            duplicates: submitted - total,
+            ..WriteReport::default()
+        };
+        if total == 0 {
+            return Ok(report);
+        }
+        loop {
+            report.requests += 1;
+            let fault = *lock(&self.fault);
+            match fault {
+                Fault::None => break,
+                Fault::Fail => return Err(StoreError::Unavailable("told to fail")),
+                Fault::Hang => {
+                    match deadline.instant() {
+                        Some(at) => tokio::time::sleep_until(at).await,
+                        None => std::future::pending::<()>().await,
+                    }
+                    return Err(StoreError::DeadlineExceeded {
+                        unstored: total,
+                        total,
+                    });
+                }
+                Fault::Throttle { attempts } => {
+                    if attempts == 0 {
+                        *lock(&self.fault) = Fault::None;
+                        break;
+                    }
+                    *lock(&self.fault) = Fault::Throttle {
+                        attempts: attempts - 1,
+                    };
+                    report.retries += 1;
+                    let wait = Duration::from_millis(1);
+                    if !deadline.allows(wait) {
+                        return Err(StoreError::DeadlineExceeded {
+                            unstored: total,
+                            total,
+                        });
+                    }
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+        let mut stored = lock(&self.items);
+        for (key, item) in unique {
+            stored.insert(key, item.attributes);
+        }
+        *lock(&self.writes) += 1;
+        report.items = total;
+        Ok(report)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl EventStore for MemoryStore {
+    fn put_events(&self, events: Vec<NormalizedEvent>, deadline: Deadline) -> StoreFuture<'_, WriteReport> {
+        Box::pin(async move {
+            let items = events
+                .into_iter()
+                .map(|event| Item::from_event(event, self.retention_days))
+                .collect();
+            self.put_items(items, deadline).await
+        })
+    }
+}
+
+impl QuarantineStore for MemoryStore {
+    fn quarantine<'a>(&'a self, body: QuarantinedBody<'a>, deadline: Deadline) -> StoreFuture<'a, usize> {
+        Box::pin(async move {
+            let items = super::quarantine::items(&body, self.retention_days);
+            Ok(self.put_items(items, deadline).await?.items)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{EventBasics, EventKind, EventTime, Provider, Timestamp};
+
+    fn event(recipient: &str) -> NormalizedEvent {
+        let at = Timestamp::from_millis(1_700_000_000_000).unwrap();
+        let mut e = NormalizedEvent::new(EventBasics {
+            provider: Provider::SendPulse,
+            kind: EventKind::Delivered,
+            provider_event: "delivered".into(),
+            time: EventTime::own(at),
+            received_at: at,
+            raw: "{}".into(),
+        });
+        e.message_id = Some("1".into());
+        e.recipient = Some(recipient.into());
+        e
+    }
+
+    #[tokio::test]
+    async fn stores_once_per_key_and_retries_change_nothing() {
+        let store = MemoryStore::default();
+        let report = store
+            .put_events(
+                vec![event("a@x.io"), event("a@x.io"), event("b@x.io")],
+                Deadline::none(),
+            )
+            .await
+            .unwrap();
+        assert_eq!((report.items, report.duplicates), (2, 1));
+        store
+            .put_events(vec![event("b@x.io")], Deadline::none())
+            .await
+            .unwrap();
+        assert_eq!(store.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn fails_throttles_and_hangs_when_told() {
+        let store = MemoryStore::default();
+        store.set_fault(Fault::Fail);
+        assert!(store
+            .put_events(vec![event("a@x.io")], Deadline::none())
+            .await
+            .is_err());
+        store.set_fault(Fault::Throttle { attempts: 3 });
+        let report = store
+            .put_events(vec![event("a@x.io")], Deadline::none())
+            .await
+            .unwrap();
+        assert_eq!(report.retries, 3);
+        store.set_fault(Fault::Hang);
+        let started = std::time::Instant::now();
+        let result = store
+            .put_events(vec![event("c@x.io")], Deadline::after(Duration::from_millis(50)))
+            .await;
+        assert!(matches!(result, Err(StoreError::DeadlineExceeded { .. })));
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert_eq!(store.len(), 1);
+    }
+}

@@ -1,0 +1,107 @@
+//! Storage: the narrow traits the pipelines write through, the DynamoDB adapter that
+//! implements them, the in-memory store for in-process tests, and the item mapping.
+//!
+//! The pipelines hand over normalized events or an undecodable body; the store owns how they
+//! become items (retention, keys, size bounds) and how they are written.
+
+pub mod dynamodb;
+pub mod item;
+pub mod memory;
+pub mod quarantine;
+pub mod table;
+
+use std::future::Future;
+use std::pin::Pin;
+
+pub use dynamodb::DynamoStore;
+pub use memory::MemoryStore;
+
+use crate::deadline::Deadline;
+use crate::model::{NormalizedEvent, Provider, Timestamp};
+
+/// The future a store operation returns.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// Why something could not be stored. The texts may carry DynamoDB's own messages and table
+/// names: they are for logs, never for response bodies.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// DynamoDB (after the SDK's own retries) refused or failed a request.
+    #[error("{unstored} of {total} items not stored: {message}")]
+    Request {
+        /// How many items the failed requests carried.
+        unstored: usize,
+        /// How many distinct items there were to store.
+        total: usize,
+        /// The first failure, with its whole cause chain.
+        message: String,
+        /// The first failure itself.
+        #[source]
+        source: Box<aws_sdk_dynamodb::Error>,
+    },
+    /// DynamoDB kept returning items as unprocessed.
+    #[error("{unstored} of {total} items still unprocessed after {attempts} attempts")]
+    Unprocessed {
+        /// How many items remain unstored.
+        unstored: usize,
+        /// How many distinct items there were to store.
+        total: usize,
+        /// Attempts made for the worst chunk.
+        attempts: u32,
+    },
+    /// The invocation's deadline came before everything was stored.
+    #[error("{unstored} of {total} items not stored before the invocation's deadline")]
+    DeadlineExceeded {
+        /// How many items remain unstored.
+        unstored: usize,
+        /// How many distinct items there were to store.
+        total: usize,
+    },
+    /// The store refused the write (the in-memory store told to fail).
+    #[error("the store is unavailable: {0}")]
+    Unavailable(&'static str),
+}
+
+/// What a write did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteReport {
+    /// Distinct items stored.
+    pub items: usize,
+    /// Items left out because another item in the same call had the same key.
+    pub duplicates: usize,
+    /// Write requests sent, retries included.
+    pub requests: usize,
+    /// Requests sent again (throttled, unprocessed items).
+    pub retries: usize,
+}
+
+/// An authenticated body that could not be decoded, to be kept for replay.
+#[derive(Debug, Clone, Copy)]
+pub struct QuarantinedBody<'a> {
+    /// The channel it came in on.
+    pub provider: Provider,
+    /// The bytes, exactly as received.
+    pub body: &'a [u8],
+    /// Why it did not decode (no body content: see `providers::DecodeError`).
+    pub error: &'a str,
+    /// When it was received.
+    pub received_at: Timestamp,
+}
+
+/// Writes normalized events, once per key.
+pub trait EventStore: Send + Sync + std::fmt::Debug {
+    /// Stores every event, once per key (the last of a repeated key wins), giving up at
+    /// `deadline`.
+    fn put_events(&self, events: Vec<NormalizedEvent>, deadline: Deadline) -> StoreFuture<'_, WriteReport>;
+}
+
+/// Keeps bodies that could not be decoded.
+pub trait QuarantineStore: Send + Sync + std::fmt::Debug {
+    /// Keeps one body; returns the number of items written.
+    fn quarantine<'a>(&'a self, body: QuarantinedBody<'a>, deadline: Deadline) -> StoreFuture<'a, usize>;
+}
+
+/// Everything the pipelines write through.
+pub trait Storage: EventStore + QuarantineStore {}
+
+impl<T: EventStore + QuarantineStore> Storage for T {}
