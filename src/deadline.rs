@@ -23,15 +23,22 @@ impl Deadline {
     }
 
     /// From the Lambda context's deadline (milliseconds since the epoch), less
-    /// [`ANSWER_RESERVE`] (or a fifth of the time left, when less than that remains).
+    /// [`ANSWER_RESERVE`] (or a fifth of the time left, when less than that remains). A value
+    /// too small to be an epoch time (below 10^12 ms, 2001) is read as milliseconds from now:
+    /// `cargo lambda watch` sends its timeout that way.
     pub fn from_lambda_deadline_ms(deadline_ms: u64) -> Deadline {
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
+        const EPOCH_MS_FLOOR: u64 = 1_000_000_000_000;
         if deadline_ms == 0 {
             return Deadline::none();
         }
-        let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+        let left = if deadline_ms < EPOCH_MS_FLOOR {
+            Duration::from_millis(deadline_ms)
+        } else {
+            let now_ms = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+            Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+        };
         let reserve = ANSWER_RESERVE.min(left / 5);
         Deadline::after(left.saturating_sub(reserve))
     }
@@ -72,6 +79,8 @@ mod tests {
             .unwrap();
         assert!(short <= Duration::from_millis(800));
         assert!(Deadline::from_lambda_deadline_ms(now_ms.saturating_sub(5)).is_past());
+        let relative = Deadline::from_lambda_deadline_ms(600_000).remaining().unwrap();
+        assert!(relative > Duration::from_secs(590) && relative <= Duration::from_secs(600));
         assert_eq!(Deadline::from_lambda_deadline_ms(0), Deadline::none());
         assert!(Deadline::none().allows(Duration::from_secs(3600)));
     }

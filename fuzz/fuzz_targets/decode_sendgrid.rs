@@ -2,8 +2,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mailtrail::item::Item;
-use mailtrail::timestamp::Timestamp;
+use mailtrail::store::item::Item;
+use mailtrail::model::Timestamp;
 
 fuzz_target!(|data: &[u8]| {
     let received = Timestamp::from_millis(1_795_521_600_000).unwrap();

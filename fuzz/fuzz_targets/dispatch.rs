@@ -3,11 +3,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mailtrail::http::{self, Route};
-use mailtrail::item::Item;
+use mailtrail::ingress::routes::{self as http, Route};
+use mailtrail::store::item::Item;
 use mailtrail::providers::{sendgrid, sendpulse, ses};
-use mailtrail::timestamp::Timestamp;
-use mailtrail::trigger::{self, Trigger};
+use mailtrail::model::Timestamp;
+use mailtrail::ingress::trigger::{self, Trigger};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };

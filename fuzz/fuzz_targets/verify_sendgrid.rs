@@ -4,7 +4,7 @@
 
 use aws_lambda_events::http::{HeaderMap, HeaderValue};
 use libfuzzer_sys::fuzz_target;
-use mailtrail::timestamp::Timestamp;
+use mailtrail::model::Timestamp;
 use mailtrail::verify::sendgrid::{SendGridVerifier, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 
 const DEMO_KEY: &str = include_str!("../../events/demo-sendgrid-public-key.txt");

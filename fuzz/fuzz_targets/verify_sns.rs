@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
-use mailtrail::verify::fetch::{GetFuture, HttpsGet};
+use mailtrail::verify::sns::fetch::{GetFuture, HttpsGet};
 use mailtrail::verify::sns::{SnsHttpMessage, SnsVerifier, TopicAllowList};
 use mailtrail::verify::VerifyError;
 
@@ -14,7 +14,7 @@ use mailtrail::verify::VerifyError;
 struct Offline;
 
 impl HttpsGet for Offline {
-    fn get<'a>(&'a self, _url: &'a str) -> GetFuture<'a> {
+    fn get<'a>(&'a self, _url: &'a aws_lambda_events::http::Uri) -> GetFuture<'a> {
         Box::pin(async { Err(VerifyError::CertificateUnavailable("offline".into())) })
     }
 }

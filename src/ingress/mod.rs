@@ -96,3 +96,6 @@ impl From<InvocationError> for lambda_runtime::Diagnostic {
         }
     }
 }
+
+#[cfg(test)]
+mod pipeline_tests;

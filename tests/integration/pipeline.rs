@@ -447,3 +447,22 @@ async fn an_authenticated_body_that_does_not_decode_is_kept_byte_for_byte() {
     assert_eq!(invoke_http(&app, &sendgrid_post(body)).await.0, 200);
     assert_eq!(scan_all(&client, app.config.table_name.as_str()).await.len(), 1);
 }
+
+#[tokio::test]
+async fn the_production_client_stores_through_the_sdk_chain_to_the_local_server() {
+    // The production client reads what Lambda (or a laptop) sets: point it at the local server.
+    // No other test reads these variables: their clients are configured explicitly.
+    std::env::set_var("AWS_ENDPOINT_URL_DYNAMODB", &dynamo().endpoint);
+    std::env::set_var("AWS_REGION", "us-east-1");
+    std::env::set_var("AWS_ACCESS_KEY_ID", "local");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "local");
+    let client = mailtrail::aws_client::dynamodb_client()
+        .await
+        .expect("the production client builds");
+    let table = fresh_table(&client).await;
+    let app = app(&client, &table);
+    let (status, reply) =
+        invoke_http(&app, &sendpulse_post(&read("fixtures/sendpulse/delivered.json"))).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(scan_all(&client, &table).await.len(), 1);
+}

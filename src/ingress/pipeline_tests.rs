@@ -1,0 +1,323 @@
+//! The webhook and SNS pipelines end to end, in process, over the in-memory store: every
+//! status code, quarantine, a failing, throttled or hanging store, deadlines, and channels
+//! misconfigured one at a time. No server is needed.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use super::Reply;
+use crate::deadline::Deadline;
+use crate::store::memory::Fault;
+use crate::test_support::pipeline::*;
+use crate::test_support::{seed_sendgrid_body, sendpulse_fixture, ses_fixture};
+
+fn sns_https_fixture(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/fixtures/sns/{name}.json", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+#[tokio::test]
+async fn a_signed_sendgrid_batch_is_stored_once_however_often_it_comes() {
+    let (app, store) = app();
+    let request = sendgrid_post(seed_sendgrid_body());
+    let (status, body) = invoke_http(&app, &request).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body,
+        json!({"provider": "sendgrid", "events": 14, "stored": 14, "duplicates": 0})
+    );
+    assert_eq!(store.len(), 14);
+    let before = store.items();
+    for _ in 0..3 {
+        assert_eq!(
+            invoke_http(&app, &sendgrid_post(seed_sendgrid_body())).await.0,
+            200
+        );
+    }
+    assert_eq!(store.items().len(), before.len());
+    let keys =
+        |items: &[(crate::model::ItemKey, _)]| items.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
+    assert_eq!(keys(&store.items()), keys(&before));
+}
+
+#[tokio::test]
+async fn routes_methods_sizes_and_encodings_get_their_statuses() {
+    let (app, store) = app();
+    let cases: Vec<(Value, u16, &str)> = vec![
+        (http_post("/webhooks/mailgun", "[]"), 404, "not_found"),
+        (
+            http_request("GET", "/webhooks/sendgrid", "", false),
+            405,
+            "method_not_allowed",
+        ),
+        (
+            http_post("/webhooks/sendgrid", &"x".repeat(4 * 1024 * 1024 + 1)),
+            413,
+            "too_large",
+        ),
+        (
+            http_request("POST", "/webhooks/sendpulse", "%%%", true),
+            400,
+            "bad_base64",
+        ),
+        (http_post("/webhooks/sendgrid", "[]"), 401, "unauthorized"),
+        (
+            sendpulse_post_with("[]", "guessed-token-000000000"),
+            401,
+            "unauthorized",
+        ),
+        (http_post("/webhooks/ses", "not json"), 400, "bad_payload"),
+    ];
+    for (request, status, code) in cases {
+        let (got, body) = invoke_http(&app, &request).await;
+        assert_eq!((got, body["error"].as_str()), (status, Some(code)), "{body}");
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    assert!(store.is_empty());
+}
+
+#[tokio::test]
+async fn an_authenticated_body_that_does_not_decode_is_kept_and_acknowledged() {
+    let (app, store) = app();
+    let body = r#"[{"event":"open","email":{"nested":"jane@example.com"}}]"#;
+    let (status, reply) = invoke_http(&app, &sendgrid_post(body)).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["kept"], true);
+    let items = store.items();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].0.pk, "quarantine#sendgrid");
+    assert_eq!(items[0].1["body"].as_b().unwrap().as_ref(), body.as_bytes());
+    let error = items[0].1["error"].as_s().unwrap();
+    assert!(!error.contains("jane"), "{error}");
+
+    let (status, reply) = invoke_http(&app, &sendpulse_post("{\"not\":\"an array\"}")).await;
+    assert_eq!((status, reply["kept"].clone()), (200, json!(true)));
+    assert_eq!(store.len(), 2);
+}
+
+#[tokio::test]
+async fn a_failing_store_answers_500_without_internal_detail_and_fails_the_sns_invocation() {
+    let (app, store) = app();
+    store.set_fault(Fault::Fail);
+    let (status, body) = invoke_http(&app, &sendpulse_post(sendpulse_fixture("delivered"))).await;
+    assert_eq!(status, 500);
+    assert_eq!(body["error"], "store_failed");
+    assert!(!body.to_string().contains("told to fail"), "{body}");
+    let sns = invoke(&app, &sns_event(ses_fixture("event-bounce"))).await;
+    let error = sns.unwrap_err();
+    let diagnostic = lambda_runtime::Diagnostic::from(error);
+    assert_eq!(diagnostic.error_type, "StoreFailed");
+    assert!(!diagnostic.error_message.contains("told to fail"));
+    // A failure to quarantine fails the request too: nothing is lost silently.
+    let (status, _) = invoke_http(&app, &sendgrid_post("[1,2]")).await;
+    assert_eq!(status, 500);
+}
+
+#[tokio::test]
+async fn a_throttled_store_is_retried_until_it_stores() {
+    let (app, store) = app();
+    store.set_fault(Fault::Throttle { attempts: 5 });
+    let (status, body) = invoke_http(&app, &sendgrid_post(seed_sendgrid_body())).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(store.len(), 14);
+}
+
+#[tokio::test]
+async fn a_store_that_never_answers_gives_up_before_the_deadline() {
+    let (app, store) = app();
+    store.set_fault(Fault::Hang);
+    let started = Instant::now();
+    let deadline = Deadline::after(Duration::from_millis(300));
+    let reply = invoke_by(&app, &sendgrid_post(seed_sendgrid_body()), deadline)
+        .await
+        .unwrap();
+    let Reply::Http(reply) = reply else {
+        panic!("not HTTP")
+    };
+    assert_eq!(reply.status(), 500);
+    assert!(reply.body_text().contains("store_failed"));
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(250) && elapsed < Duration::from_secs(5),
+        "{elapsed:?}"
+    );
+
+    let started = Instant::now();
+    let deadline = Deadline::after(Duration::from_millis(200));
+    assert!(invoke_by(&app, &sns_event(ses_fixture("event-bounce")), deadline)
+        .await
+        .is_err());
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(store.is_empty());
+}
+
+#[tokio::test]
+async fn a_bad_sendgrid_key_closes_only_its_channel() {
+    let mut config = config();
+    config.sendgrid_public_keys = vec!["bm90IGEga2V5".into()];
+    let (app, store) = app_with(config);
+    let (status, body) = invoke_http(&app, &sendgrid_post(seed_sendgrid_body())).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (503, Some("misconfigured")),
+        "{body}"
+    );
+    assert!(!body.to_string().contains("SENDGRID"), "{body}");
+    assert!(store.is_empty());
+    assert_eq!(
+        invoke_http(&app, &sendpulse_post(sendpulse_fixture("delivered")))
+            .await
+            .0,
+        200
+    );
+    let summary = invoke(&app, &sns_event(ses_fixture("event-bounce")))
+        .await
+        .unwrap();
+    assert!(matches!(summary, Reply::Sns(s) if s.stored == 1));
+    let (status, _) = invoke_http(
+        &app,
+        &http_post("/webhooks/ses", &sns_https_fixture("notification-v2")),
+    )
+    .await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn a_short_sendpulse_token_closes_only_its_channel() {
+    let mut config = config();
+    config.sendpulse_tokens = vec!["short".into()];
+    let (app, _store) = app_with(config);
+    let (status, body) = invoke_http(&app, &sendpulse_post_with("[]", "short")).await;
+    assert_eq!((status, body["error"].as_str()), (503, Some("misconfigured")));
+    assert_eq!(
+        invoke_http(&app, &sendgrid_post(seed_sendgrid_body())).await.0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn an_unset_secret_still_closes_its_channel_with_401_and_names_nothing() {
+    let mut config = config();
+    config.sendgrid_public_keys.clear();
+    config.sendpulse_tokens.clear();
+    let (app, _store) = app_with(config);
+    for request in [sendgrid_post(seed_sendgrid_body()), sendpulse_post("[]")] {
+        let (status, body) = invoke_http(&app, &request).await;
+        assert_eq!(status, 401);
+        let text = body.to_string();
+        assert!(
+            !text.contains("SENDGRID") && !text.contains("SENDPULSE") && !text.contains("not set"),
+            "{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_topic_and_a_bad_signature_read_the_same_to_a_stranger() {
+    let (app, store) = app();
+    let genuine: Value = serde_json::from_str(&sns_https_fixture("notification-v2")).unwrap();
+    let mut unknown_topic = genuine.clone();
+    unknown_topic["TopicArn"] = "arn:aws:sns:us-east-1:999999999999:attacker".into();
+    let mut bad_signature = genuine.clone();
+    bad_signature["Message"] = ses_fixture("event-complaint").into();
+    let mut answers = Vec::new();
+    for message in [unknown_topic, bad_signature] {
+        answers.push(invoke_http(&app, &http_post("/webhooks/ses", &message.to_string())).await);
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0].0, 403);
+    assert!(!answers[0].1.to_string().contains("attacker"));
+    assert!(store.is_empty());
+}
+
+#[tokio::test]
+async fn sns_signature_versions_are_the_operators_choice() {
+    let mut config = config();
+    config.sns_signature_versions = vec!["2".into()];
+    let (app, store) = app_with(config);
+    let v1 = invoke_http(
+        &app,
+        &http_post("/webhooks/ses", &sns_https_fixture("notification-v1")),
+    )
+    .await;
+    assert_eq!(v1.0, 403);
+    let v2 = invoke_http(
+        &app,
+        &http_post("/webhooks/ses", &sns_https_fixture("notification-v2")),
+    )
+    .await;
+    assert_eq!(v2.0, 200, "{}", v2.1);
+    assert_eq!(store.len(), 1);
+
+    let mut config = crate::test_support::pipeline::config();
+    config.sns_signature_versions = vec!["3".into()];
+    let (app, _) = app_with(config);
+    let (status, body) = invoke_http(
+        &app,
+        &http_post("/webhooks/ses", &sns_https_fixture("notification-v2")),
+    )
+    .await;
+    assert_eq!((status, body["error"].as_str()), (503, Some("misconfigured")));
+    assert!(matches!(
+        invoke(&app, &sns_event(ses_fixture("event-delivery"))).await,
+        Ok(Reply::Sns(_))
+    ));
+}
+
+#[tokio::test]
+async fn sns_https_confirms_subscriptions_and_keeps_what_is_not_ses() {
+    let (app, store) = app();
+    let (status, body) = invoke_http(
+        &app,
+        &http_post("/webhooks/ses", &sns_https_fixture("subscription-confirmation")),
+    )
+    .await;
+    assert_eq!((status, body["confirmed"].clone()), (200, json!(true)));
+    let (status, body) = invoke_http(
+        &app,
+        &http_post("/webhooks/ses", &sns_https_fixture("notification-not-ses")),
+    )
+    .await;
+    assert_eq!((status, body["kept"].clone()), (200, json!(true)), "{body}");
+    assert_eq!(store.items()[0].0.pk, "quarantine#ses");
+    let (status, _) = invoke_http(
+        &app,
+        &http_post("/webhooks/ses", &sns_https_fixture("unknown-type")),
+    )
+    .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn the_sns_trigger_refuses_unknown_topics_and_quarantines_what_is_not_ses() {
+    let (app, store) = app();
+    let refused = invoke(
+        &app,
+        &sns_event_from("arn:aws:sns:us-east-1:1:other", ses_fixture("event-bounce")),
+    )
+    .await;
+    assert!(refused.is_err());
+    assert!(store.is_empty());
+
+    let Reply::Sns(summary) = invoke(&app, &sns_event("somebody else's plain text"))
+        .await
+        .unwrap()
+    else {
+        panic!("not SNS")
+    };
+    assert_eq!((summary.quarantined, summary.ignored), (1, 0));
+    let Reply::Sns(summary) = invoke(&app, &sns_event(ses_fixture("topic-validation")))
+        .await
+        .unwrap()
+    else {
+        panic!("not SNS")
+    };
+    assert_eq!((summary.quarantined, summary.ignored), (0, 1));
+    let Reply::Sns(summary) = invoke(&app, &sns_event(ses_fixture("notification-bounce")))
+        .await
+        .unwrap()
+    else {
+        panic!("not SNS")
+    };
+    assert_eq!(summary.stored, 2);
+}
