@@ -52,6 +52,7 @@ lint: $(PY_TOOLS)
 	cargo fmt --all -- --check
 	cargo clippy --all-targets --locked -- -D warnings
 	cfn-lint template.yaml
+	$(VENV)/bin/python scripts/check_dashboard.py
 
 unit:
 	cargo test --lib --locked

@@ -120,3 +120,6 @@ step "Stored timelines"
 cargo run --quiet --example timeline
 step "Everything that happened to jane@example.com (by_recipient index)"
 cargo run --quiet --example timeline -- --recipient jane@example.com
+
+step "What the function reported to CloudWatch (its EMF lines, summed)"
+python3 scripts/emf_summary.py "$WORK/watch.log"

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::metrics::MetricsSink;
 use crate::store::Storage;
 use crate::verify::sendgrid::{BadPublicKey, SendGridVerifier};
 use crate::verify::sns::fetch::{HttpsGet, SnsHttpsClient};
@@ -53,6 +54,8 @@ pub struct App {
     pub store: Arc<dyn Storage>,
     /// The request verifiers.
     pub channels: Channels,
+    /// Where each invocation's metric lines go.
+    pub metrics: MetricsSink,
 }
 
 impl App {
@@ -86,10 +89,22 @@ impl App {
                 tracing::error!(channel, error = %error, "channel misconfigured: it answers 503 until fixed");
             }
         }
+        let metrics = if config.metrics {
+            MetricsSink::Stdout
+        } else {
+            MetricsSink::Off
+        };
         App {
             config,
             store,
             channels,
+            metrics,
         }
+    }
+
+    /// The same app writing its metric lines to `sink`.
+    pub fn with_metrics(mut self, sink: MetricsSink) -> App {
+        self.metrics = sink;
+        self
     }
 }

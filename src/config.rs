@@ -34,6 +34,10 @@ pub struct Config {
     /// SNS signature versions accepted on `/webhooks/ses` (`SNS_SIGNATURE_VERSIONS`, default
     /// `1,2`): as configured, checked when the channel is built.
     pub sns_signature_versions: Vec<String>,
+    /// Whether each invocation writes its CloudWatch EMF lines (`METRICS`, `off` to stop).
+    pub metrics: bool,
+    /// The CloudWatch namespace of the metrics (`METRICS_NAMESPACE`).
+    pub metrics_namespace: String,
 }
 
 impl std::fmt::Debug for Config {
@@ -50,6 +54,8 @@ impl std::fmt::Debug for Config {
             .field("sns_topic_arns", &self.sns_topic_arns)
             .field("sns_cert_dir", &self.sns_cert_dir)
             .field("sns_signature_versions", &self.sns_signature_versions)
+            .field("metrics", &self.metrics)
+            .field("metrics_namespace", &self.metrics_namespace)
             .finish()
     }
 }
@@ -134,6 +140,11 @@ impl Config {
                     .collect(),
                 versions => versions,
             },
+            metrics: !value("METRICS")
+                .is_some_and(|v| ["off", "false", "0", "no"].contains(&v.to_ascii_lowercase().as_str())),
+            metrics_namespace: value("METRICS_NAMESPACE")
+                .map(|v| v.chars().take(255).collect())
+                .unwrap_or_else(|| crate::metrics::DEFAULT_NAMESPACE.to_owned()),
         })
     }
 }
@@ -199,6 +210,16 @@ mod tests {
         assert!(config.sns_topic_arns.is_empty());
         assert_eq!(config.sns_cert_dir, None);
         assert_eq!(config.sns_signature_versions, vec!["1", "2"]);
+        assert!(config.metrics);
+        assert_eq!(config.metrics_namespace, "Mailtrail");
+        let off = from(&[
+            ("TABLE_NAME", "t"),
+            ("METRICS", "off"),
+            ("METRICS_NAMESPACE", "Ops/Mail"),
+        ])
+        .unwrap();
+        assert!(!off.metrics);
+        assert_eq!(off.metrics_namespace, "Ops/Mail");
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod digest;
 pub mod ingress;
 pub mod logging;
 pub mod mask;
+pub mod metrics;
 pub mod model;
 pub mod providers;
 pub mod store;

@@ -18,6 +18,7 @@ use self::sns_trigger::{SnsError, SnsSummary};
 use self::trigger::{Trigger, TriggerError};
 use crate::app::App;
 use crate::deadline::Deadline;
+use crate::metrics::Tally;
 use crate::model::Timestamp;
 
 /// What an invocation returns.
@@ -51,20 +52,49 @@ pub async fn handle(
     deadline: Deadline,
 ) -> Result<Reply, InvocationError> {
     let received_at = Timestamp::now();
+    let tally = Tally::default();
+    let invocation = Invocation {
+        received_at,
+        deadline,
+        tally: &tally,
+    };
+    let result = dispatch(app, raw, request_id, &invocation).await;
+    app.metrics
+        .write(&tally.emf_lines(&app.config.metrics_namespace, received_at.millis()));
+    result
+}
+
+/// What every step of one invocation shares: when it arrived, when storing must give up, and
+/// the metric counts.
+#[derive(Debug, Clone, Copy)]
+pub struct Invocation<'a> {
+    /// When the request was received.
+    pub received_at: Timestamp,
+    /// When storing gives up.
+    pub deadline: Deadline,
+    /// The invocation's metric counts.
+    pub tally: &'a Tally,
+}
+
+async fn dispatch(
+    app: &App,
+    raw: &RawValue,
+    request_id: &str,
+    invocation: &Invocation<'_>,
+) -> Result<Reply, InvocationError> {
     let trigger = trigger::parse(raw.get()).inspect_err(|error| {
+        invocation.tally.rejected("none", "bad_event");
         tracing::error!(request_id, error = %crate::logging::chain(error), "unreadable event");
     })?;
     match trigger {
         Trigger::Http(request) => {
             let span = tracing::info_span!("webhook", request_id, path = %request.path);
-            let reply = webhook::handle(app, &request, received_at, deadline)
-                .instrument(span)
-                .await;
+            let reply = webhook::handle(app, &request, invocation).instrument(span).await;
             Ok(Reply::Http(Box::new(reply)))
         }
         Trigger::Sns(event) => {
             let span = tracing::info_span!("sns", request_id, records = event.records.len());
-            let summary = sns_trigger::handle(app, &event, received_at, deadline)
+            let summary = sns_trigger::handle(app, &event, invocation)
                 .instrument(span)
                 .await
                 .inspect_err(|error| {

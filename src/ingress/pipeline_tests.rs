@@ -321,3 +321,29 @@ async fn the_sns_trigger_refuses_unknown_topics_and_quarantines_what_is_not_ses(
     };
     assert_eq!(summary.stored, 2);
 }
+
+#[tokio::test]
+async fn each_invocation_writes_its_metric_lines() {
+    let (app, _store) = app();
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let app = app.with_metrics(crate::metrics::MetricsSink::Memory(lines.clone()));
+    let take = || std::mem::take(&mut *lines.lock().unwrap());
+
+    invoke_http(&app, &sendgrid_post(seed_sendgrid_body())).await;
+    let batch: Vec<Value> = take().iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let events: u64 = batch.iter().filter_map(|v| v["Events"].as_u64()).sum();
+    assert_eq!(events, 14);
+
+    invoke_http(&app, &http_post("/webhooks/sendgrid", "[]")).await;
+    let forged = take();
+    assert!(forged
+        .iter()
+        .any(|l| l.contains("\"Channel\":\"sendgrid\"") && l.contains("\"Reason\":\"unauthorized\"")));
+
+    invoke_http(&app, &sendgrid_post("[1,2]")).await;
+    assert!(take().iter().any(|l| l.contains("\"Quarantined\":1")));
+
+    let off = app.with_metrics(crate::metrics::MetricsSink::Off);
+    invoke_http(&off, &sendgrid_post(seed_sendgrid_body())).await;
+    assert!(take().is_empty());
+}

@@ -7,9 +7,9 @@ use serde_json::{json, Value};
 use super::response::RequestError;
 use super::trigger::HttpRequest;
 use super::webhook::store_decoded;
+use super::Invocation;
 use crate::app::App;
-use crate::deadline::Deadline;
-use crate::model::{Provider, Timestamp};
+use crate::model::Provider;
 use crate::providers::{ses, DecodeError, JsonFault};
 use crate::verify::sns::SnsHttpMessage;
 use crate::verify::VerifyError;
@@ -22,8 +22,7 @@ pub async fn handle(
     app: &App,
     request: &HttpRequest,
     body: &[u8],
-    received_at: Timestamp,
-    deadline: Deadline,
+    invocation: &Invocation<'_>,
 ) -> Result<Value, RequestError> {
     let verifier = app
         .channels
@@ -42,14 +41,13 @@ pub async fn handle(
     verifier.verify(&message).await.map_err(refusal)?;
     match message.message_type.as_str() {
         "Notification" => {
-            let decoded = ses::decode(&message.message, received_at);
+            let decoded = ses::decode(&message.message, invocation.received_at);
             store_decoded(
                 app,
                 Provider::Ses,
                 message.message.as_bytes(),
                 decoded,
-                received_at,
-                deadline,
+                invocation,
             )
             .await
         }

@@ -4,9 +4,9 @@
 use aws_lambda_events::sns::SnsEvent;
 use serde::Serialize;
 
+use super::Invocation;
 use crate::app::App;
-use crate::deadline::Deadline;
-use crate::model::{Provider, Timestamp};
+use crate::model::Provider;
 use crate::providers::ses;
 use crate::store::{QuarantinedBody, StoreError};
 
@@ -46,11 +46,16 @@ pub enum SnsError {
 pub async fn handle(
     app: &App,
     event: &SnsEvent,
-    received_at: Timestamp,
-    deadline: Deadline,
+    invocation: &Invocation<'_>,
 ) -> Result<SnsSummary, SnsError> {
+    let Invocation {
+        received_at,
+        deadline,
+        tally,
+    } = *invocation;
     for (record, r) in event.records.iter().enumerate() {
         if let Err(error) = app.channels.sns_topics.check(&r.sns.topic_arn) {
+            tally.rejected(Provider::Ses.as_str(), "forbidden");
             tracing::error!(record, error = %error, "SNS record from a topic not allowed");
             return Err(SnsError::TopicNotAllowed { record });
         }
@@ -78,14 +83,25 @@ pub async fn handle(
                     error: &text,
                     received_at,
                 };
-                let items = app.store.quarantine(kept, deadline).await?;
+                let items = app
+                    .store
+                    .quarantine(kept, deadline)
+                    .await
+                    .inspect_err(|_| tally.store_failed())?;
+                tally.quarantined(Provider::Ses);
                 tracing::warn!(provider = "ses", bytes = message.len(), items, error = %text, "undecodable SNS message kept in quarantine");
                 summary.quarantined += 1;
             }
         }
     }
     summary.events = events.len();
-    let report = app.store.put_events(events, deadline).await?;
+    tally.events(&events);
+    let report = app
+        .store
+        .put_events(events, deadline)
+        .await
+        .inspect_err(|_| tally.store_failed())?;
+    tally.stored(Provider::Ses, report.duplicates, report.retries);
     summary.stored = report.items;
     summary.duplicates = report.duplicates;
     tracing::info!(

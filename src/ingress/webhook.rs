@@ -5,23 +5,25 @@ use serde_json::{json, Value};
 use super::response::{HttpReply, JsonResponse, RequestError};
 use super::routes::{self, Route};
 use super::trigger::HttpRequest;
+use super::Invocation;
 use crate::app::App;
-use crate::deadline::Deadline;
-use crate::model::{Provider, Timestamp};
+use crate::model::Provider;
 use crate::providers::{sendgrid, sendpulse, DecodeError, Decoded};
 use crate::store::QuarantinedBody;
 
 /// Handles a webhook request; every outcome is an HTTP response.
-pub async fn handle(
-    app: &App,
-    request: &HttpRequest,
-    received_at: Timestamp,
-    deadline: Deadline,
-) -> HttpReply {
-    let response = match process(app, request, received_at, deadline).await {
+pub async fn handle(app: &App, request: &HttpRequest, invocation: &Invocation<'_>) -> HttpReply {
+    let tally = invocation.tally;
+    let response = match process(app, request, invocation).await {
         Ok(body) => JsonResponse::ok(body),
         Err(error) => {
             let status = error.status();
+            if matches!(error, RequestError::Store(_)) {
+                tally.store_failed();
+            } else {
+                let channel = Route::for_path(&request.path).map_or("none", Route::name);
+                tally.rejected(channel, error.reason());
+            }
             let chain = crate::logging::chain(&error);
             if status >= 500 {
                 tracing::error!(status, reason = error.reason(), error = %chain, "webhook failed");
@@ -37,9 +39,9 @@ pub async fn handle(
 async fn process(
     app: &App,
     request: &HttpRequest,
-    received_at: Timestamp,
-    deadline: Deadline,
+    invocation: &Invocation<'_>,
 ) -> Result<Value, RequestError> {
+    let received_at = invocation.received_at;
     let route = routes::route(request)?;
     let body = routes::body_bytes(request, route.max_body_bytes())?;
     match route {
@@ -53,7 +55,7 @@ async fn process(
                 .verify(&request.headers, &body, received_at)
                 .map_err(RequestError::Unauthorized)?;
             let decoded = sendgrid::decode(&body, received_at);
-            store_decoded(app, Provider::SendGrid, &body, decoded, received_at, deadline).await
+            store_decoded(app, Provider::SendGrid, &body, decoded, invocation).await
         }
         Route::SendPulse => {
             let verifier = app
@@ -65,9 +67,9 @@ async fn process(
                 .verify(&request.query)
                 .map_err(RequestError::Unauthorized)?;
             let decoded = sendpulse::decode(&body, received_at);
-            store_decoded(app, Provider::SendPulse, &body, decoded, received_at, deadline).await
+            store_decoded(app, Provider::SendPulse, &body, decoded, invocation).await
         }
-        Route::SesHttps => super::sns_https::handle(app, request, &body, received_at, deadline).await,
+        Route::SesHttps => super::sns_https::handle(app, request, &body, invocation).await,
     }
 }
 
@@ -78,9 +80,13 @@ pub(super) async fn store_decoded(
     provider: Provider,
     body: &[u8],
     decoded: Result<Decoded, DecodeError>,
-    received_at: Timestamp,
-    deadline: Deadline,
+    invocation: &Invocation<'_>,
 ) -> Result<Value, RequestError> {
+    let Invocation {
+        received_at,
+        deadline,
+        tally,
+    } = *invocation;
     let decoded = match decoded {
         Ok(decoded) => decoded,
         Err(error) => {
@@ -96,6 +102,7 @@ pub(super) async fn store_decoded(
                 .quarantine(kept, deadline)
                 .await
                 .map_err(RequestError::Store)?;
+            tally.quarantined(provider);
             tracing::warn!(
                 provider = provider.as_str(),
                 bytes = body.len(),
@@ -113,11 +120,13 @@ pub(super) async fn store_decoded(
         }
     };
     let events = decoded.events.len();
+    tally.events(&decoded.events);
     let report = app
         .store
         .put_events(decoded.events, deadline)
         .await
         .map_err(RequestError::Store)?;
+    tally.stored(provider, report.duplicates, report.retries);
     tracing::info!(
         provider = provider.as_str(),
         events,

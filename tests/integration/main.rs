@@ -5,5 +5,6 @@ mod faults;
 mod hostile;
 mod http1;
 mod logs;
+mod metrics;
 mod pipeline;
 mod support;

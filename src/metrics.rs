@@ -1,0 +1,431 @@
+//! CloudWatch metrics in Embedded Metric Format: what one invocation received, counted, and
+//! written to stdout as JSON lines that CloudWatch Logs turns into metrics.
+//!
+//! EMF takes one value per dimension in a line, so an invocation writes one line per
+//! (provider, event kind) it saw, each publishing `Events` under both `[Provider, Event]` and
+//! `[Provider]` (CloudWatch sums the lines), one line per provider for its other counts, one
+//! per refusal, and one for the store. `Rejected` and `Quarantined` are also published without
+//! dimensions, so one alarm covers them all.
+//! Dimensions are bounded: provider, event kind, channel and reason names, never an address,
+//! an id or free text.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write as _;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Map, Value};
+
+use crate::model::{BounceClass, EventKind, ItemKey, NormalizedEvent, Provider};
+
+/// The namespace when `METRICS_NAMESPACE` is not set.
+pub const DEFAULT_NAMESPACE: &str = "Mailtrail";
+
+/// Every metric name the function emits (the dashboard and alarms name only these).
+pub const METRIC_NAMES: &[&str] = &[
+    EVENTS,
+    HARD_BOUNCES,
+    COMPLAINTS,
+    DELIVERED,
+    REJECTED,
+    QUARANTINED,
+    DUPLICATES,
+    STORE_RETRIES,
+    STORE_FAILURES,
+];
+
+/// Normalized events received, after de-duplication within the request.
+pub const EVENTS: &str = "Events";
+/// Permanent bounces.
+pub const HARD_BOUNCES: &str = "HardBounces";
+/// Complaints (`not_spam` reports are not complaints).
+pub const COMPLAINTS: &str = "Complaints";
+/// Deliveries: the denominator of the rates, with hard bounces.
+pub const DELIVERED: &str = "Delivered";
+/// Requests refused, by channel and reason.
+pub const REJECTED: &str = "Rejected";
+/// Bodies kept in quarantine.
+pub const QUARANTINED: &str = "Quarantined";
+/// Events that repeated another of the same request.
+pub const DUPLICATES: &str = "Duplicates";
+/// Write requests sent again (throttling, unprocessed items).
+pub const STORE_RETRIES: &str = "StoreRetries";
+/// Invocations that could not store everything.
+pub const STORE_FAILURES: &str = "StoreFailures";
+
+/// Where metric lines go.
+#[derive(Debug, Clone)]
+pub enum MetricsSink {
+    /// Not written (`METRICS=off`).
+    Off,
+    /// Standard output, one line each, as Lambda forwards it to CloudWatch Logs.
+    Stdout,
+    /// Kept in memory, for tests.
+    Memory(Arc<Mutex<Vec<String>>>),
+}
+
+impl MetricsSink {
+    /// Writes the lines. Never fails and never waits on anything but stdout itself.
+    pub fn write(&self, lines: &[String]) {
+        match self {
+            MetricsSink::Off => {}
+            MetricsSink::Stdout => {
+                let mut out = std::io::stdout().lock();
+                for line in lines {
+                    // A closed stdout must not fail an invocation: the metrics are lost, not the events.
+                    let _ = writeln!(out, "{line}");
+                }
+                let _ = out.flush();
+            }
+            MetricsSink::Memory(kept) => kept
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .extend_from_slice(lines),
+        }
+    }
+}
+
+/// Per-provider counts.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct ProviderCounts {
+    hard_bounces: u64,
+    complaints: u64,
+    delivered: u64,
+    quarantined: u64,
+    duplicates: u64,
+    seen: bool,
+}
+
+/// What one invocation counted.
+#[derive(Debug, Default)]
+pub struct Tally {
+    inner: Mutex<Counts>,
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    events: BTreeMap<(Provider, EventKind), u64>,
+    providers: BTreeMap<Provider, ProviderCounts>,
+    rejected: BTreeMap<(&'static str, &'static str), u64>,
+    store_retries: u64,
+    store_failures: u64,
+}
+
+impl Tally {
+    fn with<T>(&self, f: impl FnOnce(&mut Counts) -> T) -> T {
+        f(&mut self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+
+    /// Counts the events of one request, once per item they name.
+    pub fn events(&self, events: &[NormalizedEvent]) {
+        let mut seen = HashSet::with_capacity(events.len());
+        self.with(|c| {
+            for event in events {
+                if !seen.insert(ItemKey::of(event)) {
+                    continue;
+                }
+                *c.events.entry((event.provider, event.kind)).or_default() += 1;
+                let p = c.providers.entry(event.provider).or_default();
+                p.seen = true;
+                match event.kind {
+                    EventKind::Bounced if event.bounce_class == Some(BounceClass::Permanent) => {
+                        p.hard_bounces += 1
+                    }
+                    EventKind::Complained => p.complaints += 1,
+                    EventKind::Delivered => p.delivered += 1,
+                    _ => {}
+                }
+            }
+        });
+    }
+
+    /// Counts a refused request.
+    pub fn rejected(&self, channel: &'static str, reason: &'static str) {
+        self.with(|c| *c.rejected.entry((channel, reason)).or_default() += 1);
+    }
+
+    /// Counts a body kept in quarantine.
+    pub fn quarantined(&self, provider: Provider) {
+        self.with(|c| {
+            let p = c.providers.entry(provider).or_default();
+            p.seen = true;
+            p.quarantined += 1;
+        });
+    }
+
+    /// Counts a successful write: its duplicates and retries.
+    pub fn stored(&self, provider: Provider, duplicates: usize, retries: usize) {
+        self.with(|c| {
+            let p = c.providers.entry(provider).or_default();
+            p.seen = true;
+            p.duplicates += duplicates as u64;
+            c.store_retries += retries as u64;
+        });
+    }
+
+    /// Counts a failure to store.
+    pub fn store_failed(&self) {
+        self.with(|c| c.store_failures += 1);
+    }
+
+    /// The EMF lines of the invocation, stamped `timestamp_ms`.
+    pub fn emf_lines(&self, namespace: &str, timestamp_ms: i64) -> Vec<String> {
+        self.with(|c| {
+            let mut lines = Vec::new();
+            for ((provider, kind), count) in &c.events {
+                let mut root = Map::new();
+                root.insert("Provider".into(), provider.as_str().into());
+                root.insert("Event".into(), kind.as_str().into());
+                root.insert(EVENTS.into(), (*count).into());
+                lines.push(line(
+                    namespace,
+                    timestamp_ms,
+                    vec![directive(&[&["Provider", "Event"], &["Provider"]], &[EVENTS])],
+                    root,
+                ));
+            }
+            for (provider, p) in c.providers.iter().filter(|(_, p)| p.seen) {
+                let mut root = Map::new();
+                root.insert("Provider".into(), provider.as_str().into());
+                for (name, value) in [
+                    (HARD_BOUNCES, p.hard_bounces),
+                    (COMPLAINTS, p.complaints),
+                    (DELIVERED, p.delivered),
+                    (QUARANTINED, p.quarantined),
+                    (DUPLICATES, p.duplicates),
+                ] {
+                    root.insert(name.into(), value.into());
+                }
+                // Quarantined is also published without dimensions: one alarm covers every provider.
+                lines.push(line(
+                    namespace,
+                    timestamp_ms,
+                    vec![
+                        directive(
+                            &[&["Provider"]],
+                            &[HARD_BOUNCES, COMPLAINTS, DELIVERED, DUPLICATES],
+                        ),
+                        directive(&[&["Provider"], &[]], &[QUARANTINED]),
+                    ],
+                    root,
+                ));
+            }
+            for ((channel, reason), count) in &c.rejected {
+                let mut root = Map::new();
+                root.insert("Channel".into(), (*channel).into());
+                root.insert("Reason".into(), (*reason).into());
+                root.insert(REJECTED.into(), (*count).into());
+                lines.push(line(
+                    namespace,
+                    timestamp_ms,
+                    vec![directive(
+                        &[&["Channel", "Reason"], &["Channel"], &[]],
+                        &[REJECTED],
+                    )],
+                    root,
+                ));
+            }
+            let mut root = Map::new();
+            root.insert(STORE_RETRIES.into(), c.store_retries.into());
+            root.insert(STORE_FAILURES.into(), c.store_failures.into());
+            lines.push(line(
+                namespace,
+                timestamp_ms,
+                vec![directive(&[&[]], &[STORE_RETRIES, STORE_FAILURES])],
+                root,
+            ));
+            lines
+        })
+    }
+}
+
+/// One `CloudWatchMetrics` directive: dimension sets and metrics, all `Count`.
+fn directive(dimension_sets: &[&[&str]], metrics: &[&str]) -> (Vec<Vec<String>>, Vec<String>) {
+    (
+        dimension_sets
+            .iter()
+            .map(|set| set.iter().map(|d| (*d).to_owned()).collect())
+            .collect(),
+        metrics.iter().map(|m| (*m).to_owned()).collect(),
+    )
+}
+
+/// One EMF line: `_aws` metadata and the values at the top level.
+fn line(
+    namespace: &str,
+    timestamp_ms: i64,
+    directives: Vec<(Vec<Vec<String>>, Vec<String>)>,
+    mut root: Map<String, Value>,
+) -> String {
+    let metrics: Vec<Value> = directives
+        .into_iter()
+        .map(|(dimensions, metrics)| {
+            json!({
+                "Namespace": namespace,
+                "Dimensions": dimensions,
+                "Metrics": metrics.iter().map(|name| json!({"Name": name, "Unit": "Count"})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    root.insert(
+        "_aws".into(),
+        json!({"Timestamp": timestamp_ms, "CloudWatchMetrics": metrics}),
+    );
+    Value::Object(root).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::Value;
+
+    use super::*;
+    use crate::model::Timestamp;
+    use crate::providers::sendgrid;
+
+    fn parse(lines: &[String]) -> Vec<Value> {
+        lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect()
+    }
+
+    /// Checks a line against the EMF specification: `_aws.Timestamp`, directives with a
+    /// namespace, dimension sets and metrics, every referenced name present at the top level,
+    /// and EMF's limits.
+    pub(crate) fn assert_valid_emf(line: &str) {
+        assert!(line.len() < 256 * 1024);
+        let value: Value = serde_json::from_str(line).unwrap();
+        let aws = &value["_aws"];
+        assert!(aws["Timestamp"].as_i64().is_some_and(|t| t > 0), "{line}");
+        let directives = aws["CloudWatchMetrics"].as_array().expect("CloudWatchMetrics");
+        assert!(!directives.is_empty());
+        for directive in directives {
+            assert!(directive["Namespace"].as_str().is_some_and(|n| !n.is_empty()));
+            let metrics = directive["Metrics"].as_array().unwrap();
+            assert!(!metrics.is_empty() && metrics.len() <= 100);
+            for metric in metrics {
+                let name = metric["Name"].as_str().unwrap();
+                assert!(METRIC_NAMES.contains(&name), "{name}");
+                assert_eq!(metric["Unit"], "Count");
+                assert!(value[name].is_u64(), "{name} missing in {line}");
+            }
+            for set in directive["Dimensions"].as_array().unwrap() {
+                let set = set.as_array().unwrap();
+                assert!(set.len() <= 30);
+                for dimension in set {
+                    assert!(value[dimension.as_str().unwrap()].is_string(), "{line}");
+                }
+            }
+        }
+    }
+
+    fn seed_tally() -> Tally {
+        let received = Timestamp::parse_rfc3339("2026-11-24T12:00:00Z").unwrap();
+        let mut events = sendgrid::decode(crate::test_support::seed_sendgrid_body().as_bytes(), received)
+            .unwrap()
+            .events;
+        // A repeat within the request counts once.
+        events.push(events[1].clone());
+        for event in &mut events {
+            event.recipient = Some("jane.doe@example.com".into());
+        }
+        let tally = Tally::default();
+        tally.events(&events);
+        tally.stored(Provider::SendGrid, 1, 2);
+        tally.rejected("sendpulse", "unauthorized");
+        tally.quarantined(Provider::Ses);
+        tally
+    }
+
+    #[test]
+    fn counts_a_known_batch_exactly() {
+        let lines = seed_tally().emf_lines(DEFAULT_NAMESPACE, 1_795_521_600_000);
+        let values = parse(&lines);
+        let by_kind: BTreeMap<String, u64> = values
+            .iter()
+            .filter(|v| v["Event"].is_string())
+            .map(|v| {
+                (
+                    v["Event"].as_str().unwrap().to_owned(),
+                    v["Events"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        let expected: BTreeMap<String, u64> = [
+            ("queued", 2),
+            ("delivered", 2),
+            ("opened", 2),
+            ("deferred", 1),
+            ("clicked", 1),
+            ("bounced", 1),
+            ("rejected", 1),
+            ("complained", 1),
+            ("unsubscribed", 2),
+            ("subscribed", 1),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        assert_eq!(by_kind, expected);
+        let sendgrid = values
+            .iter()
+            .find(|v| v["Provider"] == "sendgrid" && v.get("Event").is_none())
+            .unwrap();
+        assert_eq!(sendgrid["HardBounces"], 1);
+        assert_eq!(sendgrid["Complaints"], 1);
+        assert_eq!(sendgrid["Delivered"], 2);
+        assert_eq!(sendgrid["Duplicates"], 1);
+        let ses = values
+            .iter()
+            .find(|v| v["Provider"] == "ses" && v.get("Event").is_none())
+            .unwrap();
+        assert_eq!(ses["Quarantined"], 1);
+        let rejected = values.iter().find(|v| v["Rejected"].is_u64()).unwrap();
+        assert_eq!(
+            (
+                rejected["Channel"].as_str(),
+                rejected["Reason"].as_str(),
+                rejected["Rejected"].as_u64()
+            ),
+            (Some("sendpulse"), Some("unauthorized"), Some(1))
+        );
+        let store = values.last().unwrap();
+        assert_eq!(
+            (store["StoreRetries"].as_u64(), store["StoreFailures"].as_u64()),
+            (Some(2), Some(0))
+        );
+    }
+
+    #[test]
+    fn every_line_follows_the_specification_and_names_no_address_or_id() {
+        for line in seed_tally().emf_lines("Custom/Namespace", 1_795_521_600_000) {
+            assert_valid_emf(&line);
+            assert!(line.contains("\"Namespace\":\"Custom/Namespace\""));
+            for private in ["jane", "example.com", "14c5d75ce93", "KudqDUo", "@"] {
+                assert!(!line.contains(private), "{private} in {line}");
+            }
+        }
+    }
+
+    #[test]
+    fn not_spam_is_no_complaint_and_transient_bounces_are_not_hard() {
+        let message =
+            crate::test_support::ses_fixture("event-complaint").replace("\"abuse\"", "\"not-spam\"");
+        let received = Timestamp::now();
+        let mut events = crate::providers::ses::decode(&message, received).unwrap().events;
+        let soft =
+            r#"[{"event":"bounce","type":"blocked","email":"a@x.io","timestamp":1,"sg_message_id":"m"}]"#;
+        events.extend(sendgrid::decode(soft.as_bytes(), received).unwrap().events);
+        let tally = Tally::default();
+        tally.events(&events);
+        let values = parse(&tally.emf_lines(DEFAULT_NAMESPACE, 1));
+        for provider in ["ses", "sendgrid"] {
+            let line = values
+                .iter()
+                .find(|v| v["Provider"] == provider && v.get("Event").is_none())
+                .unwrap();
+            assert_eq!(
+                (line["Complaints"].as_u64(), line["HardBounces"].as_u64()),
+                (Some(0), Some(0))
+            );
+        }
+    }
+}
