@@ -15,12 +15,13 @@ export SAM_CLI_TELEMETRY := 0
 CARGO_FUZZ := .tools/cargo/bin/cargo-fuzz
 FUZZ_SECONDS ?= 30
 
-.PHONY: help tools build test unit lint fmt demo fuzz bench validate deploy clean
+.PHONY: help tools build cli test unit lint fmt demo fuzz bench validate deploy clean
 
 help:
 	@echo "make demo      run mailtrail locally on the sample events and print the timelines"
 	@echo "make test      every check CI runs: format, lint, unit and integration tests, template lint"
-	@echo "make build     release build of the Lambda (arm64 zip under target/lambda/mailtrail)"
+	@echo "make build     release build of the Lambda (arm64 zip under target/lambda/mailtrail-lambda)"
+	@echo "make cli       release build of the mailtrail command (target/release/mailtrail)"
 	@echo "make lint      cargo fmt --check, clippy, cfn-lint"
 	@echo "make bench     throughput, peer, end to end, cold start, memory, store efficiency, cost (a few minutes)"
 	@echo "make fuzz      every fuzz target for FUZZ_SECONDS (default 30) each (installs cargo-fuzz)"
@@ -50,16 +51,20 @@ fmt:
 
 lint: $(PY_TOOLS)
 	cargo fmt --all -- --check
-	cargo clippy --all-targets --locked -- -D warnings
+	cargo clippy --all-targets --all-features --locked -- -D warnings
 	cfn-lint template.yaml
 	$(VENV)/bin/python scripts/check_dashboard.py
 
 unit:
 	cargo test --lib --locked
 
+cli:
+	cargo build --release --features cli --bin mailtrail
+	@echo "built target/release/mailtrail"
+
 test: tools lint
 	mkdir -p target
-	cargo test --lib --bins --tests --examples --locked 2>&1 | tee target/test-output.log
+	cargo test --all-features --lib --bins --tests --examples --locked 2>&1 | tee target/test-output.log
 	@awk '/^test result:/ { passed += $$4; failed += $$6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' target/test-output.log
 
 demo: tools

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs mailtrail locally: a DynamoDB-API server on 127.0.0.1, the function under
-# `cargo lambda watch`, every sample event in events/ fed to it, and the stored timelines.
+# `cargo lambda watch`, every sample event in events/ fed to it, the suppression list and the
+# stored timelines through the `mailtrail` command, and the function's own metrics.
 # Called by `make demo` after the tools are installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,8 @@ export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:${DB_PORT}"
 export TABLE_NAME=mailtrail-demo
+export MAILTRAIL_TABLE=mailtrail-demo MAILTRAIL_SUPPRESSIONS_TABLE=mailtrail-demo-suppressions
+MAILTRAIL=target/debug/mailtrail
 # Demo secrets: the demo SendGrid key pair in events/, a demo SendPulse token, the sample topic.
 SENDGRID_KEY="$(tr -d '[:space:]' < events/demo-sendgrid-public-key.txt)"
 SENDPULSE_TOKEN=demo-sendpulse-token-change-me
@@ -42,11 +45,13 @@ step "DynamoDB-API server (dynalite) on 127.0.0.1:${DB_PORT}"
 node tools/local-dynamodb/server.js "$DB_PORT" >"$WORK/dynamodb.log" 2>&1 &
 pids+=($!)
 wait_for_port "$DB_PORT" "the DynamoDB-API server" "$WORK/dynamodb.log"
-cargo run --quiet --example create_table
+cargo build --quiet --features cli --bin mailtrail
+"$MAILTRAIL" create-tables
 
 step "mailtrail under cargo lambda watch on 127.0.0.1:${FN_PORT}"
 cat >"$WORK/function.env" <<ENV
 TABLE_NAME="${TABLE_NAME}"
+SUPPRESSIONS_TABLE_NAME="${MAILTRAIL_SUPPRESSIONS_TABLE}"
 AWS_ENDPOINT_URL_DYNAMODB="${AWS_ENDPOINT_URL_DYNAMODB}"
 AWS_REGION="us-east-1"
 AWS_ACCESS_KEY_ID="local"
@@ -116,10 +121,34 @@ post 401 /webhooks/sendgrid fixtures/sendgrid/seed-batch.json \
 post 401 "/webhooks/sendpulse?token=guessed-token-0000000000" fixtures/sendpulse/unsubscribed.json
 post 401 /webhooks/sendpulse fixtures/sendpulse/unsubscribed.json
 
-step "Stored timelines"
-cargo run --quiet --example timeline
-step "Everything that happened to jane@example.com (by_recipient index)"
-cargo run --quiet --example timeline -- --recipient jane@example.com
+step "One address through the suppression list (mailtrail suppressed)"
+ann_bounce="$WORK/ann-hard-bounce.json"
+ann_resubscribe="$WORK/ann-resubscribe.json"
+echo '[{"event":"hard_bounces","email":"ann@example.com","message_id":90001,"timestamp":1795521600,"smtp_answer_code":"550","smtp_answer_subcode":"5.1.1"}]' >"$ann_bounce"
+echo '[{"event":"resubscribed","email":"ann@example.com","message_id":90002,"timestamp":1795525200}]' >"$ann_resubscribe"
+"$MAILTRAIL" suppressed ann@example.com
+post 200 "/webhooks/sendpulse?token=${SENDPULSE_TOKEN}" "$ann_bounce"
+"$MAILTRAIL" suppressed ann@example.com
+before=$("$MAILTRAIL" suppressed ann@example.com --output json)
+echo "SendPulse sends the same bounce again:"
+post 200 "/webhooks/sendpulse?token=${SENDPULSE_TOKEN}" "$ann_bounce"
+after=$("$MAILTRAIL" suppressed ann@example.com --output json)
+if [ "$before" = "$after" ]; then echo "the retry changed nothing"; else echo "the retry changed the record" >&2; exit 1; fi
+echo "A later resubscribe lifts an unsubscribe, never a bounce:"
+post 200 "/webhooks/sendpulse?token=${SENDPULSE_TOKEN}" "$ann_resubscribe"
+"$MAILTRAIL" suppressed ann@example.com --output json | python3 -c 'import json,sys; v=json.load(sys.stdin); print("suppressed:", v["suppressed"], v["reasons"]); sys.exit(0 if v["suppressed"] else 1)'
+
+step "The suppression list"
+"$MAILTRAIL" suppressed list
+
+step "Stored timelines (mailtrail message)"
+for id in EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000 14c5d75ce93.dfd.64b469 \
+          KudqDUo-QX6llQHrmxzMEQ 1149317311; do
+  "$MAILTRAIL" message "$id"
+done
+
+step "Everything that happened to jane@example.com (mailtrail recipient, by_recipient index)"
+"$MAILTRAIL" recipient jane@example.com
 
 step "What the function reported to CloudWatch (its EMF lines, summed)"
 python3 scripts/emf_summary.py "$WORK/watch.log"

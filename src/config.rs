@@ -34,6 +34,11 @@ pub struct Config {
     /// SNS signature versions accepted on `/webhooks/ses` (`SNS_SIGNATURE_VERSIONS`, default
     /// `1,2`): as configured, checked when the channel is built.
     pub sns_signature_versions: Vec<String>,
+    /// The suppression table (`SUPPRESSIONS_TABLE_NAME`); unset: no suppression list is kept.
+    pub suppressions_table: Option<String>,
+    /// The optional soft-bounce escalation (`SOFT_BOUNCE_LIMIT` transient bounces on distinct
+    /// messages within `SOFT_BOUNCE_DAYS`, default 7); unset: off.
+    pub soft_bounce: Option<crate::suppression::Escalation>,
     /// Whether each invocation writes its CloudWatch EMF lines (`METRICS`, `off` to stop).
     pub metrics: bool,
     /// The CloudWatch namespace of the metrics (`METRICS_NAMESPACE`).
@@ -54,6 +59,8 @@ impl std::fmt::Debug for Config {
             .field("sns_topic_arns", &self.sns_topic_arns)
             .field("sns_cert_dir", &self.sns_cert_dir)
             .field("sns_signature_versions", &self.sns_signature_versions)
+            .field("suppressions_table", &self.suppressions_table)
+            .field("soft_bounce", &self.soft_bounce)
             .field("metrics", &self.metrics)
             .field("metrics_namespace", &self.metrics_namespace)
             .finish()
@@ -140,6 +147,8 @@ impl Config {
                     .collect(),
                 versions => versions,
             },
+            suppressions_table: value("SUPPRESSIONS_TABLE_NAME"),
+            soft_bounce: soft_bounce(&value)?,
             metrics: !value("METRICS")
                 .is_some_and(|v| ["off", "false", "0", "no"].contains(&v.to_ascii_lowercase().as_str())),
             metrics_namespace: value("METRICS_NAMESPACE")
@@ -147,6 +156,39 @@ impl Config {
                 .unwrap_or_else(|| crate::metrics::DEFAULT_NAMESPACE.to_owned()),
         })
     }
+}
+
+/// The soft-bounce escalation: on when `SOFT_BOUNCE_LIMIT` is set.
+fn soft_bounce(
+    value: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<crate::suppression::Escalation>, ConfigError> {
+    let Some(limit) = value("SOFT_BOUNCE_LIMIT") else {
+        return Ok(None);
+    };
+    let limit = limit
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=1000).contains(n))
+        .ok_or_else(|| {
+            invalid(
+                "SOFT_BOUNCE_LIMIT",
+                "expected a whole number of bounces from 1 to 1000",
+            )
+        })?;
+    let days = match value("SOFT_BOUNCE_DAYS") {
+        None => 7,
+        Some(days) => days
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=365).contains(n))
+            .ok_or_else(|| {
+                invalid(
+                    "SOFT_BOUNCE_DAYS",
+                    "expected a whole number of days from 1 to 365",
+                )
+            })?,
+    };
+    Ok(Some(crate::suppression::Escalation { limit, days }))
 }
 
 fn invalid(name: &'static str, reason: &str) -> ConfigError {

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod model;
 pub mod providers;
 pub mod store;
+pub mod suppression;
 pub mod verify;
 
 #[cfg(test)]

@@ -15,7 +15,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     mailtrail::logging::init();
     let config = Config::from_env()?;
     let client = mailtrail::aws_client::dynamodb_client().await?;
-    let store = DynamoStore::new(client, config.table_name.clone(), config.retention_days);
+    let store = DynamoStore::new(client, config.table_name.clone(), config.retention_days)
+        .with_suppressions(config.suppressions_table.clone());
     let app = App::new(config, Arc::new(store));
     let app = &app;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| async move {

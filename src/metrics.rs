@@ -31,6 +31,7 @@ pub const METRIC_NAMES: &[&str] = &[
     DUPLICATES,
     STORE_RETRIES,
     STORE_FAILURES,
+    SUPPRESSIONS_ADDED,
 ];
 
 /// Normalized events received, after de-duplication within the request.
@@ -51,6 +52,8 @@ pub const DUPLICATES: &str = "Duplicates";
 pub const STORE_RETRIES: &str = "StoreRetries";
 /// Invocations that could not store everything.
 pub const STORE_FAILURES: &str = "StoreFailures";
+/// Suppression slots set or moved forward, by reason.
+pub const SUPPRESSIONS_ADDED: &str = "SuppressionsAdded";
 
 /// Where metric lines go.
 #[derive(Debug, Clone)]
@@ -106,6 +109,7 @@ struct Counts {
     events: BTreeMap<(Provider, EventKind), u64>,
     providers: BTreeMap<Provider, ProviderCounts>,
     rejected: BTreeMap<(&'static str, &'static str), u64>,
+    suppressions: BTreeMap<String, u64>,
     store_retries: u64,
     store_failures: u64,
 }
@@ -159,6 +163,17 @@ impl Tally {
             p.seen = true;
             p.duplicates += duplicates as u64;
             c.store_retries += retries as u64;
+        });
+    }
+
+    /// Counts suppression slots that moved forward, by global reason.
+    pub fn suppressions(&self, report: &crate::store::SuppressionReport) {
+        self.with(|c| {
+            for (kind, n) in &report.applied {
+                if crate::suppression::Reason::parse(kind).is_some() {
+                    *c.suppressions.entry(kind.clone()).or_default() += *n as u64;
+                }
+            }
         });
     }
 
@@ -221,6 +236,17 @@ impl Tally {
                         &[&["Channel", "Reason"], &["Channel"], &[]],
                         &[REJECTED],
                     )],
+                    root,
+                ));
+            }
+            for (reason, count) in &c.suppressions {
+                let mut root = Map::new();
+                root.insert("Reason".into(), reason.clone().into());
+                root.insert(SUPPRESSIONS_ADDED.into(), (*count).into());
+                lines.push(line(
+                    namespace,
+                    timestamp_ms,
+                    vec![directive(&[&["Reason"]], &[SUPPRESSIONS_ADDED])],
                     root,
                 ));
             }

@@ -106,6 +106,8 @@ pub mod pipeline {
             sns_topic_arns: vec![TOPIC.to_owned()],
             sns_cert_dir: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/sns").into()),
             sns_signature_versions: vec!["1".into(), "2".into()],
+            suppressions_table: None,
+            soft_bounce: None,
             metrics: false,
             metrics_namespace: "Mailtrail".into(),
         }

@@ -2,6 +2,7 @@
 //! routed ([`routes`]) through the webhook pipeline ([`webhook`], [`sns_https`]) and always
 //! get a response ([`response`]); SNS records go through [`sns_trigger`].
 
+pub mod persist;
 pub mod response;
 pub mod routes;
 pub mod sns_https;

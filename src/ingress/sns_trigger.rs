@@ -95,13 +95,7 @@ pub async fn handle(
         }
     }
     summary.events = events.len();
-    tally.events(&events);
-    let report = app
-        .store
-        .put_events(events, deadline)
-        .await
-        .inspect_err(|_| tally.store_failed())?;
-    tally.stored(Provider::Ses, report.duplicates, report.retries);
+    let (report, _suppression) = super::persist::persist(app, Provider::Ses, events, invocation).await?;
     summary.stored = report.items;
     summary.duplicates = report.duplicates;
     tracing::info!(

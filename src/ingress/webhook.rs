@@ -120,18 +120,15 @@ pub(super) async fn store_decoded(
         }
     };
     let events = decoded.events.len();
-    tally.events(&decoded.events);
-    let report = app
-        .store
-        .put_events(decoded.events, deadline)
+    let (report, suppression) = super::persist::persist(app, provider, decoded.events, invocation)
         .await
         .map_err(RequestError::Store)?;
-    tally.stored(provider, report.duplicates, report.retries);
     tracing::info!(
         provider = provider.as_str(),
         events,
         stored = report.items,
         duplicates = report.duplicates,
+        suppression_updates = suppression.applied.values().sum::<usize>(),
         "webhook stored"
     );
     Ok(json!({

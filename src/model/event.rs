@@ -82,6 +82,37 @@ impl Distinguisher {
     }
 }
 
+/// What an unsubscribe or resubscribe applies to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    /// Every message to the address.
+    Global,
+    /// One unsubscribe group (SendGrid `asm_group_id`).
+    Group(String),
+    /// One topic of a contact list (SES topic preferences).
+    Topic(String),
+}
+
+impl Scope {
+    /// `global`, `group:<id>`, `topic:<name>`.
+    pub fn name(&self) -> String {
+        match self {
+            Scope::Global => "global".to_owned(),
+            Scope::Group(id) => format!("group:{id}"),
+            Scope::Topic(name) => format!("topic:{name}"),
+        }
+    }
+}
+
+/// A change of what the recipient wants to receive.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SubscriptionChange {
+    /// What it applies to.
+    pub scope: Scope,
+    /// `false`: opted out; `true`: opted back in.
+    pub subscribed: bool,
+}
+
 /// What every event has: the arguments of [`NormalizedEvent::new`], by name.
 #[derive(Debug, Clone)]
 pub struct EventBasics {
@@ -127,6 +158,11 @@ pub struct NormalizedEvent {
     /// The provider already refuses this address (SES `OnAccountSuppressionList` /
     /// `Suppressed`, SendGrid drops for a bounced, unsubscribed or spam-reporting address).
     pub provider_suppressed: bool,
+    /// For complaints: the complained message had several recipients at this recipient's
+    /// domain, and mailbox providers redact who complained.
+    pub complaint_ambiguous: bool,
+    /// For unsubscribes and resubscribes: what the recipient opted out of or back into.
+    pub subscription_changes: Vec<SubscriptionChange>,
     /// SMTP status (`5.1.1`, `250`).
     pub smtp_status: Option<String>,
     /// The receiving server's reply or diagnostic.
@@ -178,6 +214,8 @@ impl NormalizedEvent {
             subject: None,
             bounce_class: None,
             provider_suppressed: false,
+            complaint_ambiguous: false,
+            subscription_changes: Vec::new(),
             smtp_status: None,
             smtp_response: None,
             reason: None,

@@ -6,7 +6,7 @@ pub mod key;
 pub mod timestamp;
 pub mod vocabulary;
 
-pub use event::{Distinguisher, EventBasics, EventTime, NormalizedEvent};
+pub use event::{Distinguisher, EventBasics, EventTime, NormalizedEvent, Scope, SubscriptionChange};
 pub use key::ItemKey;
 pub use timestamp::Timestamp;
 pub use vocabulary::{BounceClass, EventKind, Provider, TimeSource};

@@ -78,6 +78,25 @@ pub enum DecodeError {
     NotSes(&'static str),
 }
 
+/// Decodes a body with its provider's decoder (for SES: the SNS message text).
+pub fn decode(
+    provider: crate::model::Provider,
+    body: &[u8],
+    received_at: crate::model::Timestamp,
+) -> Result<Decoded, DecodeError> {
+    use crate::model::Provider;
+    match provider {
+        Provider::SendGrid => sendgrid::decode(body, received_at),
+        Provider::SendPulse => sendpulse::decode(body, received_at),
+        Provider::Ses => {
+            let text = std::str::from_utf8(body).map_err(|e| DecodeError::NotUtf8 {
+                valid_up_to: e.valid_up_to(),
+            })?;
+            ses::decode(text, received_at)
+        }
+    }
+}
+
 /// What a decoder made of one body.
 #[derive(Debug, Default)]
 pub struct Decoded {

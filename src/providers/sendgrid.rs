@@ -11,7 +11,8 @@ use super::lenient::{raw_text, read_fields, RestFields, Slot};
 use super::{DecodeError, Decoded};
 use crate::model::event::{non_empty, normalize_recipient};
 use crate::model::{
-    BounceClass, Distinguisher, EventBasics, EventKind, NormalizedEvent, Provider, Timestamp,
+    BounceClass, Distinguisher, EventBasics, EventKind, NormalizedEvent, Provider, Scope, SubscriptionChange,
+    Timestamp,
 };
 
 /// SendGrid's own fields that are neither normalized nor custom arguments: kept in `details`.
@@ -210,6 +211,14 @@ fn normalize(event: SendGridEvent<'_>, raw: &str, received_at: Timestamp) -> Nor
     out.ip = non_empty(event.ip);
     out.tags = event.category.into_iter().filter(|c| !c.is_empty()).collect();
 
+    let group = non_empty(event.asm_group_id.clone());
+    let change = |scope: Scope, subscribed: bool| SubscriptionChange { scope, subscribed };
+    out.subscription_changes = match (out.provider_event.to_ascii_lowercase().as_str(), group) {
+        ("unsubscribe", _) => vec![change(Scope::Global, false)],
+        ("group_unsubscribe", Some(group)) => vec![change(Scope::Group(group), false)],
+        ("group_resubscribe", Some(group)) => vec![change(Scope::Group(group), true)],
+        _ => Vec::new(),
+    };
     // A deferral is told apart by its attempt, a group event by its group, a bounce by its type.
     if let Some(attempt) = non_empty(event.attempt.clone()) {
         out.distinguishers.push(Distinguisher::Attempt(attempt));

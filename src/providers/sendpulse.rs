@@ -10,7 +10,9 @@ use super::batch::{decode_batch, own_time_or_received};
 use super::lenient::{raw_text, read_fields, RestFields, Slot};
 use super::{DecodeError, Decoded};
 use crate::model::event::{non_empty, normalize_recipient};
-use crate::model::{BounceClass, EventBasics, EventKind, NormalizedEvent, Provider, Timestamp};
+use crate::model::{
+    BounceClass, EventBasics, EventKind, NormalizedEvent, Provider, Scope, SubscriptionChange, Timestamp,
+};
 
 /// One SendPulse event. Field names vary between SendPulse's documents, so each normalized
 /// field reads the first of its known names that is present. Read by a hand-written visitor:
@@ -146,6 +148,17 @@ fn normalize(event: SendPulseEvent<'_>, raw: &str, received_at: Timestamp) -> No
     for (name, value) in event.rest {
         out.details.insert(name.into_owned(), raw_text(value));
     }
+    out.subscription_changes = match kind {
+        EventKind::Unsubscribed => vec![SubscriptionChange {
+            scope: Scope::Global,
+            subscribed: false,
+        }],
+        EventKind::Subscribed => vec![SubscriptionChange {
+            scope: Scope::Global,
+            subscribed: true,
+        }],
+        _ => Vec::new(),
+    };
     out.distinguish_by_url_and_class();
     out
 }

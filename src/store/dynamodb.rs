@@ -15,9 +15,13 @@ use aws_sdk_dynamodb::Client;
 use futures_util::stream::{self, StreamExt};
 
 use super::item::Item;
-use super::{EventStore, QuarantineStore, QuarantinedBody, StoreError, StoreFuture, WriteReport};
+use super::{
+    EventStore, QuarantineStore, QuarantinedBody, StoreError, StoreFuture, SuppressionReport,
+    SuppressionStore, WriteReport,
+};
 use crate::deadline::Deadline;
 use crate::model::{ItemKey, NormalizedEvent};
+use crate::suppression::Evidence;
 
 /// The most items one BatchWriteItem may carry.
 pub const BATCH_SIZE: usize = 25;
@@ -59,6 +63,7 @@ impl RetryPolicy {
 pub struct DynamoStore {
     client: Client,
     table: String,
+    suppressions_table: Option<String>,
     retention_days: u32,
     concurrency: usize,
     retry: RetryPolicy,
@@ -87,10 +92,18 @@ impl DynamoStore {
         DynamoStore {
             client,
             table: table.into(),
+            suppressions_table: None,
             retention_days,
             concurrency: Self::DEFAULT_CONCURRENCY,
             retry: RetryPolicy::default(),
         }
+    }
+
+    /// The same writer keeping the suppression list in `table` (without one, evidence is not
+    /// recorded).
+    pub fn with_suppressions(mut self, table: Option<String>) -> DynamoStore {
+        self.suppressions_table = table;
+        self
     }
 
     /// The same writer with another retry policy.
@@ -259,6 +272,23 @@ impl QuarantineStore for DynamoStore {
             let items = super::quarantine::items(&body, self.retention_days);
             let report = self.put_items(items, deadline).await?;
             Ok(report.items)
+        })
+    }
+}
+
+impl SuppressionStore for DynamoStore {
+    fn record_evidence(
+        &self,
+        evidence: Vec<Evidence>,
+        deadline: Deadline,
+    ) -> StoreFuture<'_, SuppressionReport> {
+        Box::pin(async move {
+            match &self.suppressions_table {
+                Some(table) if !evidence.is_empty() => {
+                    super::suppression::record(&self.client, table, evidence, deadline).await
+                }
+                _ => Ok(SuppressionReport::default()),
+            }
         })
     }
 }

@@ -56,6 +56,8 @@ impl Item {
             subject,
             bounce_class,
             provider_suppressed,
+            complaint_ambiguous,
+            subscription_changes: _,
             smtp_status,
             smtp_response,
             reason,
@@ -101,6 +103,9 @@ impl Item {
         text("provider_event_id", provider_event_id);
         if provider_suppressed {
             a.insert("provider_suppressed".to_owned(), AttributeValue::Bool(true));
+        }
+        if complaint_ambiguous {
+            a.insert("complaint_ambiguous".to_owned(), AttributeValue::Bool(true));
         }
         let tags: Vec<AttributeValue> = tags
             .into_iter()

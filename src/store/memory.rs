@@ -10,9 +10,13 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::item::Item;
-use super::{EventStore, QuarantineStore, QuarantinedBody, StoreError, StoreFuture, WriteReport};
+use super::{
+    EventStore, QuarantineStore, QuarantinedBody, StoreError, StoreFuture, SuppressionReport,
+    SuppressionStore, WriteReport,
+};
 use crate::deadline::Deadline;
 use crate::model::{ItemKey, NormalizedEvent};
+use crate::suppression::{Evidence, Record};
 
 /// How the store misbehaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -37,6 +41,7 @@ pub enum Fault {
 pub struct MemoryStore {
     retention_days: u32,
     items: Mutex<BTreeMap<ItemKey, HashMap<String, AttributeValue>>>,
+    suppressions: Mutex<BTreeMap<String, Record>>,
     fault: Mutex<Fault>,
     writes: Mutex<usize>,
 }
@@ -53,6 +58,7 @@ impl MemoryStore {
         MemoryStore {
             retention_days,
             items: Mutex::new(BTreeMap::new()),
+            suppressions: Mutex::new(BTreeMap::new()),
             fault: Mutex::new(Fault::None),
             writes: Mutex::new(0),
         }
@@ -69,6 +75,11 @@ impl MemoryStore {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
+    }
+
+    /// The suppression record of `address`, if any.
+    pub fn suppression(&self, address: &str) -> Option<Record> {
+        lock(&self.suppressions).get(address).cloned()
     }
 
     /// How many items are stored.
@@ -166,6 +177,33 @@ impl QuarantineStore for MemoryStore {
         Box::pin(async move {
             let items = super::quarantine::items(&body, self.retention_days);
             Ok(self.put_items(items, deadline).await?.items)
+        })
+    }
+}
+
+impl SuppressionStore for MemoryStore {
+    fn record_evidence(
+        &self,
+        evidence: Vec<Evidence>,
+        _deadline: Deadline,
+    ) -> StoreFuture<'_, SuppressionReport> {
+        Box::pin(async move {
+            if evidence.is_empty() {
+                return Ok(SuppressionReport::default());
+            }
+            if *lock(&self.fault) == Fault::Fail {
+                return Err(StoreError::Unavailable("told to fail"));
+            }
+            let mut report = SuppressionReport::default();
+            let mut records = lock(&self.suppressions);
+            for e in &evidence {
+                let record = records.entry(e.address.clone()).or_insert_with(|| Record {
+                    address: e.address.clone(),
+                    ..Record::default()
+                });
+                report.count(&e.mark, record.apply(e));
+            }
+            Ok(report)
         })
     }
 }

@@ -8,6 +8,7 @@ pub mod dynamodb;
 pub mod item;
 pub mod memory;
 pub mod quarantine;
+pub mod suppression;
 pub mod table;
 
 use std::future::Future;
@@ -15,9 +16,11 @@ use std::pin::Pin;
 
 pub use dynamodb::DynamoStore;
 pub use memory::MemoryStore;
+pub use suppression::SuppressionReport;
 
 use crate::deadline::Deadline;
 use crate::model::{NormalizedEvent, Provider, Timestamp};
+use crate::suppression::Evidence;
 
 /// The future a store operation returns.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
@@ -101,7 +104,17 @@ pub trait QuarantineStore: Send + Sync + std::fmt::Debug {
     fn quarantine<'a>(&'a self, body: QuarantinedBody<'a>, deadline: Deadline) -> StoreFuture<'a, usize>;
 }
 
-/// Everything the pipelines write through.
-pub trait Storage: EventStore + QuarantineStore {}
+/// Keeps the suppression list.
+pub trait SuppressionStore: Send + Sync + std::fmt::Debug {
+    /// Records evidence, each slot moving only forward, giving up at `deadline`.
+    fn record_evidence(
+        &self,
+        evidence: Vec<Evidence>,
+        deadline: Deadline,
+    ) -> StoreFuture<'_, SuppressionReport>;
+}
 
-impl<T: EventStore + QuarantineStore> Storage for T {}
+/// Everything the pipelines write through.
+pub trait Storage: EventStore + QuarantineStore + SuppressionStore {}
+
+impl<T: EventStore + QuarantineStore + SuppressionStore> Storage for T {}

@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use super::item::{expires_at, Item};
 use super::QuarantinedBody;
 use crate::digest::short_hash;
-use crate::model::ItemKey;
+use crate::model::{ItemKey, Provider};
 
 /// Prefix of the partition key of quarantined bodies.
 pub const QUARANTINE_PREFIX: &str = "quarantine#";
@@ -70,10 +70,68 @@ pub fn items(quarantined: &QuarantinedBody<'_>, retention_days: u32) -> Vec<Item
         .collect()
 }
 
+/// One stored part of a kept body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptPart {
+    /// The channel it came in on.
+    pub provider: Provider,
+    /// 16 hex digits of SHA-256 over the whole body.
+    pub hash: String,
+    /// Its position, from 1.
+    pub part: usize,
+    /// How many parts the body has.
+    pub parts: usize,
+    /// The bytes of this part.
+    pub bytes: Vec<u8>,
+    /// Why the body did not decode.
+    pub error: String,
+    /// When it was received.
+    pub received_at: String,
+    /// The item's key.
+    pub key: ItemKey,
+}
+
+/// Reads a quarantine item; `None` for anything else.
+pub fn part_from_item(item: &HashMap<String, AttributeValue>) -> Option<KeptPart> {
+    let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+    let number = |name: &str| {
+        item.get(name)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok())
+    };
+    let pk = text("pk")?;
+    let sk = text("sk")?;
+    let provider = Provider::ALL
+        .into_iter()
+        .find(|p| pk.strip_prefix(QUARANTINE_PREFIX) == Some(p.as_str()))?;
+    Some(KeptPart {
+        provider,
+        hash: sk.split('#').next()?.to_owned(),
+        part: number("part")?,
+        parts: number("parts")?,
+        bytes: item.get("body")?.as_b().ok()?.as_ref().to_vec(),
+        error: text("error").unwrap_or_default(),
+        received_at: text("received_at").unwrap_or_default(),
+        key: ItemKey { pk, sk },
+    })
+}
+
+/// The whole body from its parts (any order); `None` when a part is missing.
+pub fn reassemble(parts: &[KeptPart]) -> Option<Vec<u8>> {
+    let count = parts.first()?.parts;
+    let mut ordered: Vec<&KeptPart> = parts.iter().collect();
+    ordered.sort_by_key(|p| p.part);
+    ordered.dedup_by_key(|p| p.part);
+    if ordered.len() != count || ordered.iter().enumerate().any(|(i, p)| p.part != i + 1) {
+        return None;
+    }
+    Some(ordered.iter().flat_map(|p| p.bytes.iter().copied()).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Provider, Timestamp};
+    use crate::model::Timestamp;
 
     fn now() -> Timestamp {
         Timestamp::parse_rfc3339("2026-11-24T12:00:00Z").unwrap()
@@ -118,6 +176,14 @@ mod tests {
         }
         assert_eq!(joined, body);
         assert!(items[3].key.sk.ends_with("#004/004"));
+        let mut parts: Vec<KeptPart> = items
+            .iter()
+            .rev()
+            .map(|i| part_from_item(&i.attributes).unwrap())
+            .collect();
+        assert_eq!(reassemble(&parts).unwrap(), body);
+        parts.pop();
+        assert_eq!(reassemble(&parts), None, "a missing part is no body");
     }
 
     #[test]

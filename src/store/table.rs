@@ -73,6 +73,11 @@ pub async fn create(client: &Client, name: &str) -> Result<(), TableError> {
         .send()
         .await
         .map_err(aws_sdk_dynamodb::Error::from)?;
+    wait_active(client, name).await
+}
+
+/// Waits until `name` is active.
+async fn wait_active(client: &Client, name: &str) -> Result<(), TableError> {
     // The waiter polls at once, then no sooner than DynamoDB's pacing (20 s). A local server
     // is active within milliseconds: a short pause first spares that wait.
     tokio::time::sleep(FIRST_POLL_DELAY).await;
@@ -86,4 +91,19 @@ pub async fn create(client: &Client, name: &str) -> Result<(), TableError> {
             reason: aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string(),
         })?;
     Ok(())
+}
+
+/// Creates the suppression table: `address` (S) as its only key, on-demand, as
+/// `template.yaml` declares it, and waits until it is active.
+pub async fn create_suppressions(client: &Client, name: &str) -> Result<(), TableError> {
+    client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(string_attribute(super::suppression::ADDRESS))
+        .key_schema(key(super::suppression::ADDRESS, KeyType::Hash))
+        .send()
+        .await
+        .map_err(aws_sdk_dynamodb::Error::from)?;
+    wait_active(client, name).await
 }

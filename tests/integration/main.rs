@@ -1,6 +1,8 @@
 //! Integration tests: the real handler, a real DynamoDB-API server (dynalite) on 127.0.0.1
 //! started by `support`, and the real AWS SDK.
 
+#[cfg(feature = "cli")]
+mod cli;
 mod faults;
 mod hostile;
 mod http1;

@@ -116,6 +116,8 @@ pub fn test_config(table: &str) -> Config {
         sns_topic_arns: vec![TOPIC.to_owned()],
         sns_cert_dir: Some(root().join("fixtures/sns")),
         sns_signature_versions: vec!["1".to_owned(), "2".to_owned()],
+        suppressions_table: None,
+        soft_bounce: None,
         metrics: false,
         metrics_namespace: "Mailtrail".into(),
     }

@@ -2,11 +2,14 @@
 //! recipient it names.
 
 use std::collections::BTreeMap;
+use std::ops::Not as _;
 
 use super::message::{Recipient, SesMessage};
 use super::subscription;
 use crate::model::event::{non_empty, normalize_recipient};
-use crate::model::{BounceClass, EventBasics, EventKind, EventTime, NormalizedEvent, Provider, Timestamp};
+use crate::model::{
+    BounceClass, EventBasics, EventKind, EventTime, NormalizedEvent, Provider, SubscriptionChange, Timestamp,
+};
 
 /// Bounce sub-types that say SES already refuses the address.
 const PROVIDER_SUPPRESSION_SUB_TYPES: &[&str] = &["OnAccountSuppressionList", "Suppressed"];
@@ -55,6 +58,7 @@ struct Common {
     time: Option<String>,
     bounce_class: Option<BounceClass>,
     provider_suppressed: bool,
+    subscription_changes: Vec<SubscriptionChange>,
     smtp_response: Option<String>,
     reason: Option<String>,
     url: Option<String>,
@@ -70,6 +74,7 @@ impl Common {
             time: None,
             bounce_class: None,
             provider_suppressed: false,
+            subscription_changes: Vec::new(),
             smtp_response: None,
             reason: None,
             url: None,
@@ -213,6 +218,7 @@ pub(super) fn normalize(
         "subscription" => {
             let s = message.subscription.unwrap_or_default();
             let mut c = Common::new(subscription::subscription_kind(&s));
+            c.subscription_changes = subscription::changes(&s);
             c.time = s.timestamp.clone();
             c.reason = non_empty(s.source.clone());
             c.details = vec![
@@ -277,6 +283,14 @@ pub(super) fn normalize(
             .bounce_class
             .map(|class| recipient_bounce_class(class, &recipient));
         out.provider_suppressed = common.provider_suppressed;
+        out.subscription_changes = common.subscription_changes.clone();
+        // Mailbox providers redact who complained: with several recipients at this domain,
+        // the complaint may be anyone's of them.
+        out.complaint_ambiguous = common.kind == EventKind::Complained
+            && out
+                .recipient
+                .as_deref()
+                .is_some_and(|address| shares_domain_with_another(address, &mail.destination));
         out.smtp_status = recipient.status;
         out.smtp_response = recipient
             .diagnostic
@@ -312,6 +326,18 @@ fn event_time(own: Option<&str>, mail: Option<&str>, received_at: Timestamp) -> 
     } else {
         EventTime::received(received_at)
     }
+}
+
+/// Whether `destination` holds another address at `address`'s domain.
+fn shares_domain_with_another(address: &str, destination: &[String]) -> bool {
+    let domain = |a: &str| a.rsplit_once('@').map(|(_, d)| d.trim().to_ascii_lowercase());
+    let Some(own) = domain(address) else {
+        return false;
+    };
+    destination
+        .iter()
+        .filter(|other| other.trim().eq_ignore_ascii_case(address).not())
+        .any(|other| domain(other).as_deref() == Some(own.as_str()))
 }
 
 /// A recipient of a `Permanent` bounce whose own status is 4.x.x, or whose action is

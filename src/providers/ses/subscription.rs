@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::message::{Subscription, TopicPreferences};
-use crate::model::EventKind;
+use crate::model::{EventKind, Scope, SubscriptionChange};
 
 fn opted_out(status: Option<&str>) -> bool {
     status.is_some_and(|s| s.eq_ignore_ascii_case("optout"))
@@ -50,6 +50,35 @@ pub(super) fn subscription_kind(s: &Subscription) -> EventKind {
         (false, false) if any_out => EventKind::Unsubscribed,
         (false, false) => EventKind::Subscribed,
     }
+}
+
+/// What a Subscription event opts out of or back into: everything (`unsubscribeAll`, or its
+/// end), and each topic whose status is given.
+pub(super) fn changes(s: &Subscription) -> Vec<SubscriptionChange> {
+    let new = s.new_topic_preferences.as_ref();
+    let old = s.old_topic_preferences.as_ref();
+    let mut out = Vec::new();
+    if unsubscribe_all(new) {
+        out.push(SubscriptionChange {
+            scope: Scope::Global,
+            subscribed: false,
+        });
+    } else if unsubscribe_all(old) {
+        out.push(SubscriptionChange {
+            scope: Scope::Global,
+            subscribed: true,
+        });
+    }
+    for topic in new.into_iter().flat_map(|p| &p.topic_subscription_status) {
+        let Some(name) = topic.topic_name.as_deref().filter(|n| !n.trim().is_empty()) else {
+            continue;
+        };
+        out.push(SubscriptionChange {
+            scope: Scope::Topic(name.to_owned()),
+            subscribed: !opted_out(topic.subscription_status.as_deref()),
+        });
+    }
+    out
 }
 
 /// The new topic preferences as compact JSON: `{"unsubscribe_all":true,"topics":{"T":"OptOut"}}`.

@@ -1,0 +1,136 @@
+//! The command line, as clap reads it.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Reads mailtrail's timelines and suppression list, edits the list, and replays quarantine.
+#[derive(Debug, Parser)]
+#[command(
+    name = "mailtrail",
+    version,
+    about,
+    after_help = "Examples:\n  mailtrail --stack mailtrail message 0100018c-…\n  mailtrail recipient jane@example.com --since 2026-01-01\n  mailtrail suppressed jane@example.com --output json\n  mailtrail suppressed add jane@example.com --reason manual --note \"asked by phone\"\n\nCredentials and region come from the AWS SDK's standard chain (profiles, SSO, environment);\nAWS_ENDPOINT_URL_DYNAMODB points it at a local DynamoDB-API server."
+)]
+pub struct Cli {
+    /// The events table.
+    #[arg(long, env = "MAILTRAIL_TABLE", global = true)]
+    pub table: Option<String>,
+    /// The suppression table.
+    #[arg(long, env = "MAILTRAIL_SUPPRESSIONS_TABLE", global = true)]
+    pub suppressions_table: Option<String>,
+    /// Read both table names from this CloudFormation stack's outputs.
+    #[arg(long, global = true)]
+    pub stack: Option<String>,
+    /// The AWS region (else the SDK's chain).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// The AWS profile (else the SDK's chain).
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// `table` for people, `json` for scripts (one document on stdout).
+    #[arg(long, value_enum, default_value_t = Output::Table, global = true)]
+    pub output: Output,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// A table.
+    Table,
+    /// One JSON document.
+    Json,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// A message's timeline, every recipient, oldest first.
+    Message {
+        /// The message id (SES messageId, SendGrid X-Message-Id, SendPulse message_id).
+        id: String,
+    },
+    /// Everything that happened to an address (the `by_recipient` index), oldest first.
+    Recipient {
+        /// The address.
+        address: String,
+        /// Only events at or after this time (`2026-01-01` or RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+    },
+    /// May I still send to this address? Or list, export and edit the suppression list.
+    #[command(args_conflicts_with_subcommands = true)]
+    Suppressed(SuppressedArgs),
+    /// Bodies kept because they did not decode.
+    #[command(subcommand)]
+    Quarantine(QuarantineCommand),
+    /// Creates both tables as template.yaml declares them (for a local DynamoDB-API server).
+    CreateTables,
+}
+
+/// `mailtrail suppressed …`
+#[derive(Debug, Args)]
+pub struct SuppressedArgs {
+    /// The address to judge.
+    pub address: Option<String>,
+    /// List, export or edit.
+    #[command(subcommand)]
+    pub command: Option<SuppressedCommand>,
+}
+
+/// The suppression list's commands.
+#[derive(Debug, Subcommand)]
+pub enum SuppressedCommand {
+    /// Every suppressed address.
+    List {
+        /// Only addresses suppressed for this reason.
+        #[arg(long, value_parser = ["hard_bounce", "complaint", "unsubscribe", "soft_bounce_limit", "manual"])]
+        reason: Option<String>,
+        /// Only suppressions at or after this time.
+        #[arg(long)]
+        since: Option<String>,
+    },
+    /// Every suppressed address as CSV (`email,reason,since`), for importing into another sender.
+    Export,
+    /// Suppresses an address by hand.
+    Add {
+        /// The address.
+        address: String,
+        /// Only `manual`.
+        #[arg(long, value_parser = ["manual"])]
+        reason: String,
+        /// Why (recorded with who and when).
+        #[arg(long)]
+        note: String,
+    },
+    /// Lifts one reason by hand; lifting a complaint needs --force.
+    Remove {
+        /// The address.
+        address: String,
+        /// The reason to lift.
+        #[arg(long, value_parser = ["hard_bounce", "complaint", "unsubscribe", "soft_bounce_limit", "manual"])]
+        reason: String,
+        /// Why (recorded with who and when).
+        #[arg(long)]
+        note: String,
+        /// Lift a complaint all the same.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// The quarantine's commands.
+#[derive(Debug, Subcommand)]
+pub enum QuarantineCommand {
+    /// Every kept body.
+    List,
+    /// One kept body, as received.
+    Show {
+        /// `<provider>/<hash>`, as `list` shows it.
+        key: String,
+    },
+    /// Decodes every kept body with today's decoders and stores what now decodes; what still
+    /// fails stays.
+    Replay,
+}

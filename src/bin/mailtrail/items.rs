@@ -1,0 +1,79 @@
+//! Stored items for people and scripts: DynamoDB attribute maps as JSON, and tables.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use base64::Engine as _;
+use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
+use serde_json::{Map, Value};
+
+/// A stored item.
+pub type Item = HashMap<String, AttributeValue>;
+
+/// An attribute value as plain JSON (numbers as numbers, binary as base64).
+pub fn value_json(value: &AttributeValue) -> Value {
+    match value {
+        AttributeValue::S(s) => Value::String(s.clone()),
+        AttributeValue::N(n) => n
+            .parse::<i64>()
+            .map(Value::from)
+            .or_else(|_| n.parse::<f64>().map(Value::from))
+            .unwrap_or_else(|_| Value::String(n.clone())),
+        AttributeValue::Bool(b) => Value::Bool(*b),
+        AttributeValue::L(list) => Value::Array(list.iter().map(value_json).collect()),
+        AttributeValue::M(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), value_json(v))).collect())
+        }
+        AttributeValue::B(blob) => {
+            Value::String(base64::engine::general_purpose::STANDARD.encode(blob.as_ref()))
+        }
+        AttributeValue::Ss(set) => Value::Array(set.iter().cloned().map(Value::String).collect()),
+        AttributeValue::Ns(set) => Value::Array(set.iter().cloned().map(Value::String).collect()),
+        AttributeValue::Null(_) => Value::Null,
+        _ => Value::Null,
+    }
+}
+
+/// An item as a JSON object, keys sorted.
+pub fn item_json(item: &Item) -> Value {
+    let sorted: std::collections::BTreeMap<&String, Value> =
+        item.iter().map(|(k, v)| (k, value_json(v))).collect();
+    Value::Object(
+        sorted
+            .into_iter()
+            .map(|(k, v)| (k.clone(), v))
+            .collect::<Map<_, _>>(),
+    )
+}
+
+/// A text attribute, or "".
+pub fn text<'a>(item: &'a Item, name: &str) -> &'a str {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map_or("", String::as_str)
+}
+
+/// The most telling detail of an event, on one line.
+pub fn detail(item: &Item) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for name in ["bounce_class", "smtp_status", "reason", "url", "smtp_response"] {
+        let value = text(item, name);
+        if !value.is_empty() && !parts.iter().any(|p| p.contains(value)) {
+            parts.push(value);
+        }
+    }
+    if item.get("provider_suppressed").and_then(|v| v.as_bool().ok()) == Some(&true) {
+        parts.push("provider refuses the address");
+    }
+    parts.join(" | ")
+}
+
+/// A table for people, fitted to the terminal.
+pub fn table(header: &[&str]) -> Table {
+    let mut table = Table::new();
+    table
+        .load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header.iter().copied());
+    table
+}

@@ -1,0 +1,41 @@
+//! `mailtrail`: read timelines, ask and edit the suppression list, replay quarantine.
+//! `mailtrail --help` lists the commands.
+
+mod args;
+mod items;
+mod quarantine;
+mod suppressed;
+mod tables;
+mod timeline;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // One line on stderr: the error and its causes.
+            eprintln!("mailtrail: {}", format!("{error:#}").replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let context = tables::Context::from_cli(&cli).await?;
+    match &cli.command {
+        Command::Message { id } => timeline::message(&context, id).await,
+        Command::Recipient { address, since } => {
+            timeline::recipient(&context, address, since.as_deref()).await
+        }
+        Command::Suppressed(args) => suppressed::run(&context, args).await,
+        Command::Quarantine(command) => quarantine::run(&context, command).await,
+        Command::CreateTables => tables::create(&context).await,
+    }
+}

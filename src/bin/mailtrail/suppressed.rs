@@ -1,0 +1,260 @@
+//! `mailtrail suppressed …`: the verdict for an address, the list, its export, and operator
+//! changes (recorded on the record with who, when and why).
+
+use anyhow::{bail, Context as _};
+use aws_sdk_dynamodb::types::AttributeValue;
+use mailtrail::deadline::Deadline;
+use mailtrail::model::{ItemKey, Timestamp};
+use mailtrail::store::suppression::{record_from_item, ADDRESS};
+use mailtrail::suppression::{Evidence, Mark, Reason, Record, Verdict};
+
+use crate::args::{Output, SuppressedArgs, SuppressedCommand};
+use crate::items::{table, Item};
+use crate::tables::Context;
+use crate::timeline::since_key;
+
+/// Runs `suppressed <address>` or one of its subcommands.
+pub async fn run(context: &Context, args: &SuppressedArgs) -> anyhow::Result<()> {
+    match (&args.address, &args.command) {
+        (Some(address), None) => verdict(context, address).await,
+        (None, Some(SuppressedCommand::List { reason, since })) => {
+            list(context, reason.as_deref(), since.as_deref()).await
+        }
+        (None, Some(SuppressedCommand::Export)) => export(context).await,
+        (
+            None,
+            Some(SuppressedCommand::Add {
+                address,
+                reason,
+                note,
+            }),
+        ) => change(context, address, Mark::Suppress(parse_reason(reason)?), note).await,
+        (
+            None,
+            Some(SuppressedCommand::Remove {
+                address,
+                reason,
+                note,
+                force,
+            }),
+        ) => {
+            let reason = parse_reason(reason)?;
+            if reason == Reason::Complaint && !force {
+                bail!("lifting a complaint needs --force: the recipient reported your mail as spam");
+            }
+            change(context, address, Mark::Removed(reason), note).await
+        }
+        _ => bail!("name an address, or one of: list, export, add, remove (see mailtrail suppressed --help)"),
+    }
+}
+
+fn parse_reason(name: &str) -> anyhow::Result<Reason> {
+    Reason::parse(name).with_context(|| format!("unknown reason {name}"))
+}
+
+fn normalized(address: &str) -> anyhow::Result<String> {
+    mailtrail::model::event::normalize_recipient(address)
+        .with_context(|| format!("{address:?} is not an address"))
+}
+
+/// The record of one address (empty when it has none).
+async fn record(context: &Context, address: &str) -> anyhow::Result<Record> {
+    let item = context
+        .client
+        .get_item()
+        .table_name(context.suppressions_table()?)
+        .key(ADDRESS, AttributeValue::S(address.to_owned()))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(aws_sdk_dynamodb::Error::from)
+        .context("reading the suppression record")?
+        .item;
+    Ok(item.map_or_else(
+        || Record {
+            address: address.to_owned(),
+            ..Record::default()
+        },
+        |item| record_from_item(&item),
+    ))
+}
+
+/// The escalation the function runs with, from the same variables.
+fn escalation() -> Option<mailtrail::suppression::Escalation> {
+    mailtrail::config::Config::from_lookup(|name| match name {
+        "TABLE_NAME" => Some("-".to_owned()),
+        other => std::env::var(other).ok(),
+    })
+    .ok()
+    .and_then(|c| c.soft_bounce)
+}
+
+async fn verdict(context: &Context, address: &str) -> anyhow::Result<()> {
+    let address = normalized(address)?;
+    let verdict = record(context, &address).await?.verdict(escalation());
+    match context.output {
+        Output::Json => println!("{}", serde_json::to_string(&verdict)?),
+        Output::Table => print_verdict(&verdict),
+    }
+    Ok(())
+}
+
+fn print_verdict(verdict: &Verdict) {
+    let status = if verdict.suppressed {
+        "SUPPRESSED: do not send"
+    } else {
+        "not suppressed"
+    };
+    println!("{}: {status}", verdict.address);
+    if !verdict.details.is_empty() {
+        let mut rows = table(&["reason", "since", "provider", "event", "message", "notes"]);
+        for d in &verdict.details {
+            let e = &d.evidence;
+            let mut notes = Vec::new();
+            if e.provider_evidence {
+                notes.push("the provider already refuses it".to_owned());
+            }
+            if e.ambiguous {
+                notes.push("ambiguous: several recipients at this domain".to_owned());
+            }
+            if let Some(note) = &e.note {
+                notes.push(format!("{note} ({})", e.by.as_deref().unwrap_or("?")));
+            }
+            rows.add_row(vec![
+                d.reason,
+                &e.at,
+                e.provider.as_deref().unwrap_or("operator"),
+                &e.event,
+                e.message_id.as_deref().unwrap_or(""),
+                &notes.join("; "),
+            ]);
+        }
+        println!("{rows}");
+    }
+    for scoped in &verdict.scoped_unsubscribes {
+        println!(
+            "unsubscribed from {} since {} (not a global suppression)",
+            scoped.scope, scoped.evidence.at
+        );
+    }
+}
+
+/// Every record of the table.
+async fn all_records(context: &Context) -> anyhow::Result<Vec<Record>> {
+    let items: Vec<Item> = context
+        .client
+        .scan()
+        .table_name(context.suppressions_table()?)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(aws_sdk_dynamodb::Error::from)
+        .context("reading the suppression list")?;
+    let mut records: Vec<Record> = items.iter().map(record_from_item).collect();
+    records.sort_by(|a, b| a.address.cmp(&b.address));
+    Ok(records)
+}
+
+/// Suppressed verdicts, filtered by reason and by the time of that reason.
+async fn suppressed(
+    context: &Context,
+    reason: Option<&str>,
+    since: Option<&str>,
+) -> anyhow::Result<Vec<Verdict>> {
+    let since = since.map(since_key).transpose()?;
+    let escalation = escalation();
+    Ok(all_records(context)
+        .await?
+        .iter()
+        .map(|r| r.verdict(escalation))
+        .filter(|v| v.suppressed)
+        .filter(|v| {
+            v.details.iter().any(|d| {
+                reason.is_none_or(|r| d.reason == r)
+                    && since.as_deref().is_none_or(|s| d.evidence.at.as_str() >= s)
+            })
+        })
+        .collect())
+}
+
+async fn list(context: &Context, reason: Option<&str>, since: Option<&str>) -> anyhow::Result<()> {
+    let verdicts = suppressed(context, reason, since).await?;
+    match context.output {
+        Output::Json => println!("{}", serde_json::to_string(&verdicts)?),
+        Output::Table => {
+            let mut rows = table(&["address", "reasons", "since"]);
+            for v in &verdicts {
+                let since = v
+                    .details
+                    .iter()
+                    .map(|d| d.evidence.at.as_str())
+                    .min()
+                    .unwrap_or("");
+                rows.add_row(vec![v.address.as_str(), &v.reasons.join(", "), since]);
+            }
+            println!("{} suppressed addresses\n{rows}", verdicts.len());
+        }
+    }
+    Ok(())
+}
+
+/// CSV: `email,reason,since`, one line per suppressed address (its earliest active reason).
+async fn export(context: &Context) -> anyhow::Result<()> {
+    println!("email,reason,since");
+    for v in suppressed(context, None, None).await? {
+        let first = v.details.iter().min_by(|a, b| a.evidence.at.cmp(&b.evidence.at));
+        if let Some(first) = first {
+            println!("{},{},{}", csv_field(&v.address), first.reason, first.evidence.at);
+        }
+    }
+    Ok(())
+}
+
+/// A CSV field, quoted when it must be (RFC 4180).
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+/// An operator's change: recorded like any evidence, at the current time.
+async fn change(context: &Context, address: &str, mark: Mark, note: &str) -> anyhow::Result<()> {
+    let address = normalized(address)?;
+    let now = Timestamp::now();
+    let by = std::env::var("MAILTRAIL_OPERATOR")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "unknown".to_owned());
+    let evidence = Evidence {
+        address: address.clone(),
+        key: ItemKey {
+            pk: format!("operator#{by}"),
+            sk: now.to_rfc3339(),
+        }
+        .sk,
+        at: now,
+        provider: None,
+        event: match &mark {
+            Mark::Removed(_) => "remove".to_owned(),
+            _ => "add".to_owned(),
+        },
+        mark,
+        message_id: None,
+        provider_evidence: false,
+        ambiguous: false,
+        note: Some(note.to_owned()),
+        by: Some(by),
+    };
+    mailtrail::store::suppression::record(
+        &context.client,
+        context.suppressions_table()?,
+        vec![evidence],
+        Deadline::none(),
+    )
+    .await
+    .context("recording the change")?;
+    verdict(context, &address).await
+}

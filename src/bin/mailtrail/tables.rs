@@ -1,0 +1,121 @@
+//! Which tables, through which client: flags, environment, or a CloudFormation stack's outputs.
+
+use anyhow::{anyhow, bail, Context as _};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::Client;
+
+use crate::args::{Cli, Output};
+
+/// What every command needs.
+pub struct Context {
+    /// The DynamoDB client (the SDK's standard chain).
+    pub client: Client,
+    /// The events table, when known.
+    pub table: Option<String>,
+    /// The suppression table, when known.
+    pub suppressions_table: Option<String>,
+    /// How to print.
+    pub output: Output,
+}
+
+impl Context {
+    /// Builds the client and resolves the table names.
+    pub async fn from_cli(cli: &Cli) -> anyhow::Result<Context> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(region) = &cli.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(profile) = &cli.profile {
+            loader = loader.profile_name(profile);
+        }
+        let config = loader.load().await;
+        let (mut table, mut suppressions_table) = (cli.table.clone(), cli.suppressions_table.clone());
+        if let Some(stack) = &cli.stack {
+            let outputs = stack_outputs(&config, stack).await?;
+            table = table.or(outputs.0);
+            suppressions_table = suppressions_table.or(outputs.1);
+        }
+        Ok(Context {
+            client: Client::new(&config),
+            table,
+            suppressions_table,
+            output: cli.output,
+        })
+    }
+
+    /// The events table, or an error saying how to name it.
+    pub fn table(&self) -> anyhow::Result<&str> {
+        self.table
+            .as_deref()
+            .ok_or_else(|| anyhow!("no events table: pass --table, set MAILTRAIL_TABLE, or pass --stack"))
+    }
+
+    /// The suppression table, or an error saying how to name it.
+    pub fn suppressions_table(&self) -> anyhow::Result<&str> {
+        self.suppressions_table.as_deref().ok_or_else(|| {
+            anyhow!("no suppression table: pass --suppressions-table, set MAILTRAIL_SUPPRESSIONS_TABLE, or pass --stack")
+        })
+    }
+}
+
+/// `EventsTableName` and `SuppressionsTableName` from the stack's outputs.
+async fn stack_outputs(config: &SdkConfig, stack: &str) -> anyhow::Result<(Option<String>, Option<String>)> {
+    let client = aws_sdk_cloudformation::Client::new(config);
+    let described = client
+        .describe_stacks()
+        .stack_name(stack)
+        .send()
+        .await
+        .map_err(aws_sdk_cloudformation::Error::from)
+        .with_context(|| format!("reading stack {stack}"))?;
+    let Some(found) = described.stacks().first() else {
+        bail!("no stack {stack}");
+    };
+    let output = |key: &str| {
+        found
+            .outputs()
+            .iter()
+            .find(|o| o.output_key() == Some(key))
+            .and_then(|o| o.output_value().map(str::to_owned))
+    };
+    Ok((output("EventsTableName"), output("SuppressionsTableName")))
+}
+
+/// `mailtrail create-tables`: both tables, as template.yaml declares them.
+pub async fn create(context: &Context) -> anyhow::Result<()> {
+    let table = context.table()?;
+    let suppressions = context.suppressions_table()?;
+    let mut created = Vec::new();
+    for (name, result) in [
+        (
+            table,
+            mailtrail::store::table::create(&context.client, table).await,
+        ),
+        (
+            suppressions,
+            mailtrail::store::table::create_suppressions(&context.client, suppressions).await,
+        ),
+    ] {
+        match result {
+            Ok(()) => created.push(serde_json::json!({"table": name, "created": true})),
+            Err(mailtrail::store::table::TableError::Request(
+                aws_sdk_dynamodb::Error::ResourceInUseException(_),
+            )) => created.push(serde_json::json!({"table": name, "created": false, "exists": true})),
+            Err(error) => return Err(error).with_context(|| format!("creating {name}")),
+        }
+    }
+    match context.output {
+        Output::Json => println!("{}", serde_json::Value::Array(created)),
+        Output::Table => {
+            for entry in created {
+                let verb = if entry["created"] == true {
+                    "created"
+                } else {
+                    "exists:"
+                };
+                println!("{verb} table {}", entry["table"].as_str().unwrap_or(""));
+            }
+        }
+    }
+    Ok(())
+}

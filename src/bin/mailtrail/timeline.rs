@@ -1,0 +1,90 @@
+//! `mailtrail message` and `mailtrail recipient`: timelines, oldest first.
+
+use anyhow::{bail, Context as _};
+use aws_sdk_dynamodb::types::AttributeValue;
+use mailtrail::store::table::BY_RECIPIENT_INDEX;
+
+use crate::args::Output;
+use crate::items::{detail, item_json, table, text, Item};
+use crate::tables::Context;
+
+/// One message's timeline.
+pub async fn message(context: &Context, id: &str) -> anyhow::Result<()> {
+    let items: Vec<Item> = context
+        .client
+        .query()
+        .table_name(context.table()?)
+        .key_condition_expression("pk = :id")
+        .expression_attribute_values(":id", AttributeValue::S(id.to_owned()))
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(aws_sdk_dynamodb::Error::from)
+        .context("reading the message's timeline")?;
+    print(context, &format!("Message {id}"), items)
+}
+
+/// Everything that happened to one address since a time.
+pub async fn recipient(context: &Context, address: &str, since: Option<&str>) -> anyhow::Result<()> {
+    let address = address.trim().to_lowercase();
+    let mut query = context
+        .client
+        .query()
+        .table_name(context.table()?)
+        .index_name(BY_RECIPIENT_INDEX)
+        .expression_attribute_values(":r", AttributeValue::S(address.clone()));
+    query = match since {
+        Some(since) => query
+            .key_condition_expression("recipient = :r AND sk >= :since")
+            .expression_attribute_values(":since", AttributeValue::S(since_key(since)?)),
+        None => query.key_condition_expression("recipient = :r"),
+    };
+    let items: Vec<Item> = query
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(aws_sdk_dynamodb::Error::from)
+        .context("reading the address's timeline")?;
+    print(context, &format!("Recipient {address}"), items)
+}
+
+/// A `--since` value as the sort-key prefix it compares with: a date or an RFC 3339 time.
+pub fn since_key(since: &str) -> anyhow::Result<String> {
+    let since = since.trim();
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(since, "%Y-%m-%d") {
+        return Ok(format!("{date}T00:00:00.000Z"));
+    }
+    match mailtrail::model::Timestamp::parse_rfc3339(since) {
+        Some(time) => Ok(time.to_rfc3339()),
+        None => bail!("--since {since:?} is neither a date (2026-01-01) nor an RFC 3339 time"),
+    }
+}
+
+fn print(context: &Context, title: &str, mut items: Vec<Item>) -> anyhow::Result<()> {
+    items.sort_by(|a, b| (text(a, "sk"), text(a, "pk")).cmp(&(text(b, "sk"), text(b, "pk"))));
+    match context.output {
+        Output::Json => println!(
+            "{}",
+            serde_json::Value::Array(items.iter().map(item_json).collect())
+        ),
+        Output::Table => {
+            let mut rows = table(&["time", "provider", "event", "recipient", "message", "detail"]);
+            for item in &items {
+                rows.add_row(vec![
+                    text(item, "occurred_at"),
+                    text(item, "provider"),
+                    text(item, "event"),
+                    text(item, "recipient"),
+                    text(item, "message_id"),
+                    &detail(item),
+                ]);
+            }
+            println!("{title}: {} events\n{rows}", items.len());
+        }
+    }
+    Ok(())
+}

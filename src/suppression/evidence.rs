@@ -1,0 +1,219 @@
+//! The rules: which normalized events are evidence for or against sending to an address.
+//!
+//! | evidence | effect |
+//! | --- | --- |
+//! | permanent bounce | suppress, `hard_bounce` |
+//! | the provider already refuses the address | suppress with the matching reason, as provider evidence |
+//! | transient or undetermined bounce, deferral | nothing (unless escalation is on) |
+//! | complaint | suppress, `complaint` (ambiguous when the provider redacted who complained) |
+//! | `not_spam` | nothing |
+//! | global unsubscribe | suppress, `unsubscribe` |
+//! | group or topic unsubscribe | that group or topic only |
+//! | resubscribe | lifts an older unsubscribe of the same scope only |
+//! | delivery, open, click | nothing (a delivery ends a soft-bounce escalation) |
+
+use crate::model::{BounceClass, EventKind, ItemKey, NormalizedEvent, Provider, Scope, Timestamp};
+
+/// Why an address is suppressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reason {
+    /// A permanent bounce.
+    HardBounce,
+    /// A spam complaint.
+    Complaint,
+    /// A global unsubscribe.
+    Unsubscribe,
+    /// Repeated transient bounces with no delivery since (optional escalation).
+    SoftBounceLimit,
+    /// Added by an operator.
+    Manual,
+}
+
+impl Reason {
+    /// Every reason.
+    pub const ALL: [Reason; 5] = [
+        Reason::HardBounce,
+        Reason::Complaint,
+        Reason::Unsubscribe,
+        Reason::SoftBounceLimit,
+        Reason::Manual,
+    ];
+
+    /// The reason's name, as stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::HardBounce => "hard_bounce",
+            Reason::Complaint => "complaint",
+            Reason::Unsubscribe => "unsubscribe",
+            Reason::SoftBounceLimit => "soft_bounce_limit",
+            Reason::Manual => "manual",
+        }
+    }
+
+    /// From its name.
+    pub fn parse(name: &str) -> Option<Reason> {
+        Reason::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+}
+
+/// What one piece of evidence sets.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Mark {
+    /// Suppress for a global reason (hard bounce, complaint, manual).
+    Suppress(Reason),
+    /// Opt out of a scope (global: the `unsubscribe` reason).
+    Unsubscribe(Scope),
+    /// Opt back into a scope.
+    Resubscribe(Scope),
+    /// A transient bounce of one message (escalation only).
+    SoftBounce(String),
+    /// A delivery (escalation only: it ends the soft-bounce count).
+    Delivery,
+    /// An operator lifted a reason.
+    Removed(Reason),
+}
+
+impl Mark {
+    /// The record attribute this evidence is kept in.
+    pub fn slot(&self) -> String {
+        match self {
+            Mark::Suppress(reason) => reason.as_str().to_owned(),
+            Mark::Unsubscribe(Scope::Global) => Reason::Unsubscribe.as_str().to_owned(),
+            Mark::Unsubscribe(scope) => format!("unsubscribe#{}", scope.name()),
+            Mark::Resubscribe(Scope::Global) => "resubscribe".to_owned(),
+            Mark::Resubscribe(scope) => format!("resubscribe#{}", scope.name()),
+            Mark::SoftBounce(message) => format!("soft_bounce#{message}"),
+            Mark::Delivery => "last_delivery".to_owned(),
+            Mark::Removed(reason) => format!("removed#{}", reason.as_str()),
+        }
+    }
+}
+
+/// The optional soft-bounce escalation (`SOFT_BOUNCE_LIMIT`, `SOFT_BOUNCE_DAYS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Escalation {
+    /// Transient bounces on distinct messages that suppress.
+    pub limit: u32,
+    /// Within this many days.
+    pub days: u32,
+}
+
+/// One piece of evidence about one address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evidence {
+    /// The address, lower-cased.
+    pub address: String,
+    /// What it sets.
+    pub mark: Mark,
+    /// When the event happened.
+    pub at: Timestamp,
+    /// The event's item key (`pk`/`sk`): breaks ties between events of the same time.
+    pub key: String,
+    /// Who reported it (`None`: an operator).
+    pub provider: Option<Provider>,
+    /// The provider's event name, or the operator's command.
+    pub event: String,
+    /// The message it concerned.
+    pub message_id: Option<String>,
+    /// The provider already refuses the address.
+    pub provider_evidence: bool,
+    /// A complaint that may be another recipient's.
+    pub ambiguous: bool,
+    /// An operator's note.
+    pub note: Option<String>,
+    /// Who made an operator change.
+    pub by: Option<String>,
+}
+
+impl Evidence {
+    /// Whether `self` is later than `other` in the total order slots keep: time, then key.
+    pub fn newer_than(&self, at: Timestamp, key: &str) -> bool {
+        (self.at, self.key.as_str()) > (at, key)
+    }
+}
+
+/// The global reason a provider's own refusal stands for.
+fn provider_reason(event: &NormalizedEvent) -> Reason {
+    let reason = event.reason.as_deref().unwrap_or("").to_ascii_lowercase();
+    if reason.contains("spam") {
+        Reason::Complaint
+    } else if reason.contains("unsubscribe") {
+        Reason::Unsubscribe
+    } else {
+        Reason::HardBounce
+    }
+}
+
+/// The evidence an event carries; empty for most events.
+pub fn evidence(event: &NormalizedEvent, escalation: Option<Escalation>) -> Vec<Evidence> {
+    let Some(address) = event.recipient.clone() else {
+        return Vec::new();
+    };
+    let mut marks = Vec::new();
+    let permanent = event.kind == EventKind::Bounced && event.bounce_class == Some(BounceClass::Permanent);
+    if event.provider_suppressed {
+        marks.push(match provider_reason(event) {
+            Reason::Unsubscribe => Mark::Unsubscribe(Scope::Global),
+            reason => Mark::Suppress(reason),
+        });
+    } else if permanent {
+        marks.push(Mark::Suppress(Reason::HardBounce));
+    }
+    match event.kind {
+        EventKind::Complained => marks.push(Mark::Suppress(Reason::Complaint)),
+        EventKind::Bounced if escalation.is_some() && event.bounce_class == Some(BounceClass::Transient) => {
+            if let Some(message) = &event.message_id {
+                marks.push(Mark::SoftBounce(message.clone()));
+            }
+        }
+        EventKind::Delivered if escalation.is_some() => marks.push(Mark::Delivery),
+        _ => {}
+    }
+    for change in &event.subscription_changes {
+        marks.push(if change.subscribed {
+            Mark::Resubscribe(change.scope.clone())
+        } else {
+            Mark::Unsubscribe(change.scope.clone())
+        });
+    }
+    if marks.is_empty() {
+        return Vec::new();
+    }
+    let at = crate::model::key::key_time(event);
+    let key = ItemKey::of(event);
+    let key = format!("{}#{}", key.pk, key.sk);
+    marks
+        .into_iter()
+        .map(|mark| Evidence {
+            address: address.clone(),
+            ambiguous: mark == Mark::Suppress(Reason::Complaint) && event.complaint_ambiguous,
+            mark,
+            // The key's time: an event without a time of its own is pinned to its receive day,
+            // so a retry later that day is the same evidence.
+            at,
+            key: key.clone(),
+            provider: Some(event.provider),
+            event: event.provider_event.clone(),
+            message_id: event.message_id.clone(),
+            provider_evidence: event.provider_suppressed,
+            note: None,
+            by: None,
+        })
+        .collect()
+}
+
+/// The evidence of many events, one per (address, slot): the latest of each.
+pub fn coalesce(evidence: impl IntoIterator<Item = Evidence>) -> Vec<Evidence> {
+    let mut latest: std::collections::BTreeMap<(String, String), Evidence> =
+        std::collections::BTreeMap::new();
+    for item in evidence {
+        let slot = (item.address.clone(), item.mark.slot());
+        match latest.get(&slot) {
+            Some(kept) if !item.newer_than(kept.at, &kept.key) => {}
+            _ => {
+                latest.insert(slot, item);
+            }
+        }
+    }
+    latest.into_values().collect()
+}
