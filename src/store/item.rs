@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::model::{ItemKey, NormalizedEvent, Timestamp};
@@ -71,6 +72,13 @@ impl Item {
             distinguishers: _,
             raw,
         } = event;
+        let summary = summary(&[
+            bounce_class.map(|c| c.as_str()),
+            smtp_status.as_deref(),
+            reason.as_deref(),
+            url.as_deref(),
+            smtp_response.as_deref(),
+        ]);
         let mut a = HashMap::with_capacity(28);
         let mut text = |name: &str, value: Option<String>| {
             if let Some(value) = value.filter(|v| !v.is_empty()) {
@@ -101,6 +109,7 @@ impl Item {
         text("user_agent", user_agent);
         text("ip", ip);
         text("provider_event_id", provider_event_id);
+        text("summary", summary);
         if provider_suppressed {
             a.insert("provider_suppressed".to_owned(), AttributeValue::Bool(true));
         }
@@ -122,7 +131,16 @@ impl Item {
             }
         }
         let raw_bytes = raw.len();
-        a.insert("raw".to_owned(), AttributeValue::S(truncated(raw, MAX_RAW_BYTES)));
+        let raw = truncated(raw, MAX_RAW_BYTES);
+        match super::raw::compress(provider, raw.as_bytes()) {
+            Some((compressed, codec)) => {
+                a.insert("raw_z".to_owned(), AttributeValue::B(Blob::new(compressed)));
+                a.insert("raw_codec".to_owned(), AttributeValue::S(codec.to_owned()));
+            }
+            None => {
+                a.insert("raw".to_owned(), AttributeValue::S(raw));
+            }
+        }
         if raw_bytes > MAX_RAW_BYTES {
             a.insert("raw_bytes".to_owned(), AttributeValue::N(raw_bytes.to_string()));
         }
@@ -130,6 +148,52 @@ impl Item {
         a.insert("expires_at".to_owned(), AttributeValue::N(expires_at.to_string()));
         Item { key, attributes: a }
     }
+}
+
+/// The longest `summary`: what a timeline row shows, projected into the lean index.
+pub const MAX_SUMMARY_CHARS: usize = 160;
+
+/// The attributes `by_recipient` projects besides the keys: what a timeline row shows.
+pub const INDEX_ATTRIBUTES: &[&str] = &[
+    "provider",
+    "event",
+    "provider_event",
+    "occurred_at",
+    "message_id",
+    "bounce_class",
+    "summary",
+    "provider_suppressed",
+    "complaint_ambiguous",
+];
+
+/// The most telling details of an event on one short line (`permanent | 5.1.1 | General`).
+fn summary(parts: &[Option<&str>]) -> Option<String> {
+    let mut kept: Vec<&str> = Vec::new();
+    for part in parts.iter().flatten().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+        if !kept.iter().any(|k| k.contains(part)) {
+            kept.push(part);
+        }
+    }
+    let line = kept.join(" | ");
+    (!line.is_empty()).then(|| {
+        if line.chars().count() > MAX_SUMMARY_CHARS {
+            let cut: String = line.chars().take(MAX_SUMMARY_CHARS - 1).collect();
+            format!("{cut}…")
+        } else {
+            line
+        }
+    })
+}
+
+/// The original raw event JSON of an item, whichever form it was stored in (`raw` text
+/// before compression, `raw_z` + `raw_codec` after); `None` when it has neither.
+pub fn original_raw(item: &HashMap<String, AttributeValue>) -> Option<Result<Vec<u8>, super::raw::RawError>> {
+    if let Some(text) = item.get("raw").and_then(|v| v.as_s().ok()) {
+        return Some(Ok(text.as_bytes().to_vec()));
+    }
+    let data = item.get("raw_z")?.as_b().ok()?;
+    let codec = item.get("raw_codec")?.as_s().ok()?;
+    Some(super::raw::decompress(codec, data.as_ref(), MAX_RAW_BYTES))
 }
 
 /// The TTL value of an item received at `received_at`: epoch seconds, `retention_days` later.
@@ -213,7 +277,16 @@ mod tests {
         assert_eq!(s(&item, "time_source"), Some("event"));
         assert_eq!(s(&item, "bounce_class"), Some("permanent"));
         assert_eq!(s(&item, "smtp_status"), Some("5.1.1"));
-        assert_eq!(s(&item, "raw"), Some(ses_fixture("event-bounce")));
+        assert_eq!(s(&item, "raw"), None, "kept compressed");
+        assert_eq!(s(&item, "raw_codec"), Some("zstd:ses-1"));
+        assert_eq!(
+            original_raw(&item.attributes).unwrap().unwrap(),
+            ses_fixture("event-bounce").as_bytes()
+        );
+        assert_eq!(
+            s(&item, "summary"),
+            Some("permanent | 5.1.1 | General | smtp; 550 5.1.1 user unknown")
+        );
         let expires = item.attributes["expires_at"]
             .as_n()
             .unwrap()
@@ -281,7 +354,10 @@ mod tests {
             })
             .sum();
         assert!(size < 400 * 1024, "item is {size} bytes");
-        assert_eq!(s(&item, "raw").unwrap().len(), MAX_RAW_BYTES);
+        assert_eq!(
+            original_raw(&item.attributes).unwrap().unwrap().len(),
+            MAX_RAW_BYTES
+        );
         assert_eq!(
             item.attributes["raw_bytes"].as_n().unwrap(),
             &huge.len().to_string()

@@ -8,6 +8,7 @@ pub mod dynamodb;
 pub mod item;
 pub mod memory;
 pub mod quarantine;
+pub mod raw;
 pub mod suppression;
 pub mod table;
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
+    ProjectionType, ScalarAttributeType, TableClass,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -50,20 +50,32 @@ pub enum TableError {
     },
 }
 
-/// Creates the events table: `pk` + `sk`, on-demand, with the `by_recipient` index
-/// (`recipient` + `sk`, all attributes projected), and waits until it is active.
+/// Creates the events table: `pk` + `sk`, on-demand, with the lean `by_recipient` index
+/// (`recipient` + `sk`, projecting only what a timeline row shows), and waits until it is
+/// active.
 pub async fn create(client: &Client, name: &str) -> Result<(), TableError> {
     let by_recipient = GlobalSecondaryIndex::builder()
         .index_name(BY_RECIPIENT_INDEX)
         .key_schema(key("recipient", KeyType::Hash))
         .key_schema(key("sk", KeyType::Range))
-        .projection(Projection::builder().projection_type(ProjectionType::All).build())
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::Include)
+                .set_non_key_attributes(Some(
+                    super::item::INDEX_ATTRIBUTES
+                        .iter()
+                        .map(|a| (*a).to_owned())
+                        .collect(),
+                ))
+                .build(),
+        )
         .build()
         .expect("index name and keys are set");
     client
         .create_table()
         .table_name(name)
         .billing_mode(BillingMode::PayPerRequest)
+        .table_class(TableClass::StandardInfrequentAccess)
         .attribute_definitions(string_attribute("pk"))
         .attribute_definitions(string_attribute("sk"))
         .attribute_definitions(string_attribute("recipient"))

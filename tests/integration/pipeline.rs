@@ -54,7 +54,13 @@ async fn the_sendgrid_sample_gives_fourteen_items() {
         .unwrap();
     let metadata = processed["metadata"].as_m().unwrap();
     assert_eq!(metadata["send_id"], AttributeValue::S("30000".into()));
-    let raw: Value = serde_json::from_str(s(processed, "raw").unwrap()).unwrap();
+    assert_eq!(
+        s(processed, "raw_codec"),
+        Some("zstd:sendgrid-1"),
+        "raw is kept compressed"
+    );
+    let raw_bytes = mailtrail::store::item::original_raw(processed).unwrap().unwrap();
+    let raw: Value = serde_json::from_slice(&raw_bytes).unwrap();
     assert_eq!(
         raw["sg_event_id"],
         "cHJvY2Vzc2VkLTEyMDAxNDgyLUt1ZHFEVW8tUVg2bGxRSHJteHpNRVEtMA"
@@ -465,4 +471,61 @@ async fn the_production_client_stores_through_the_sdk_chain_to_the_local_server(
         invoke_http(&app, &sendpulse_post(&read("fixtures/sendpulse/delivered.json"))).await;
     assert_eq!(status, 200, "{reply}");
     assert_eq!(scan_all(&client, &table).await.len(), 1);
+}
+
+#[tokio::test]
+async fn items_written_before_compression_stay_readable() {
+    let client = client().await;
+    let table = fresh_table(&client).await;
+    let original = read("fixtures/ses/event-bounce.json");
+    client
+        .put_item()
+        .table_name(&table)
+        .item("pk", AttributeValue::S("old".into()))
+        .item(
+            "sk",
+            AttributeValue::S("2017-08-05T00:41:02.669Z#bounced#0000000000000000".into()),
+        )
+        .item("raw", AttributeValue::S(original.clone()))
+        .send()
+        .await
+        .unwrap();
+    let items = scan_all(&client, &table).await;
+    let raw = mailtrail::store::item::original_raw(&items[0]).unwrap().unwrap();
+    assert_eq!(raw, original.as_bytes());
+}
+
+#[tokio::test]
+async fn the_lean_index_holds_what_a_timeline_row_shows_and_the_item_the_rest() {
+    let (app, client) = fresh_app().await;
+    let event: Value = serde_json::from_str(&read("events/ses-notification-bounce.json")).unwrap();
+    invoke(&app, &event).await.unwrap();
+    let rows = client
+        .query()
+        .table_name(app.config.table_name.as_str())
+        .index_name(mailtrail::store::table::BY_RECIPIENT_INDEX)
+        .key_condition_expression("recipient = :r")
+        .expression_attribute_values(":r", AttributeValue::S("jane@example.com".into()))
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap_or_default();
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!(s(row, "event"), Some("bounced"));
+    assert!(s(row, "summary").unwrap().starts_with("permanent | 5.1.1"));
+    assert!(
+        row.get("raw_z").is_none() && row.get("metadata").is_none(),
+        "the index is lean"
+    );
+    let mut names: Vec<&str> = row.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    for name in names {
+        assert!(
+            ["pk", "sk", "recipient"].contains(&name)
+                || mailtrail::store::item::INDEX_ATTRIBUTES.contains(&name),
+            "{name} is not projected"
+        );
+    }
 }

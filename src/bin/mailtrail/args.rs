@@ -58,6 +58,9 @@ pub enum Command {
         /// Only events at or after this time (`2026-01-01` or RFC 3339).
         #[arg(long)]
         since: Option<String>,
+        /// Fetch each event's full item (the index holds only what a row shows).
+        #[arg(long)]
+        detail: bool,
     },
     /// May I still send to this address? Or list, export and edit the suppression list.
     #[command(args_conflicts_with_subcommands = true)]

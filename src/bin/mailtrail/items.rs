@@ -34,16 +34,28 @@ pub fn value_json(value: &AttributeValue) -> Value {
     }
 }
 
-/// An item as a JSON object, keys sorted.
+/// An item as a JSON object, keys sorted, with the raw event decoded whichever form it was
+/// stored in (`raw`: the original text; `raw_error` when it cannot be read back).
 pub fn item_json(item: &Item) -> Value {
-    let sorted: std::collections::BTreeMap<&String, Value> =
-        item.iter().map(|(k, v)| (k, value_json(v))).collect();
-    Value::Object(
-        sorted
-            .into_iter()
-            .map(|(k, v)| (k.clone(), v))
-            .collect::<Map<_, _>>(),
-    )
+    let mut object: Map<String, Value> = item
+        .iter()
+        .filter(|(k, _)| k.as_str() != "raw_z")
+        .map(|(k, v)| (k.clone(), value_json(v)))
+        .collect();
+    match mailtrail::store::item::original_raw(item) {
+        Some(Ok(bytes)) => {
+            object.insert(
+                "raw".into(),
+                Value::String(String::from_utf8_lossy(&bytes).into_owned()),
+            );
+        }
+        Some(Err(error)) => {
+            object.insert("raw_error".into(), Value::String(error.to_string()));
+        }
+        None => {}
+    }
+    let sorted: std::collections::BTreeMap<String, Value> = object.into_iter().collect();
+    Value::Object(sorted.into_iter().collect())
 }
 
 /// A text attribute, or "".
@@ -53,9 +65,12 @@ pub fn text<'a>(item: &'a Item, name: &str) -> &'a str {
         .map_or("", String::as_str)
 }
 
-/// The most telling detail of an event, on one line.
+/// The most telling detail of an event, on one line (the stored `summary` when there is one).
 pub fn detail(item: &Item) -> String {
     let mut parts: Vec<&str> = Vec::new();
+    if !text(item, "summary").is_empty() {
+        parts.push(text(item, "summary"));
+    }
     for name in ["bounce_class", "smtp_status", "reason", "url", "smtp_response"] {
         let value = text(item, name);
         if !value.is_empty() && !parts.iter().any(|p| p.contains(value)) {

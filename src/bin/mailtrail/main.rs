@@ -31,9 +31,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let context = tables::Context::from_cli(&cli).await?;
     match &cli.command {
         Command::Message { id } => timeline::message(&context, id).await,
-        Command::Recipient { address, since } => {
-            timeline::recipient(&context, address, since.as_deref()).await
-        }
+        Command::Recipient {
+            address,
+            since,
+            detail,
+        } => timeline::recipient(&context, address, since.as_deref(), *detail).await,
         Command::Suppressed(args) => suppressed::run(&context, args).await,
         Command::Quarantine(command) => quarantine::run(&context, command).await,
         Command::CreateTables => tables::create(&context).await,

@@ -27,7 +27,12 @@ pub async fn message(context: &Context, id: &str) -> anyhow::Result<()> {
 }
 
 /// Everything that happened to one address since a time.
-pub async fn recipient(context: &Context, address: &str, since: Option<&str>) -> anyhow::Result<()> {
+pub async fn recipient(
+    context: &Context,
+    address: &str,
+    since: Option<&str>,
+    detail: bool,
+) -> anyhow::Result<()> {
     let address = address.trim().to_lowercase();
     let mut query = context
         .client
@@ -49,7 +54,32 @@ pub async fn recipient(context: &Context, address: &str, since: Option<&str>) ->
         .await
         .map_err(aws_sdk_dynamodb::Error::from)
         .context("reading the address's timeline")?;
+    let items = if detail {
+        full_items(context, items).await?
+    } else {
+        items
+    };
     print(context, &format!("Recipient {address}"), items)
+}
+
+/// Each index row's full item: one GetItem each.
+async fn full_items(context: &Context, rows: Vec<Item>) -> anyhow::Result<Vec<Item>> {
+    let mut full = Vec::with_capacity(rows.len());
+    for row in rows {
+        let item = context
+            .client
+            .get_item()
+            .table_name(context.table()?)
+            .key("pk", row.get("pk").cloned().context("an index row without pk")?)
+            .key("sk", row.get("sk").cloned().context("an index row without sk")?)
+            .send()
+            .await
+            .map_err(aws_sdk_dynamodb::Error::from)
+            .context("reading an event")?
+            .item;
+        full.push(item.unwrap_or(row));
+    }
+    Ok(full)
 }
 
 /// A `--since` value as the sort-key prefix it compares with: a date or an RFC 3339 time.
