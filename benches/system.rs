@@ -135,6 +135,143 @@ fn seed_items() -> Vec<(String, usize)> {
         .collect()
 }
 
+/// Item sizes on the realistic mix (`target/bench/mix-*.json`), per provider, in today's
+/// layout and in the layout before compression and the lean index, for the cost model: the
+/// mean item and index-item bytes (DynamoDB's size rules, without its 100-byte overhead) and
+/// the mean write units of each.
+fn mix_sizes() -> Value {
+    use mailtrail::model::Provider;
+    let received = mailtrail::model::Timestamp::now();
+    let read = |name: &str| std::fs::read(support::root().join("target/bench").join(name)).unwrap();
+    let ses: Vec<String> = serde_json::from_slice(&read("mix-ses.json")).unwrap();
+    let mut by_provider: Vec<(Provider, Vec<mailtrail::model::NormalizedEvent>)> = vec![
+        (
+            Provider::Ses,
+            ses.iter()
+                .flat_map(|m| mailtrail::providers::ses::decode(m, received).unwrap().events)
+                .collect(),
+        ),
+        (
+            Provider::SendGrid,
+            mailtrail::providers::sendgrid::decode(&read("mix-sendgrid.json"), received)
+                .unwrap()
+                .events,
+        ),
+        (
+            Provider::SendPulse,
+            mailtrail::providers::sendpulse::decode(&read("mix-sendpulse.json"), received)
+                .unwrap()
+                .events,
+        ),
+    ];
+    let mut out = serde_json::Map::new();
+    for (provider, events) in by_provider.drain(..) {
+        let (mut now_item, mut now_index, mut old_item, mut now_wru, mut old_wru) = (0, 0, 0, 0, 0);
+        let (mut raw_bytes, mut raw_stored) = (0, 0);
+        let indexed = events.iter().filter(|e| e.recipient.is_some()).count();
+        for event in &events {
+            let raw_len = event.raw.len().min(mailtrail::store::item::MAX_RAW_BYTES);
+            let item = Item::from_event(event.clone(), 400).attributes;
+            let item_bytes = item_size(&item);
+            let index: HashMap<String, AttributeValue> = item
+                .iter()
+                .filter(|(k, _)| {
+                    ["pk", "sk", "recipient"].contains(&k.as_str())
+                        || mailtrail::store::item::INDEX_ATTRIBUTES.contains(&k.as_str())
+                })
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let index_bytes = if event.recipient.is_some() {
+                item_size(&index)
+            } else {
+                0
+            };
+            raw_bytes += raw_len;
+            raw_stored += item
+                .get("raw_z")
+                .map_or(raw_len, |b| b.as_b().map_or(0, |b| b.as_ref().len()));
+            // Before: the raw text itself, no summary, and every attribute in the index.
+            let mut before = item.clone();
+            before.remove("raw_z");
+            before.remove("raw_codec");
+            before.remove("summary");
+            before.insert("raw".into(), AttributeValue::S("x".repeat(raw_len)));
+            let before_bytes = item_size(&before);
+            now_item += item_bytes;
+            now_index += index_bytes;
+            old_item += before_bytes;
+            let has_index = usize::from(event.recipient.is_some());
+            now_wru += item_bytes.div_ceil(1024) + has_index * index_bytes.div_ceil(1024);
+            old_wru += before_bytes.div_ceil(1024) * (1 + has_index);
+        }
+        let n = events.len().max(1) as f64;
+        out.insert(
+            provider.as_str().into(),
+            json!({
+                "events": events.len(),
+                "indexed_share": indexed as f64 / n,
+                "now": {"item_bytes": now_item as f64 / n, "index_bytes": now_index as f64 / n, "wru": now_wru as f64 / n},
+                "before": {"item_bytes": old_item as f64 / n, "index_bytes": old_item as f64 / n * indexed as f64 / n, "wru": old_wru as f64 / n},
+                "raw_bytes": raw_bytes as f64 / n,
+                "raw_stored_bytes": raw_stored as f64 / n,
+            }),
+        );
+    }
+    Value::Object(out)
+}
+
+/// Bytes the function writes to CloudWatch Logs per invocation (its JSON log lines and its EMF
+/// lines), per trigger, measured through the handler over the in-memory store.
+async fn log_bytes() -> Value {
+    use mailtrail::metrics::MetricsSink;
+    use std::sync::Mutex;
+
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Capture {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber =
+        mailtrail::logging::json_subscriber(tracing_subscriber::EnvFilter::new("info"), move || {
+            writer.clone()
+        });
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let emf = Arc::new(Mutex::new(Vec::new()));
+    let mut config = support::test_config("events");
+    config.metrics = true;
+    let store = Arc::new(mailtrail::store::MemoryStore::new(400));
+    let app = mailtrail::app::App::with_https(config, store, Arc::new(support::NoInternet::default()))
+        .with_metrics(MetricsSink::Memory(emf.clone()));
+    let sendgrid = std::fs::read_to_string(support::root().join("target/bench/mix-sendgrid.json")).unwrap();
+    let sendpulse = std::fs::read_to_string(support::root().join("target/bench/mix-sendpulse.json")).unwrap();
+    let ses: Vec<String> = serde_json::from_str(
+        &std::fs::read_to_string(support::root().join("target/bench/mix-ses.json")).unwrap(),
+    )
+    .unwrap();
+    let mut out = serde_json::Map::new();
+    for (name, event) in [
+        ("ses", support::sns_event(&ses[1])),
+        ("sendgrid", support::sendgrid_post(&sendgrid)),
+        ("sendpulse", support::sendpulse_post(&sendpulse)),
+    ] {
+        capture.0.lock().unwrap().clear();
+        emf.lock().unwrap().clear();
+        support::invoke(&app, &event).await.unwrap();
+        let log = capture.0.lock().unwrap().len();
+        let metrics: usize = emf.lock().unwrap().iter().map(|l| l.len() + 1).sum();
+        out.insert(name.into(), json!({"log_bytes": log, "emf_bytes": metrics}));
+    }
+    Value::Object(out)
+}
+
 /// The bare-SDK floor: pre-built items written in chunks of 25, `concurrency` at a time.
 async fn bare_sdk_write(
     client: &aws_sdk_dynamodb::Client,
@@ -427,7 +564,7 @@ fn main() {
             .into_iter()
             .map(|(name, bytes)| json!({"event": name, "bytes": bytes, "wcu": bytes.div_ceil(1024)}))
             .collect();
-        json!({"end_to_end": e2e, "cold_start": cold, "seed_items": sizes})
+        json!({"end_to_end": e2e, "cold_start": cold, "seed_items": sizes, "mix": mix_sizes(), "logs": log_bytes().await})
     });
     let out = support::root().join("target/bench/system.json");
     std::fs::create_dir_all(out.parent().unwrap()).unwrap();

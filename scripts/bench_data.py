@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Writes the benchmark inputs to target/bench/: a 1,000-event SendGrid batch and a 1,000-event
-SendPulse batch, varied from the providers' samples, byte for byte the same on every run."""
+SendPulse batch, varied from the providers' samples, and the realistic mix the cost model
+measures item sizes on (SES events with full headers and several recipients, SendGrid events
+with long URLs, user agents and custom arguments), byte for byte the same on every run."""
 import json
 import pathlib
 
@@ -46,10 +48,137 @@ def sendpulse() -> bytes:
     return json.dumps(events, separators=(",", ":")).encode()
 
 
+HEADERS = [
+    ("Received", "from mail-sor-f41.example.net (mail-sor-f41.example.net [209.85.220.41]) by inbound-smtp.us-east-1.amazonaws.com with SMTP id 3p2jt0tk5v"),
+    ("Return-Path", "<0100018c2f3e4a5b-6c7d8e9f-0a1b-2c3d-4e5f-60718293a4b5-000000@amazonses.com>"),
+    ("From", "Example Shop <orders@shop.example.com>"),
+    ("Reply-To", "support@shop.example.com"),
+    ("To", "{to}"),
+    ("Subject", "Your order #{n} has shipped - track it here"),
+    ("MIME-Version", "1.0"),
+    ("Content-Type", "multipart/alternative; boundary=\"----=_Part_{n}_1405392512.1795521600000\""),
+    ("Date", "Tue, 24 Nov 2026 12:00:00 +0000"),
+    ("Message-ID", "<0100018c2f3e4a5b-{n:08x}-0a1b-2c3d-4e5f-60718293a4b5-000000@email.amazonses.com>"),
+    ("List-Unsubscribe", "<https://shop.example.com/unsubscribe?u={n}&sig=9f8e7d6c5b4a>, <mailto:unsubscribe@shop.example.com?subject=u{n}>"),
+    ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+    ("X-SES-CONFIGURATION-SET", "transactional"),
+    ("Feedback-ID", "1.us-east-1.abcdEFGHijklMNOPqrstUVWXyz0123456789=:AmazonSES"),
+]
+
+
+def ses_mix() -> list:
+    """SES messages with full headers and one to four recipients, across the event types a
+    sender sees most, as SNS delivers them (compact JSON)."""
+    messages = []
+    kinds = ["Send", "Delivery", "Delivery", "Open", "Click", "Bounce", "Complaint", "DeliveryDelay"]
+    for n in range(400):
+        recipients = [f"customer{n * 3 + r}@{['gmail.com', 'example.org', 'corp.example.com'][r % 3]}" for r in range(1 + n % 4)]
+        mail = {
+            "timestamp": "2026-11-24T12:00:00.000Z",
+            "source": "Example Shop <orders@shop.example.com>",
+            "sourceArn": "arn:aws:ses:us-east-1:123456789012:identity/shop.example.com",
+            "sendingAccountId": "123456789012",
+            "messageId": f"0100018c2f3e4a5b-{n:08x}-0a1b-2c3d-4e5f-60718293a4b5-000000",
+            "destination": recipients,
+            "headersTruncated": False,
+            "headers": [{"name": k, "value": v.format(to=", ".join(recipients), n=n)} for k, v in HEADERS],
+            "commonHeaders": {
+                "from": ["Example Shop <orders@shop.example.com>"],
+                "replyTo": ["support@shop.example.com"],
+                "date": "Tue, 24 Nov 2026 12:00:00 +0000",
+                "to": recipients,
+                "messageId": f"<0100018c2f3e4a5b-{n:08x}@email.amazonses.com>",
+                "subject": f"Your order #{n} has shipped - track it here",
+            },
+            "tags": {
+                "ses:operation": ["SendRawEmail"],
+                "ses:configuration-set": ["transactional"],
+                "ses:source-ip": ["192.0.2.10"],
+                "ses:from-domain": ["shop.example.com"],
+                "ses:caller-identity": ["shop-mailer"],
+                "campaign": [f"shipping-{n % 5}"],
+            },
+        }
+        kind = kinds[n % len(kinds)]
+        event = {"eventType": kind, "mail": mail}
+        at = "2026-11-24T12:00:05.123Z"
+        if kind == "Delivery":
+            event["delivery"] = {"timestamp": at, "processingTimeMillis": 812, "recipients": recipients,
+                                 "smtpResponse": "250 2.0.0 OK  1795521605 d9443c01a7336-2b0c7c1f8a1si123456pla.1 - gsmtp",
+                                 "reportingMTA": "a8-59.smtp-out.amazonses.com", "remoteMtaIp": "142.250.27.26"}
+        elif kind == "Bounce":
+            event["bounce"] = {"bounceType": "Permanent", "bounceSubType": "General", "timestamp": at,
+                               "feedbackId": f"0100018c2f3e4a5c-{n:08x}-feedback-000000",
+                               "reportingMTA": "dns; a8-59.smtp-out.amazonses.com",
+                               "bouncedRecipients": [{"emailAddress": r, "action": "failed", "status": "5.1.1",
+                                                      "diagnosticCode": "smtp; 550-5.1.1 The email account that you tried to reach does not exist."}
+                                                     for r in recipients]}
+        elif kind == "Complaint":
+            event["complaint"] = {"timestamp": at, "feedbackId": f"0100018c2f3e4a5d-{n:08x}-feedback-000000",
+                                  "complaintSubType": None, "complaintFeedbackType": "abuse",
+                                  "userAgent": "Yahoo!-Mail-Feedback/2.0", "arrivalDate": at,
+                                  "complainedRecipients": [{"emailAddress": recipients[0]}]}
+        elif kind == "DeliveryDelay":
+            event["deliveryDelay"] = {"timestamp": at, "delayType": "TransientCommunicationFailure",
+                                      "expirationTime": "2026-11-25T12:00:00.000Z", "reportingMTA": "a8-59.smtp-out.amazonses.com",
+                                      "delayedRecipients": [{"emailAddress": r, "status": "4.4.1",
+                                                             "diagnosticCode": "smtp; 421 4.4.1 Unable to connect to remote host"} for r in recipients]}
+        elif kind in ("Open", "Click"):
+            engagement = {"timestamp": at, "ipAddress": "203.0.113.45",
+                          "userAgent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1.2 Mobile/15E148 Safari/604.1"}
+            if kind == "Click":
+                engagement["link"] = f"https://shop.example.com/orders/{n}/track?utm_source=ses&utm_medium=email&utm_campaign=shipping-{n % 5}&utm_content=button"
+                engagement["linkTags"] = {"campaign": [f"shipping-{n % 5}"]}
+            event[kind.lower()] = engagement
+        messages.append(json.dumps(event, separators=(",", ":")))
+    return messages
+
+
+def sendgrid_mix() -> bytes:
+    """SendGrid events with long URLs, user agents and custom arguments."""
+    names = ["processed", "delivered", "open", "click", "bounce", "deferred", "dropped", "spamreport", "unsubscribe"]
+    events = []
+    for i in range(1000):
+        name = names[i % len(names)]
+        event = {"email": f"customer{i}@{['gmail.com', 'example.org', 'corp.example.com'][i % 3]}",
+                 "timestamp": 1795521600 + i, "event": name,
+                 "smtp-id": f"<Abc{i:06d}XyZ_QwErTy@geopod-ismtpd-5-0>",
+                 "sg_event_id": f"ZGVsaXZlcmVkLTAtMjg4NTcyMDMtQWJj{i:06d}",
+                 "sg_message_id": f"Abc{i // 3:06d}XyZ_QwErTy.recvd-5f8c7d6b5-abcde-1-6742F0A1-{i % 40}.0",
+                 "category": ["transactional", f"shipping-{i % 5}"], "send_at": 0, "tls": 1,
+                 "order_id": f"ORD-{100000 + i}", "customer_tier": ["gold", "silver", "bronze"][i % 3]}
+        if name in ("open", "click"):
+            event["useragent"] = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0"
+            event["ip"] = "203.0.113.45"
+            event["sg_machine_open"] = False
+        if name == "click":
+            event["url"] = (f"https://shop.example.com/orders/{i}/track?utm_source=sendgrid&utm_medium=email&utm_campaign=shipping-{i % 5}"
+                            f"&utm_content=button&ref=ZXhhbXBsZS1yZWZlcnJhbC10b2tlbi0{i:06d}&lang=en-US")
+            event["url_offset"] = {"index": 1, "type": "html"}
+        if name == "delivered":
+            event["response"] = "250 2.0.0 OK  1795521605 d9443c01a7336-2b0c7c1f8a1si123456pla.1 - gsmtp"
+            event["ip"] = "149.72.123.45"
+        if name == "bounce":
+            event.update(type="bounce", status="5.1.1", bounce_classification="Invalid Address",
+                         reason="550 5.1.1 The email account that you tried to reach does not exist. Please try double-checking the recipient's email address for typos or unnecessary spaces.")
+        if name == "deferred":
+            event.update(attempt="3", response="421 4.7.28 Our system has detected an unusual rate of unsolicited mail originating from your IP address.")
+        if name == "dropped":
+            event["reason"] = "Bounced Address"
+        if name == "unsubscribe":
+            event["asm_group_id"] = 12345
+        events.append(event)
+    return ("[" + ",\r\n".join(json.dumps(e, separators=(",", ":")) for e in events) + "]\r\n").encode()
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "sendgrid-1000.json").write_bytes(sendgrid())
     (OUT / "sendpulse-1000.json").write_bytes(sendpulse())
+    # The realistic mix the cost model measures item sizes on.
+    (OUT / "mix-ses.json").write_text(json.dumps(ses_mix()))
+    (OUT / "mix-sendgrid.json").write_bytes(sendgrid_mix())
+    (OUT / "mix-sendpulse.json").write_bytes(sendpulse())
 
 
 if __name__ == "__main__":

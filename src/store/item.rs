@@ -3,7 +3,7 @@
 //! Absent and empty values are left out rather than written as `""`: `recipient` keys the
 //! `by_recipient` index, and DynamoDB refuses an empty string in an index key.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -17,17 +17,7 @@ const DAY_SECONDS: i64 = 86_400;
 pub const MAX_TEXT_BYTES: usize = 2048;
 /// The longest raw event kept whole; a longer one is cut and `raw_bytes` says how long it was.
 pub const MAX_RAW_BYTES: usize = 100 * 1024;
-/// The most tags kept, and the longest tag.
-pub const MAX_TAGS: usize = 32;
-/// The longest tag kept whole.
-pub const MAX_TAG_BYTES: usize = 256;
-/// The most entries kept in `metadata` and in `details`.
-pub const MAX_MAP_ENTRIES: usize = 50;
-/// The longest map key kept whole.
-pub const MAX_MAP_KEY_BYTES: usize = 128;
-/// The longest map value kept whole.
-pub const MAX_MAP_VALUE_BYTES: usize = 1024;
-// Worst case: 100 KB raw + ~20 texts × 2 KB + 32 tags × 256 B + 2 maps × 50 × 1.1 KB ≈ 265 KB,
+// Worst case: 100 KB raw (compressed or not) + ~14 texts × 2 KB ≈ 130 KB,
 // well under DynamoDB's 400 KB item limit.
 
 /// One item ready to write: its key and all its attributes (the key included).
@@ -44,39 +34,31 @@ impl Item {
     /// event's texts move into the item; nothing is copied but the key.
     pub fn from_event(event: NormalizedEvent, retention_days: u32) -> Item {
         let key = ItemKey::of(&event);
+        // What a timeline shows and a query filters on is kept as attributes; everything else
+        // the provider said (sender data, provider details, headers, user agents) is in the
+        // compressed raw event, which the decoders read again whenever needed.
         let NormalizedEvent {
             provider,
             kind,
             provider_event,
             message_id,
-            provider_message_id,
             recipient,
             time,
             received_at,
-            sender,
-            subject,
             bounce_class,
             provider_suppressed,
             complaint_ambiguous,
-            subscription_changes: _,
             smtp_status,
             smtp_response,
             reason,
             url,
-            user_agent,
-            ip,
-            tags,
-            metadata,
-            details,
-            provider_event_id,
-            distinguishers: _,
             raw,
+            ..
         } = event;
         let summary = summary(&[
             bounce_class.map(|c| c.as_str()),
             smtp_status.as_deref(),
             reason.as_deref(),
-            url.as_deref(),
             smtp_response.as_deref(),
         ]);
         let mut a = HashMap::with_capacity(28);
@@ -93,42 +75,23 @@ impl Item {
         text("provider", Some(provider.as_str().to_owned()));
         text("event", Some(kind.as_str().to_owned()));
         text("provider_event", Some(provider_event));
-        text("message_id", message_id);
-        text("provider_message_id", provider_message_id);
+        // `pk` is the message id; the attribute is written only when they differ (an id cut
+        // to fit the key).
+        text("message_id", message_id.filter(|id| *id != key.pk));
         text("recipient", recipient);
         text("occurred_at", Some(time.at.to_rfc3339()));
         text("time_source", Some(time.source.as_str().to_owned()));
         text("received_at", Some(received_at.to_rfc3339()));
-        text("sender", sender);
-        text("subject", subject);
         text("bounce_class", bounce_class.map(|c| c.as_str().to_owned()));
         text("smtp_status", smtp_status);
-        text("smtp_response", smtp_response);
-        text("reason", reason);
+        text("reason", reason.map(|r| truncated(r, MAX_REASON_BYTES)));
         text("url", url);
-        text("user_agent", user_agent);
-        text("ip", ip);
-        text("provider_event_id", provider_event_id);
         text("summary", summary);
         if provider_suppressed {
             a.insert("provider_suppressed".to_owned(), AttributeValue::Bool(true));
         }
         if complaint_ambiguous {
             a.insert("complaint_ambiguous".to_owned(), AttributeValue::Bool(true));
-        }
-        let tags: Vec<AttributeValue> = tags
-            .into_iter()
-            .filter(|t| !t.is_empty())
-            .take(MAX_TAGS)
-            .map(|t| AttributeValue::S(truncated(t, MAX_TAG_BYTES)))
-            .collect();
-        if !tags.is_empty() {
-            a.insert("tags".to_owned(), AttributeValue::L(tags));
-        }
-        for (name, map) in [("metadata", metadata), ("details", details)] {
-            if let Some(value) = string_map(map) {
-                a.insert(name.to_owned(), value);
-            }
         }
         let raw_bytes = raw.len();
         let raw = truncated(raw, MAX_RAW_BYTES);
@@ -150,6 +113,8 @@ impl Item {
     }
 }
 
+/// The longest `reason` kept (the whole text is in the raw event).
+pub const MAX_REASON_BYTES: usize = 256;
 /// The longest `summary`: what a timeline row shows, projected into the lean index.
 pub const MAX_SUMMARY_CHARS: usize = 160;
 
@@ -161,6 +126,7 @@ pub const INDEX_ATTRIBUTES: &[&str] = &[
     "occurred_at",
     "message_id",
     "bounce_class",
+    "url",
     "summary",
     "provider_suppressed",
     "complaint_ambiguous",
@@ -199,22 +165,6 @@ pub fn original_raw(item: &HashMap<String, AttributeValue>) -> Option<Result<Vec
 /// The TTL value of an item received at `received_at`: epoch seconds, `retention_days` later.
 pub fn expires_at(received_at: Timestamp, retention_days: u32) -> i64 {
     received_at.unix_seconds() + i64::from(retention_days) * DAY_SECONDS
-}
-
-/// A map of texts as a DynamoDB map, leaving out empty names and values; `None` when empty.
-fn string_map(map: BTreeMap<String, String>) -> Option<AttributeValue> {
-    let entries: HashMap<String, AttributeValue> = map
-        .into_iter()
-        .filter(|(k, v)| !k.is_empty() && !v.is_empty())
-        .take(MAX_MAP_ENTRIES)
-        .map(|(k, v)| {
-            (
-                truncated(k, MAX_MAP_KEY_BYTES),
-                AttributeValue::S(truncated(v, MAX_MAP_VALUE_BYTES)),
-            )
-        })
-        .collect();
-    (!entries.is_empty()).then_some(AttributeValue::M(entries))
 }
 
 /// `text` cut to at most `max` bytes on a character boundary, without copying.
@@ -293,8 +243,20 @@ mod tests {
             .parse::<i64>()
             .unwrap();
         assert_eq!(expires, received().unix_seconds() + 400 * 86_400);
-        let metadata = item.attributes["metadata"].as_m().unwrap();
-        assert_eq!(metadata["ses:caller-identity"].as_s().unwrap(), "ses_user");
+        for derived in [
+            "metadata",
+            "details",
+            "tags",
+            "sender",
+            "subject",
+            "user_agent",
+            "message_id",
+        ] {
+            assert!(
+                !item.attributes.contains_key(derived),
+                "{derived} is read from raw, not stored"
+            );
+        }
     }
 
     #[test]
@@ -311,14 +273,21 @@ mod tests {
                 }
             }
         }
-        let tags = Item::from_event(events[4].clone(), 400).attributes["tags"].clone();
         assert!(!Item::from_event(events[4].clone(), 400)
             .attributes
             .contains_key("raw_bytes"));
-        assert_eq!(
-            tags,
-            AttributeValue::L(vec![AttributeValue::S("cat facts".into())])
-        );
+    }
+
+    #[test]
+    fn a_message_id_cut_to_fit_the_key_is_kept_whole() {
+        let mut event = ses::decode(ses_fixture("event-bounce"), received())
+            .unwrap()
+            .events
+            .remove(0);
+        event.message_id = Some("m".repeat(600));
+        let item = Item::from_event(event, 400);
+        assert_eq!(s(&item, "message_id").map(str::len), Some(600));
+        assert!(s(&item, "pk").unwrap().len() <= crate::model::key::MAX_PARTITION_KEY_BYTES);
     }
 
     #[test]

@@ -58,6 +58,22 @@ pub fn item_json(item: &Item) -> Value {
     Value::Object(sorted.into_iter().collect())
 }
 
+/// The message an item belongs to: `message_id` when stored (an id cut to fit the key), else
+/// the partition key, unless that is a fallback key.
+pub fn message_of(item: &Item) -> &str {
+    match text(item, "message_id") {
+        "" => {
+            let pk = text(item, "pk");
+            if pk.starts_with(mailtrail::model::key::NO_MESSAGE_PREFIX) {
+                ""
+            } else {
+                pk
+            }
+        }
+        id => id,
+    }
+}
+
 /// A text attribute, or "".
 pub fn text<'a>(item: &'a Item, name: &str) -> &'a str {
     item.get(name)

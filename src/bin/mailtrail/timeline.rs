@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use mailtrail::store::table::BY_RECIPIENT_INDEX;
 
 use crate::args::Output;
-use crate::items::{detail, item_json, table, text, Item};
+use crate::items::{detail, item_json, message_of, table, text, Item};
 use crate::tables::Context;
 
 /// One message's timeline.
@@ -109,7 +109,7 @@ fn print(context: &Context, title: &str, mut items: Vec<Item>) -> anyhow::Result
                     text(item, "provider"),
                     text(item, "event"),
                     text(item, "recipient"),
-                    text(item, "message_id"),
+                    message_of(item),
                     &detail(item),
                 ]);
             }
