@@ -190,12 +190,48 @@ fn mix_sizes() -> Value {
             raw_stored += item
                 .get("raw_z")
                 .map_or(raw_len, |b| b.as_b().map_or(0, |b| b.as_ref().len()));
-            // Before: the raw text itself, no summary, and every attribute in the index.
+            // Before: the raw text itself, no summary, every normalized field as an attribute,
+            // and every attribute in the index.
             let mut before = item.clone();
             before.remove("raw_z");
             before.remove("raw_codec");
             before.remove("summary");
             before.insert("raw".into(), AttributeValue::S("x".repeat(raw_len)));
+            let text = |v: &Option<String>| {
+                v.as_ref()
+                    .filter(|t| !t.is_empty())
+                    .map(|t| AttributeValue::S(t.clone()))
+            };
+            for (name, value) in [
+                ("message_id", text(&event.message_id)),
+                ("provider_message_id", text(&event.provider_message_id)),
+                ("sender", text(&event.sender)),
+                ("subject", text(&event.subject)),
+                ("smtp_response", text(&event.smtp_response)),
+                ("user_agent", text(&event.user_agent)),
+                ("ip", text(&event.ip)),
+                ("provider_event_id", text(&event.provider_event_id)),
+                ("reason", text(&event.reason)),
+            ] {
+                if let Some(value) = value {
+                    before.insert(name.into(), value);
+                }
+            }
+            if !event.tags.is_empty() {
+                before.insert(
+                    "tags".into(),
+                    AttributeValue::L(event.tags.iter().cloned().map(AttributeValue::S).collect()),
+                );
+            }
+            for (name, map) in [("metadata", &event.metadata), ("details", &event.details)] {
+                if !map.is_empty() {
+                    let map = map
+                        .iter()
+                        .map(|(k, v)| (k.clone(), AttributeValue::S(v.clone())))
+                        .collect();
+                    before.insert(name.into(), AttributeValue::M(map));
+                }
+            }
             let before_bytes = item_size(&before);
             now_item += item_bytes;
             now_index += index_bytes;

@@ -13,12 +13,28 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 BENCH = ROOT / "target" / "bench"
 CRITERION = ROOT / "target" / "criterion"
 
-# AWS on-demand prices, us-east-1, as published on 2026-11-24 (Lambda: arm64; DynamoDB: on-demand
-# write request units after the November 2024 reduction).
-LAMBDA_GB_SECOND = 0.0000133334
-LAMBDA_REQUEST = 0.20 / 1_000_000
-DYNAMODB_WRU = 0.625 / 1_000_000
+# AWS prices, us-east-1, as published on 2026-11-24: every price the cost model uses, in one place.
+PRICES = {
+    "date": "2026-11-24",
+    "region": "us-east-1",
+    "lambda_gb_second": 0.0000133334,        # arm64
+    "lambda_request": 0.20 / 1_000_000,
+    "ddb_wru": {"STANDARD": 0.625 / 1_000_000, "STANDARD_INFREQUENT_ACCESS": 0.78125 / 1_000_000},  # on-demand; IA +25 %
+    "ddb_storage_gb_month": {"STANDARD": 0.25, "STANDARD_INFREQUENT_ACCESS": 0.10},               # IA -60 %
+    "ddb_pitr_gb_month": 0.20,               # continuous backups, on the table's size (data + overhead)
+    "ddb_item_overhead_bytes": 100,          # DynamoDB counts 100 bytes per item (table and index)
+    "apigw_http_request": 1.00 / 1_000_000,  # HTTP API, first 300 M a month
+    "sns_publish": 0.50 / 1_000_000,         # SES event publishing to SNS (delivery to Lambda is free)
+    "logs_ingest_gb": 0.50,                  # CloudWatch Logs ingestion (EMF lines included)
+    "logs_platform_bytes": 350,              # Lambda's own START / END / REPORT lines per invocation
+    "custom_metric_month": 0.30,             # CloudWatch custom metrics: fixed per stack, not per event
+}
+LAMBDA_GB_SECOND = PRICES["lambda_gb_second"]
+LAMBDA_REQUEST = PRICES["lambda_request"]
+DYNAMODB_WRU = PRICES["ddb_wru"]["STANDARD"]
 MEMORY_GB = 128 / 1024
+RETENTION_DAYS = 400
+MONTH_DAYS = 30.4375
 
 
 def per_iteration_ms(group, bench):
@@ -29,6 +45,59 @@ def per_iteration_ms(group, bench):
 
 def fmt_range(median, low, high, unit="", digits=2):
     return f"{median:.{digits}f}{unit} ({low:.{digits}f}–{high:.{digits}f})"
+
+
+def cost_per_million(provider, layout, table_class, system, e2e):
+    """Dollars per million events of `provider` over their whole retention, line by line."""
+    mix = system["mix"][provider]
+    sizes = mix["now"] if layout == "now" else mix["before"]
+    n = 1_000_000
+    months = RETENTION_DAYS / MONTH_DAYS
+    overhead = PRICES["ddb_item_overhead_bytes"]
+    item_gb = n * (sizes["item_bytes"] + overhead) / 1e9
+    index_gb = n * mix["indexed_share"] * (sizes["index_bytes"] + overhead) / 1e9
+    batch = 1 if provider == "ses" else 1000
+    invocations = n / batch
+    handler_ms = {"ses": e2e["ses_record_handler_ms"]["median"], "sendgrid": e2e["handler_ms"]["median"],
+                  "sendpulse": e2e["sendpulse_1000_handler_ms"]["median"]}[provider]
+    billed_ms = max(1, round(handler_ms + 0.5))
+    logs = system["logs"][provider]
+    log_bytes = invocations * (logs["log_bytes"] + logs["emf_bytes"] + PRICES["logs_platform_bytes"])
+    lines = {
+        "writes (table + index)": n * sizes["wru"] * PRICES["ddb_wru"][table_class],
+        "storage, table": item_gb * months * PRICES["ddb_storage_gb_month"][table_class],
+        "storage, index": index_gb * months * PRICES["ddb_storage_gb_month"][table_class],
+        "point-in-time recovery": item_gb * months * PRICES["ddb_pitr_gb_month"],
+        "Lambda": invocations * (LAMBDA_REQUEST + billed_ms / 1000 * MEMORY_GB * LAMBDA_GB_SECOND),
+        "API Gateway / SNS": invocations * (PRICES["sns_publish"] if provider == "ses" else PRICES["apigw_http_request"]),
+        "CloudWatch Logs": log_bytes / 1e9 * PRICES["logs_ingest_gb"],
+    }
+    return lines
+
+
+def cost_rows(system, e2e):
+    rows = []
+    for provider in ["ses", "sendgrid", "sendpulse"]:
+        mix = system["mix"][provider]
+        before = cost_per_million(provider, "before", "STANDARD", system, e2e)
+        results = {cls: cost_per_million(provider, "now", cls, system, e2e) for cls in ["STANDARD", "STANDARD_INFREQUENT_ACCESS"]}
+        best = min(results, key=lambda c: sum(results[c].values()))
+        now = results[best]
+        total_before, total_now = sum(before.values()), sum(now.values())
+        fmt = lambda lines: "; ".join(f"{k} ${v:,.2f}" for k, v in lines.items())
+        b, w = mix["before"], mix["now"]
+        rows.append(f"| 8 | {provider}: write units per event, table + index (realistic mix) | {w['wru']:.2f} | before: {b['wru']:.2f} | | ≤ 2.0 |")
+        rows.append(f"| 8 | {provider}: bytes per item / per index item (raw {mix['raw_bytes']:.0f} B stored as {mix['raw_stored_bytes']:.0f} B) "
+                    f"| {w['item_bytes']:.0f} / {w['index_bytes']:.0f} | before: {b['item_bytes']:.0f} / {b['index_bytes']:.0f} | | index < 1 KB |")
+        rows.append(f"| 8 | {provider}: $ per million events over {RETENTION_DAYS} days, today ({best}) vs before (STANDARD, ALL index, raw text) "
+                    f"| ${total_now:,.2f} | ${total_before:,.2f} | {total_before / total_now:.1f}× cheaper | ≥ 4× |")
+        rows.append(f"| 8 | {provider}: line items today | {fmt(now)} | before: {fmt(before)} | | |")
+        other = "STANDARD" if best != "STANDARD" else "STANDARD_INFREQUENT_ACCESS"
+        rows.append(f"| 8 | {provider}: same layout in {other} | ${sum(results[other].values()):,.2f} | | | |")
+    metrics = 40
+    rows.append(f"| 8 | CloudWatch custom metrics, per stack (not per event): about {metrics} in use, at most 113 | "
+                f"${metrics * PRICES['custom_metric_month']:,.2f} a month | at most ${113 * PRICES['custom_metric_month']:,.2f} | | |")
+    return rows
 
 
 def main():
@@ -64,7 +133,7 @@ def main():
     mask = per_iteration_ms("masking_256k", "mask_emails")
     copy = per_iteration_ms("masking_256k", "copy_floor")
     rows.append(f"| 1 | masking addresses in a 256 KB worst-case text, ms | {fmt_range(*mask, digits=3)} "
-                f"| copying the text {fmt_range(*copy, digits=3)} ms | {mask[0] / copy[0]:.1f}× copy | < 5 ms |")
+                f"| copying the text {copy[0] * 1000:.1f} µs | {mask[0] / copy[0]:.0f}× copy | < 5 ms |")
 
     e2e = system["end_to_end"]
     h, b = e2e["handler_ms"], e2e["bare_sdk_ms"]
@@ -93,25 +162,7 @@ def main():
     rows.append(f"| 6 | item size over {len(item_bytes)} seed events, bytes (min / median / max) | {item_bytes[0]} / {statistics.median(item_bytes):.0f} / {item_bytes[-1]} "
                 f"| write units {wcus[0]} / {statistics.median(wcus):.0f} / {wcus[-1]} | | median ≤ 1 KB |")
 
-    # Cost per million events: Lambda requests + duration (1 ms granularity) at 128 MB, and
-    # DynamoDB writes (the by_recipient index doubles each write).
-    def cost(invocations, ms_per_invocation, wru_per_event):
-        billed_ms = max(1, round(ms_per_invocation + 0.5))
-        lam = invocations * (LAMBDA_REQUEST + billed_ms / 1000 * MEMORY_GB * LAMBDA_GB_SECOND)
-        ddb = 1_000_000 * wru_per_event * 2 * DYNAMODB_WRU
-        return lam, ddb
-
-    by_provider = {}
-    for item in system["seed_items"]:
-        by_provider.setdefault(item["event"].split(":")[0], []).append(item["wcu"])
-    for name, invocations, ms_each in [
-        ("ses (1 SNS record per invocation)", 1_000_000, e2e["ses_record_handler_ms"]["median"]),
-        ("sendgrid (1,000 events per request)", 1_000, e2e["handler_ms"]["median"]),
-        ("sendpulse (1,000 events per request)", 1_000, e2e["sendpulse_1000_handler_ms"]["median"]),
-    ]:
-        wru = statistics.mean(by_provider[name.split(" ")[0]])
-        lam, ddb = cost(invocations, ms_each, wru)
-        rows.append(f"| 7 | cost per million events, {name} | ${lam + ddb:,.2f} | Lambda ${lam:,.2f} + DynamoDB ${ddb:,.2f} ({wru:.1f} WRU/event ×2 for the index) | | |")
+    rows.extend(cost_rows(system, e2e))
 
     binary = ROOT / "target" / "lambda" / "mailtrail-lambda" / "bootstrap"
     if binary.exists():
@@ -119,7 +170,7 @@ def main():
 
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
     header = (f"mailtrail benchmarks, {os.cpu_count()} cores ({cpu}), one run; medians with min–max. "
-              f"Prices: Lambda arm64 ${LAMBDA_GB_SECOND}/GB-s + $0.20/M requests, DynamoDB on-demand $0.625/M WRU (us-east-1, 2026-11-24).\n")
+              f"Prices ({PRICES['region']}, {PRICES['date']}): {json.dumps(PRICES)}.\n")
     table = header + "\n" + "\n".join(rows) + "\n"
     (BENCH / "summary.md").write_text(table)
     print(table)
