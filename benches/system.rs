@@ -240,6 +240,29 @@ fn mix_sizes() -> Value {
             now_wru += item_bytes.div_ceil(1024) + has_index * index_bytes.div_ceil(1024);
             old_wru += before_bytes.div_ceil(1024) * (1 + has_index);
         }
+        // The suppression list: conditional UpdateItems per event, and the record sizes they
+        // write (an UpdateItem costs the item's size after the update, at least 1 write unit).
+        let marks: Vec<mailtrail::suppression::Evidence> = events
+            .iter()
+            .flat_map(|e| mailtrail::suppression::evidence(e, None))
+            .collect();
+        let suppressing = events
+            .iter()
+            .filter(|e| !mailtrail::suppression::evidence(e, None).is_empty())
+            .count();
+        let mut records: HashMap<String, mailtrail::suppression::Record> = HashMap::new();
+        let mut suppression_wru = 0;
+        for mark in &marks {
+            let record = records.entry(mark.address.clone()).or_default();
+            record.apply(mark);
+            let attributes: HashMap<String, AttributeValue> = record
+                .slots
+                .iter()
+                .map(|(k, v)| (k.clone(), mailtrail::store::suppression::slot_attribute(v)))
+                .chain([("address".to_owned(), AttributeValue::S(mark.address.clone()))])
+                .collect();
+            suppression_wru += item_size(&attributes).div_ceil(1024).max(1);
+        }
         let n = events.len().max(1) as f64;
         out.insert(
             provider.as_str().into(),
@@ -248,6 +271,12 @@ fn mix_sizes() -> Value {
                 "indexed_share": indexed as f64 / n,
                 "now": {"item_bytes": now_item as f64 / n, "index_bytes": now_index as f64 / n, "wru": now_wru as f64 / n},
                 "before": {"item_bytes": old_item as f64 / n, "index_bytes": old_item as f64 / n * indexed as f64 / n, "wru": old_wru as f64 / n},
+                "suppression": {
+                    "suppressing_share": suppressing as f64 / n,
+                    "updates_per_suppressing_event": marks.len() as f64 / suppressing.max(1) as f64,
+                    "wru_per_suppressing_event": suppression_wru as f64 / suppressing.max(1) as f64,
+                    "wru_per_event": suppression_wru as f64 / n,
+                },
                 "raw_bytes": raw_bytes as f64 / n,
                 "raw_stored_bytes": raw_stored as f64 / n,
             }),

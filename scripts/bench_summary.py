@@ -92,6 +92,10 @@ def cost_rows(system, e2e):
         rows.append(f"| 8 | {provider}: $ per million events over {RETENTION_DAYS} days, today ({best}) vs before (STANDARD, ALL index, raw text) "
                     f"| ${total_now:,.2f} | ${total_before:,.2f} | {total_before / total_now:.1f}× cheaper | ≥ 4× |")
         rows.append(f"| 8 | {provider}: line items today | {fmt(now)} | before: {fmt(before)} | | |")
+        sup = mix["suppression"]
+        rows.append(f"| 8 | {provider}: suppression list: extra write units per suppressing event ({sup['suppressing_share']:.0%} of the mix) "
+                    f"| {sup['wru_per_suppressing_event']:.2f} | {sup['updates_per_suppressing_event']:.2f} conditional UpdateItems each; "
+                    f"{sup['wru_per_event']:.2f} per event overall, ${sup['wru_per_event'] * 1e6 * PRICES['ddb_wru']['STANDARD']:,.2f} per million | | |")
         other = "STANDARD" if best != "STANDARD" else "STANDARD_INFREQUENT_ACCESS"
         rows.append(f"| 8 | {provider}: same layout in {other} | ${sum(results[other].values()):,.2f} | | | |")
     metrics = 40

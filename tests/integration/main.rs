@@ -5,6 +5,7 @@
 mod cli;
 mod faults;
 mod hostile;
+mod hot_key;
 mod http1;
 mod logs;
 mod metrics;

@@ -54,10 +54,9 @@ async fn the_sendgrid_sample_gives_fourteen_items() {
         .iter()
         .find(|i| s(i, "pk") == Some("KudqDUo-QX6llQHrmxzMEQ") && s(i, "event") == Some("queued"))
         .unwrap();
-    assert_eq!(
-        s(processed, "raw_codec"),
-        Some("zstd:sendgrid-1"),
-        "raw is kept compressed"
+    assert!(
+        processed.get("raw").is_some(),
+        "a short raw event is kept as text"
     );
     let raw_bytes = mailtrail::store::item::original_raw(processed).unwrap().unwrap();
     let raw: Value = serde_json::from_slice(&raw_bytes).unwrap();
