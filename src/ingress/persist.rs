@@ -5,8 +5,40 @@
 use super::Invocation;
 use crate::app::App;
 use crate::model::{NormalizedEvent, Provider};
-use crate::store::{StoreError, SuppressionReport, WriteReport};
+use crate::providers::DecodeError;
+use crate::store::{QuarantinedBody, StoreError, SuppressionReport, WriteReport};
 use crate::suppression::evidence::{coalesce, evidence};
+
+/// Keeps an authenticated body that did not decode, for replay; returns the items written.
+pub async fn quarantine(
+    app: &App,
+    provider: Provider,
+    body: &[u8],
+    error: &DecodeError,
+    invocation: &Invocation<'_>,
+) -> Result<usize, StoreError> {
+    let text = crate::logging::chain(error);
+    let kept = QuarantinedBody {
+        provider,
+        body,
+        error: &text,
+        received_at: invocation.received_at,
+    };
+    let items = app
+        .store
+        .quarantine(kept, invocation.deadline)
+        .await
+        .inspect_err(|_| invocation.tally.store_failed())?;
+    invocation.tally.quarantined(provider);
+    tracing::warn!(
+        provider = provider.as_str(),
+        bytes = body.len(),
+        items,
+        error = %text,
+        "undecodable body kept in quarantine"
+    );
+    Ok(items)
+}
 
 /// Stores `events` (all from `provider`) and records what they say about suppression.
 pub async fn persist(

@@ -324,7 +324,7 @@ async fn the_sns_trigger_refuses_unknown_topics_and_quarantines_what_is_not_ses(
 
 #[tokio::test]
 async fn each_invocation_writes_its_metric_lines() {
-    let (app, _store) = app();
+    let (app, store) = app();
     let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let app = app.with_metrics(crate::metrics::MetricsSink::Memory(lines.clone()));
     let take = || std::mem::take(&mut *lines.lock().unwrap());
@@ -342,6 +342,16 @@ async fn each_invocation_writes_its_metric_lines() {
 
     invoke_http(&app, &sendgrid_post("[1,2]")).await;
     assert!(take().iter().any(|l| l.contains("\"Quarantined\":1")));
+
+    store.set_fault(Fault::Fail);
+    invoke_http(&app, &sendgrid_post(seed_sendgrid_body())).await;
+    let failures: u64 = take()
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|v| v["StoreFailures"].as_u64())
+        .sum();
+    assert_eq!(failures, 1, "a failed request counts once");
+    store.set_fault(Fault::None);
 
     let off = app.with_metrics(crate::metrics::MetricsSink::Off);
     invoke_http(&off, &sendgrid_post(seed_sendgrid_body())).await;

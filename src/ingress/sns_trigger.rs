@@ -8,7 +8,7 @@ use super::Invocation;
 use crate::app::App;
 use crate::model::Provider;
 use crate::providers::ses;
-use crate::store::{QuarantinedBody, StoreError};
+use crate::store::StoreError;
 
 /// What an SNS invocation did.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, Default)]
@@ -49,9 +49,7 @@ pub async fn handle(
     invocation: &Invocation<'_>,
 ) -> Result<SnsSummary, SnsError> {
     let Invocation {
-        received_at,
-        deadline,
-        tally,
+        received_at, tally, ..
     } = *invocation;
     for (record, r) in event.records.iter().enumerate() {
         if let Err(error) = app.channels.sns_topics.check(&r.sns.topic_arn) {
@@ -76,20 +74,8 @@ pub async fn handle(
                 events.extend(decoded.events);
             }
             Err(error) => {
-                let text = crate::logging::chain(&error);
-                let kept = QuarantinedBody {
-                    provider: Provider::Ses,
-                    body: message.as_bytes(),
-                    error: &text,
-                    received_at,
-                };
-                let items = app
-                    .store
-                    .quarantine(kept, deadline)
-                    .await
-                    .inspect_err(|_| tally.store_failed())?;
-                tally.quarantined(Provider::Ses);
-                tracing::warn!(provider = "ses", bytes = message.len(), items, error = %text, "undecodable SNS message kept in quarantine");
+                super::persist::quarantine(app, Provider::Ses, message.as_bytes(), &error, invocation)
+                    .await?;
                 summary.quarantined += 1;
             }
         }

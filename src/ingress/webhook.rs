@@ -9,7 +9,6 @@ use super::Invocation;
 use crate::app::App;
 use crate::model::Provider;
 use crate::providers::{sendgrid, sendpulse, DecodeError, Decoded};
-use crate::store::QuarantinedBody;
 
 /// Handles a webhook request; every outcome is an HTTP response.
 pub async fn handle(app: &App, request: &HttpRequest, invocation: &Invocation<'_>) -> HttpReply {
@@ -18,9 +17,8 @@ pub async fn handle(app: &App, request: &HttpRequest, invocation: &Invocation<'_
         Ok(body) => JsonResponse::ok(body),
         Err(error) => {
             let status = error.status();
-            if matches!(error, RequestError::Store(_)) {
-                tally.store_failed();
-            } else {
+            // Store failures are counted where they happen (persist), refusals here.
+            if !matches!(error, RequestError::Store(_)) {
                 let channel = Route::for_path(&request.path).map_or("none", Route::name);
                 tally.rejected(channel, error.reason());
             }
@@ -82,34 +80,12 @@ pub(super) async fn store_decoded(
     decoded: Result<Decoded, DecodeError>,
     invocation: &Invocation<'_>,
 ) -> Result<Value, RequestError> {
-    let Invocation {
-        received_at,
-        deadline,
-        tally,
-    } = *invocation;
     let decoded = match decoded {
         Ok(decoded) => decoded,
         Err(error) => {
-            let text = crate::logging::chain(&error);
-            let kept = QuarantinedBody {
-                provider,
-                body,
-                error: &text,
-                received_at,
-            };
-            let items = app
-                .store
-                .quarantine(kept, deadline)
+            super::persist::quarantine(app, provider, body, &error, invocation)
                 .await
                 .map_err(RequestError::Store)?;
-            tally.quarantined(provider);
-            tracing::warn!(
-                provider = provider.as_str(),
-                bytes = body.len(),
-                items,
-                error = %text,
-                "undecodable body kept in quarantine"
-            );
             return Ok(json!({
                 "provider": provider.as_str(),
                 "kept": true,
