@@ -309,12 +309,12 @@ async fn every_command_works_against_the_local_server() {
     assert_eq!(replayed[1]["replayed"], false);
     let left = json_of(&table, &suppressions, &["quarantine", "list"]);
     assert_eq!(left[0]["key"], "sendpulse/bbbbbbbbbbbbbbbb");
+    let replayed_item = json_of(&table, &suppressions, &["message", "77"]);
+    assert_eq!(replayed_item.as_array().unwrap().len(), 1);
     assert_eq!(
-        json_of(&table, &suppressions, &["message", "77"])
-            .as_array()
-            .unwrap()
-            .len(),
-        1
+        replayed_item[0]["expires_at"],
+        1_795_521_600_i64 + 400 * 86_400,
+        "kept as long as the function keeps events"
     );
     let again = json_of(&table, &suppressions, &["quarantine", "replay"]);
     assert_eq!(

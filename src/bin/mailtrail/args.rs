@@ -135,5 +135,10 @@ pub enum QuarantineCommand {
     },
     /// Decodes every kept body with today's decoders and stores what now decodes; what still
     /// fails stays.
-    Replay,
+    Replay {
+        /// Days the replayed events are kept (the function's RETENTION_DAYS).
+        #[arg(long, env = "MAILTRAIL_RETENTION_DAYS", default_value_t = mailtrail::config::DEFAULT_RETENTION_DAYS,
+              value_parser = clap::value_parser!(u32).range(1..=36_500))]
+        retention_days: u32,
+    },
 }

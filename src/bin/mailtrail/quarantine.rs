@@ -21,7 +21,7 @@ pub async fn run(context: &Context, command: &QuarantineCommand) -> anyhow::Resu
     match command {
         QuarantineCommand::List => list(context).await,
         QuarantineCommand::Show { key } => show(context, key).await,
-        QuarantineCommand::Replay => replay(context).await,
+        QuarantineCommand::Replay { retention_days } => replay(context, *retention_days).await,
     }
 }
 
@@ -125,14 +125,10 @@ async fn show(context: &Context, key: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn replay(context: &Context) -> anyhow::Result<()> {
+async fn replay(context: &Context, retention_days: u32) -> anyhow::Result<()> {
     let table = context.table()?;
-    let store = DynamoStore::new(
-        context.client.clone(),
-        table,
-        mailtrail::config::DEFAULT_RETENTION_DAYS,
-    )
-    .with_suppressions(context.suppressions_table.clone());
+    let store = DynamoStore::new(context.client.clone(), table, retention_days)
+        .with_suppressions(context.suppressions_table.clone());
     let mut outcomes = Vec::new();
     for (key, parts) in bodies(context).await? {
         let Some(body) = reassemble(&parts) else {
