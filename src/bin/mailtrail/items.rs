@@ -2,6 +2,9 @@
 
 use std::collections::HashMap;
 
+use anyhow::Context as _;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine as _;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
@@ -97,6 +100,29 @@ pub fn detail(item: &Item) -> String {
         parts.push("provider refuses the address");
     }
     parts.join(" | ")
+}
+
+/// Every item a query returns, all pages; `what` names the read in the error.
+pub async fn query_all(query: QueryFluentBuilder, what: &str) -> anyhow::Result<Vec<Item>> {
+    query
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(aws_sdk_dynamodb::Error::from)
+        .with_context(|| format!("reading {what}"))
+}
+
+/// Every item a scan returns, all pages; `what` names the read in the error.
+pub async fn scan_all(scan: ScanFluentBuilder, what: &str) -> anyhow::Result<Vec<Item>> {
+    scan.into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(aws_sdk_dynamodb::Error::from)
+        .with_context(|| format!("reading {what}"))
 }
 
 /// A table for people, fitted to the terminal.

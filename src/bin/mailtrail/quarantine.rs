@@ -13,7 +13,7 @@ use mailtrail::suppression::evidence::{coalesce, evidence};
 use serde_json::json;
 
 use crate::args::{Output, QuarantineCommand};
-use crate::items::table as new_table;
+use crate::items::{query_all, table as new_table};
 use crate::tables::Context;
 
 /// Runs a quarantine command.
@@ -29,7 +29,7 @@ pub async fn run(context: &Context, command: &QuarantineCommand) -> anyhow::Resu
 async fn bodies(context: &Context) -> anyhow::Result<BTreeMap<String, Vec<KeptPart>>> {
     let mut bodies: BTreeMap<String, Vec<KeptPart>> = BTreeMap::new();
     for provider in Provider::ALL {
-        let items: Vec<_> = context
+        let query = context
             .client
             .query()
             .table_name(context.table()?)
@@ -37,14 +37,8 @@ async fn bodies(context: &Context) -> anyhow::Result<BTreeMap<String, Vec<KeptPa
             .expression_attribute_values(
                 ":pk",
                 AttributeValue::S(format!("{QUARANTINE_PREFIX}{}", provider.as_str())),
-            )
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(aws_sdk_dynamodb::Error::from)
-            .context("reading the quarantine")?;
+            );
+        let items = query_all(query, "the quarantine").await?;
         for part in items.iter().filter_map(part_from_item) {
             bodies
                 .entry(format!("{}/{}", part.provider.as_str(), part.hash))

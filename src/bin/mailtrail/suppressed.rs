@@ -9,7 +9,7 @@ use mailtrail::store::suppression::{record_from_item, ADDRESS};
 use mailtrail::suppression::{Evidence, Mark, Reason, Record, Verdict};
 
 use crate::args::{Output, SuppressedArgs, SuppressedCommand};
-use crate::items::{table, Item};
+use crate::items::{scan_all, table};
 use crate::tables::Context;
 use crate::timeline::since_key;
 
@@ -141,17 +141,8 @@ fn print_verdict(verdict: &Verdict) {
 
 /// Every record of the table.
 async fn all_records(context: &Context) -> anyhow::Result<Vec<Record>> {
-    let items: Vec<Item> = context
-        .client
-        .scan()
-        .table_name(context.suppressions_table()?)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(aws_sdk_dynamodb::Error::from)
-        .context("reading the suppression list")?;
+    let scan = context.client.scan().table_name(context.suppressions_table()?);
+    let items = scan_all(scan, "the suppression list").await?;
     let mut records: Vec<Record> = items.iter().map(record_from_item).collect();
     records.sort_by(|a, b| a.address.cmp(&b.address));
     Ok(records)

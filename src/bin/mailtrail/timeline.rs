@@ -5,24 +5,18 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use mailtrail::store::table::BY_RECIPIENT_INDEX;
 
 use crate::args::Output;
-use crate::items::{detail, item_json, message_of, table, text, Item};
+use crate::items::{detail, item_json, message_of, query_all, table, text, Item};
 use crate::tables::Context;
 
 /// One message's timeline.
 pub async fn message(context: &Context, id: &str) -> anyhow::Result<()> {
-    let items: Vec<Item> = context
+    let query = context
         .client
         .query()
         .table_name(context.table()?)
         .key_condition_expression("pk = :id")
-        .expression_attribute_values(":id", AttributeValue::S(id.to_owned()))
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(aws_sdk_dynamodb::Error::from)
-        .context("reading the message's timeline")?;
+        .expression_attribute_values(":id", AttributeValue::S(id.to_owned()));
+    let items = query_all(query, "the message's timeline").await?;
     print(context, &format!("Message {id}"), items)
 }
 
@@ -46,14 +40,7 @@ pub async fn recipient(
             .expression_attribute_values(":since", AttributeValue::S(since_key(since)?)),
         None => query.key_condition_expression("recipient = :r"),
     };
-    let items: Vec<Item> = query
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(aws_sdk_dynamodb::Error::from)
-        .context("reading the address's timeline")?;
+    let items = query_all(query, "the address's timeline").await?;
     let items = if detail {
         full_items(context, items).await?
     } else {
