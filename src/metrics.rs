@@ -15,7 +15,8 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Map, Value};
 
-use crate::model::{BounceClass, EventKind, ItemKey, NormalizedEvent, Provider};
+use crate::model::key::Identity;
+use crate::model::{BounceClass, EventKind, NormalizedEvent, Provider};
 
 /// The namespace when `METRICS_NAMESPACE` is not set.
 pub const DEFAULT_NAMESPACE: &str = "Mailtrail";
@@ -124,7 +125,7 @@ impl Tally {
         let mut seen = HashSet::with_capacity(events.len());
         self.with(|c| {
             for event in events {
-                if !seen.insert(ItemKey::of(event)) {
+                if !seen.insert(Identity::of(event)) {
                     continue;
                 }
                 *c.events.entry((event.provider, event.kind)).or_default() += 1;

@@ -37,6 +37,34 @@ impl ItemKey {
     }
 }
 
+/// What identifies an event, as borrowed values: the same fields the key's hash covers. Two
+/// events with equal identities get the same key; comparing identities costs no hashing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Identity<'a> {
+    provider: crate::model::Provider,
+    message_id: Option<&'a str>,
+    kind: crate::model::EventKind,
+    provider_event: &'a str,
+    recipient: Option<&'a str>,
+    time: Timestamp,
+    distinguishers: &'a [crate::model::Distinguisher],
+}
+
+impl<'a> Identity<'a> {
+    /// The identity of `event`.
+    pub fn of(event: &'a NormalizedEvent) -> Identity<'a> {
+        Identity {
+            provider: event.provider,
+            message_id: event.message_id.as_deref(),
+            kind: event.kind,
+            provider_event: &event.provider_event,
+            recipient: event.recipient.as_deref(),
+            time: key_time(event),
+            distinguishers: &event.distinguishers,
+        }
+    }
+}
+
 /// The longest partition key used as is; a longer one (hostile or broken input) is cut and
 /// suffixed with a hash of the whole, so it stays unique and under DynamoDB's 2048-byte limit.
 pub const MAX_PARTITION_KEY_BYTES: usize = 512;
@@ -226,6 +254,12 @@ mod tests {
         let keys: HashSet<ItemKey> = events.iter().map(ItemKey::of).collect();
         // The two generic-format SendPulse samples repeat one event: one item, not two.
         assert_eq!(keys.len(), events.len() - 1);
+        let identities: HashSet<Identity> = events.iter().map(Identity::of).collect();
+        assert_eq!(
+            identities.len(),
+            keys.len(),
+            "identities tell events apart as keys do"
+        );
     }
 
     mod properties {
