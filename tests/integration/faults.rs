@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::http1::{read_message, Message};
+use crate::http1::{exchange, read_message, Message};
 use crate::support::*;
 
 /// A DynamoDB-style error answer.
@@ -152,13 +152,7 @@ impl Proxy {
     }
 
     async fn forward(&self, request: &Message) -> std::io::Result<Message> {
-        let stream = TcpStream::connect(self.upstream).await?;
-        let (read, mut write) = stream.into_split();
-        write.write_all(&request.to_bytes()).await?;
-        let mut reader = BufReader::new(read);
-        read_message(&mut reader)
-            .await?
-            .ok_or_else(|| std::io::Error::other("the upstream closed without answering"))
+        exchange(self.upstream, request).await
     }
 
     /// Forwards the first half of the batch and answers the second half as unprocessed.

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::http1::{read_message, Message};
+use crate::http1::{exchange, read_message, Message};
 use crate::support::*;
 
 /// Write units a partition key may take per second.
@@ -123,13 +123,7 @@ impl Throttle {
                 body: b"{}".to_vec(),
             });
         }
-        let stream = TcpStream::connect(self.upstream).await?;
-        let (read, mut write) = stream.into_split();
-        write.write_all(&request.to_bytes()).await?;
-        let mut reader = BufReader::new(read);
-        read_message(&mut reader)
-            .await?
-            .ok_or_else(|| std::io::Error::other("the upstream closed without answering"))
+        exchange(self.upstream, request).await
     }
 }
 

@@ -91,3 +91,16 @@ pub async fn read_message<R: AsyncBufRead + Unpin>(reader: &mut R) -> std::io::R
     }
     Ok(Some(message))
 }
+
+/// Sends one request to `upstream` on a new connection and reads its answer (the test
+/// proxies' way through to the DynamoDB-API server).
+pub async fn exchange(upstream: std::net::SocketAddr, request: &Message) -> std::io::Result<Message> {
+    use tokio::io::AsyncWriteExt;
+    let stream = tokio::net::TcpStream::connect(upstream).await?;
+    let (read, mut write) = stream.into_split();
+    write.write_all(&request.to_bytes()).await?;
+    let mut reader = tokio::io::BufReader::new(read);
+    read_message(&mut reader)
+        .await?
+        .ok_or_else(|| std::io::Error::other("the upstream closed without answering"))
+}

@@ -261,17 +261,7 @@ async fn a_two_recipient_bounce_is_two_items_found_by_recipient() {
     };
     assert_eq!(summary.stored, 2);
 
-    let jane = client
-        .query()
-        .table_name(app.config.table_name.as_str())
-        .index_name(mailtrail::store::table::BY_RECIPIENT_INDEX)
-        .key_condition_expression("recipient = :r")
-        .expression_attribute_values(":r", AttributeValue::S("jane@example.com".into()))
-        .send()
-        .await
-        .unwrap()
-        .items
-        .unwrap_or_default();
+    let jane = index_rows(&client, &app.config.table_name, "jane@example.com").await;
     assert_eq!(jane.len(), 1);
     assert_eq!(s(&jane[0], "event"), Some("bounced"));
     assert_eq!(s(&jane[0], "bounce_class"), Some("permanent"));
@@ -500,17 +490,7 @@ async fn the_lean_index_holds_what_a_timeline_row_shows_and_the_item_the_rest() 
     let (app, client) = fresh_app().await;
     let event: Value = serde_json::from_str(&read("events/ses-notification-bounce.json")).unwrap();
     invoke(&app, &event).await.unwrap();
-    let rows = client
-        .query()
-        .table_name(app.config.table_name.as_str())
-        .index_name(mailtrail::store::table::BY_RECIPIENT_INDEX)
-        .key_condition_expression("recipient = :r")
-        .expression_attribute_values(":r", AttributeValue::S("jane@example.com".into()))
-        .send()
-        .await
-        .unwrap()
-        .items
-        .unwrap_or_default();
+    let rows = index_rows(&client, &app.config.table_name, "jane@example.com").await;
     assert_eq!(rows.len(), 1);
     let row = &rows[0];
     assert_eq!(s(row, "event"), Some("bounced"));
@@ -528,4 +508,23 @@ async fn the_lean_index_holds_what_a_timeline_row_shows_and_the_item_the_rest() 
             "{name} is not projected"
         );
     }
+}
+
+/// The `by_recipient` rows of one address.
+async fn index_rows(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    recipient: &str,
+) -> Vec<std::collections::HashMap<String, AttributeValue>> {
+    client
+        .query()
+        .table_name(table)
+        .index_name(mailtrail::store::table::BY_RECIPIENT_INDEX)
+        .key_condition_expression("recipient = :r")
+        .expression_attribute_values(":r", AttributeValue::S(recipient.into()))
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap_or_default()
 }
