@@ -25,6 +25,7 @@ impl Write for Captured {
 
 #[tokio::test]
 async fn logs_are_json_with_request_ids_and_no_secrets_or_addresses() {
+    keep_log_callsites_open();
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = mailtrail::logging::json_subscriber(EnvFilter::new("info"), move || writer.clone());

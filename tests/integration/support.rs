@@ -149,6 +149,7 @@ impl HttpsGet for NoInternet {
 
 /// The app writing through `client`, with `config`.
 pub fn app_with(client: &Client, config: Config) -> App {
+    keep_log_callsites_open();
     let store = DynamoStore::new(client.clone(), config.table_name.clone(), config.retention_days);
     App::with_https(
         config,
@@ -205,6 +206,22 @@ pub fn with_query(mut request: Value, name: &str, value: &str) -> Value {
     }
     request["queryStringParameters"][name] = value.into();
     request
+}
+
+/// Keeps every log callsite open in this test process.
+///
+/// tracing caches, once per callsite and for the whole process, whether anyone listens. A test
+/// thread without a subscriber that reaches a log line first would cache "nobody" and hide that
+/// line from the test that captures logs on its own thread. A process-wide subscriber that
+/// discards everything keeps the answer "someone may", and each capturing thread's own
+/// subscriber still receives its lines.
+pub fn keep_log_callsites_open() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        drop(tracing::subscriber::set_global_default(
+            tracing_subscriber::registry(),
+        ));
+    });
 }
 
 /// A ready app on a fresh table of the shared server.
