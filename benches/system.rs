@@ -169,9 +169,12 @@ fn mix_sizes() -> Value {
         let (mut now_item, mut now_index, mut old_item, mut now_wru, mut old_wru) = (0, 0, 0, 0, 0);
         let (mut raw_bytes, mut raw_stored) = (0, 0);
         let indexed = events.iter().filter(|e| e.recipient.is_some()).count();
-        for event in &events {
+        // As the store builds them: a notification naming several recipients keeps its raw
+        // event on the first recipient's item only.
+        let items = Item::from_events(events.clone(), 400);
+        for (event, item) in events.iter().zip(items) {
             let raw_len = event.raw.len().min(mailtrail::store::item::MAX_RAW_BYTES);
-            let item = Item::from_event(event.clone(), 400).attributes;
+            let item = item.attributes;
             let item_bytes = item_size(&item);
             let index: HashMap<String, AttributeValue> = item
                 .iter()
@@ -187,16 +190,22 @@ fn mix_sizes() -> Value {
                 0
             };
             raw_bytes += raw_len;
-            raw_stored += item
-                .get("raw_z")
-                .map_or(raw_len, |b| b.as_b().map_or(0, |b| b.as_ref().len()));
-            // Before: the raw text itself, no summary, every normalized field as an attribute,
-            // and every attribute in the index.
+            raw_stored += match (item.get("raw_z"), item.get("raw")) {
+                (Some(z), _) => z.as_b().map_or(0, |b| b.as_ref().len()),
+                (None, Some(_)) => raw_len,
+                (None, None) => 0,
+            };
+            // Before: the raw text itself on every item, no summary, `time_source` always,
+            // every normalized field as an attribute, and every attribute in the index.
             let mut before = item.clone();
-            before.remove("raw_z");
-            before.remove("raw_codec");
-            before.remove("summary");
+            for name in ["raw_z", "raw_codec", "summary", "raw_in"] {
+                before.remove(name);
+            }
             before.insert("raw".into(), AttributeValue::S("x".repeat(raw_len)));
+            before.insert(
+                "time_source".into(),
+                AttributeValue::S(event.time.source.as_str().to_owned()),
+            );
             let text = |v: &Option<String>| {
                 v.as_ref()
                     .filter(|t| !t.is_empty())

@@ -257,10 +257,7 @@ impl EventStore for DynamoStore {
             if events.is_empty() {
                 return Ok(WriteReport::default());
             }
-            let items = events
-                .into_iter()
-                .map(|event| Item::from_event(event, self.retention_days))
-                .collect();
+            let items = Item::from_events(events, self.retention_days);
             self.put_items(items, deadline).await
         })
     }

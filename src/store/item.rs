@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::model::{ItemKey, NormalizedEvent, Timestamp};
+use crate::model::{ItemKey, NormalizedEvent, TimeSource, Timestamp};
 
 /// Seconds in a day, for the retention period.
 const DAY_SECONDS: i64 = 86_400;
@@ -34,6 +34,46 @@ impl Item {
     /// event's texts move into the item; nothing is copied but the key.
     pub fn from_event(event: NormalizedEvent, retention_days: u32) -> Item {
         let key = ItemKey::of(&event);
+        Item::build(event, key, retention_days, None)
+    }
+
+    /// Builds the items for a batch of events, in order. Events that follow one another with
+    /// the same message, receive time and raw event (SES names several recipients in one
+    /// notification, and each becomes an event carrying the whole notification) keep that raw
+    /// event once: the first one's item holds it, the others name that item's sort key in
+    /// `raw_in` (same partition, one `GetItem` away). The same input always gives the same
+    /// items, so a retry rewrites them unchanged.
+    pub fn from_events(events: Vec<NormalizedEvent>, retention_days: u32) -> Vec<Item> {
+        let keys: Vec<ItemKey> = events.iter().map(ItemKey::of).collect();
+        let mut holder: Option<usize> = None;
+        let mut raw_in: Vec<Option<String>> = Vec::with_capacity(events.len());
+        for (index, event) in events.iter().enumerate() {
+            let shared = holder.filter(|&h| {
+                let held = &events[h];
+                keys[h].pk == keys[index].pk
+                    && keys[h].sk != keys[index].sk
+                    && held.received_at == event.received_at
+                    && held.raw.len() >= MIN_SHARED_RAW_BYTES
+                    && held.raw == event.raw
+            });
+            match shared {
+                Some(h) => raw_in.push(Some(keys[h].sk.clone())),
+                None => {
+                    holder = Some(index);
+                    raw_in.push(None);
+                }
+            }
+        }
+        events
+            .into_iter()
+            .zip(keys)
+            .zip(raw_in)
+            .map(|((event, key), raw_in)| Item::build(event, key, retention_days, raw_in))
+            .collect()
+    }
+
+    /// The item for `event` under `key`; with `raw_in`, the raw event is left to that item.
+    fn build(event: NormalizedEvent, key: ItemKey, retention_days: u32, raw_in: Option<String>) -> Item {
         // What a timeline shows and a query filters on is kept as attributes; everything else
         // the provider said (sender data, provider details, headers, user agents) is in the
         // compressed raw event, which the decoders read again whenever needed.
@@ -80,7 +120,10 @@ impl Item {
         text("message_id", message_id.filter(|id| *id != key.pk));
         text("recipient", recipient);
         text("occurred_at", Some(time.at.to_rfc3339()));
-        text("time_source", Some(time.source.as_str().to_owned()));
+        // The common case, the event's own clock, is left out.
+        if time.source != TimeSource::Event {
+            text("time_source", Some(time.source.as_str().to_owned()));
+        }
         text("received_at", Some(received_at.to_rfc3339()));
         text("bounce_class", bounce_class.map(|c| c.as_str().to_owned()));
         text("smtp_status", smtp_status);
@@ -93,23 +136,40 @@ impl Item {
         if complaint_ambiguous {
             a.insert("complaint_ambiguous".to_owned(), AttributeValue::Bool(true));
         }
-        let raw_bytes = raw.len();
-        let raw = truncated(raw, MAX_RAW_BYTES);
-        match super::raw::compress(provider, raw.as_bytes()) {
-            Some((compressed, codec)) => {
-                a.insert("raw_z".to_owned(), AttributeValue::B(Blob::new(compressed)));
-                a.insert("raw_codec".to_owned(), AttributeValue::S(codec.to_owned()));
+        match raw_in {
+            Some(holder) => {
+                a.insert(RAW_IN.to_owned(), AttributeValue::S(holder));
             }
-            None => {
-                a.insert("raw".to_owned(), AttributeValue::S(raw));
-            }
-        }
-        if raw_bytes > MAX_RAW_BYTES {
-            a.insert("raw_bytes".to_owned(), AttributeValue::N(raw_bytes.to_string()));
+            None => put_raw(&mut a, provider, raw),
         }
         let expires_at = expires_at(received_at, retention_days);
         a.insert("expires_at".to_owned(), AttributeValue::N(expires_at.to_string()));
         Item { key, attributes: a }
+    }
+}
+
+/// The attribute naming the sort key of the item, in the same partition, that holds this
+/// item's raw event.
+pub const RAW_IN: &str = "raw_in";
+/// Raw events shorter than this are kept on every item rather than shared: a reference would
+/// save too little.
+const MIN_SHARED_RAW_BYTES: usize = 512;
+
+/// Adds the raw event: compressed when that makes it smaller, cut at `MAX_RAW_BYTES`.
+fn put_raw(a: &mut HashMap<String, AttributeValue>, provider: crate::model::Provider, raw: String) {
+    let raw_bytes = raw.len();
+    let raw = truncated(raw, MAX_RAW_BYTES);
+    match super::raw::compress(provider, raw.as_bytes()) {
+        Some((compressed, codec)) => {
+            a.insert("raw_z".to_owned(), AttributeValue::B(Blob::new(compressed)));
+            a.insert("raw_codec".to_owned(), AttributeValue::S(codec.to_owned()));
+        }
+        None => {
+            a.insert("raw".to_owned(), AttributeValue::S(raw));
+        }
+    }
+    if raw_bytes > MAX_RAW_BYTES {
+        a.insert("raw_bytes".to_owned(), AttributeValue::N(raw_bytes.to_string()));
     }
 }
 
@@ -151,8 +211,14 @@ fn summary(parts: &[Option<&str>]) -> Option<String> {
     })
 }
 
+/// The sort key of the item (same `pk`) that holds this item's raw event, when it is shared.
+pub fn raw_holder(item: &HashMap<String, AttributeValue>) -> Option<&str> {
+    item.get(RAW_IN).and_then(|v| v.as_s().ok()).map(String::as_str)
+}
+
 /// The original raw event JSON of an item, whichever form it was stored in (`raw` text
-/// before compression, `raw_z` + `raw_codec` after); `None` when it has neither.
+/// before compression, `raw_z` + `raw_codec` after); `None` when it has neither (an item
+/// whose raw event is shared names its holder: `raw_holder`).
 pub fn original_raw(item: &HashMap<String, AttributeValue>) -> Option<Result<Vec<u8>, super::raw::RawError>> {
     if let Some(text) = item.get("raw").and_then(|v| v.as_s().ok()) {
         return Some(Ok(text.as_bytes().to_vec()));
@@ -224,7 +290,11 @@ mod tests {
         assert_eq!(s(&item, "recipient"), Some("recipient@example.com"));
         assert_eq!(s(&item, "occurred_at"), Some("2017-08-05T00:41:02.669Z"));
         assert_eq!(s(&item, "received_at"), Some("2026-11-24T12:00:00.000Z"));
-        assert_eq!(s(&item, "time_source"), Some("event"));
+        assert_eq!(
+            s(&item, "time_source"),
+            None,
+            "the event's own clock is the default"
+        );
         assert_eq!(s(&item, "bounce_class"), Some("permanent"));
         assert_eq!(s(&item, "smtp_status"), Some("5.1.1"));
         assert_eq!(s(&item, "raw"), None, "kept compressed");
@@ -331,6 +401,59 @@ mod tests {
             item.attributes["raw_bytes"].as_n().unwrap(),
             &huge.len().to_string()
         );
+    }
+
+    #[test]
+    fn recipients_of_one_notification_share_its_raw_event_through_the_first_item() {
+        let message = ses_fixture("notification-bounce");
+        let events = ses::decode(message, received()).unwrap().events;
+        assert!(events.len() >= 2, "the fixture names several recipients");
+        let items = Item::from_events(events.clone(), 400);
+        assert_eq!(
+            items,
+            Item::from_events(events.clone(), 400),
+            "the same every time"
+        );
+        let holder = &items[0];
+        assert_eq!(raw_holder(&holder.attributes), None);
+        assert_eq!(
+            original_raw(&holder.attributes).unwrap().unwrap(),
+            message.as_bytes()
+        );
+        for (item, event) in items.iter().zip(&events).skip(1) {
+            assert_eq!(raw_holder(&item.attributes), Some(holder.key.sk.as_str()));
+            assert_eq!(item.key.pk, holder.key.pk);
+            assert!(original_raw(&item.attributes).is_none());
+            let alone = Item::from_event(event.clone(), 400);
+            assert_eq!(alone.key, item.key);
+            assert_eq!(
+                original_raw(&alone.attributes).unwrap().unwrap(),
+                message.as_bytes()
+            );
+        }
+    }
+
+    #[test]
+    fn events_with_their_own_raw_events_keep_them() {
+        let events = sendgrid::decode(seed_sendgrid_body().as_bytes(), received())
+            .unwrap()
+            .events;
+        let items = Item::from_events(events.clone(), 400);
+        assert_eq!(items.len(), events.len());
+        for (item, event) in items.iter().zip(events) {
+            assert_eq!(raw_holder(&item.attributes), None);
+            assert_eq!(
+                original_raw(&item.attributes).unwrap().unwrap(),
+                event.raw.as_bytes()
+            );
+        }
+        // The same notification for two different messages is never shared across them.
+        let mut one = ses::decode(ses_fixture("notification-bounce"), received())
+            .unwrap()
+            .events;
+        one[1].message_id = Some("another-message".into());
+        let items = Item::from_events(one, 400);
+        assert!(items.iter().all(|i| raw_holder(&i.attributes).is_none()));
     }
 
     #[test]

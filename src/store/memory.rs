@@ -163,10 +163,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl EventStore for MemoryStore {
     fn put_events(&self, events: Vec<NormalizedEvent>, deadline: Deadline) -> StoreFuture<'_, WriteReport> {
         Box::pin(async move {
-            let items = events
-                .into_iter()
-                .map(|event| Item::from_event(event, self.retention_days))
-                .collect();
+            let items = Item::from_events(events, self.retention_days);
             self.put_items(items, deadline).await
         })
     }

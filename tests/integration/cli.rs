@@ -194,6 +194,32 @@ async fn every_command_works_against_the_local_server() {
         &["recipient", "jane@example.com", "--since", "2020-01-01"],
     );
     assert!(none.as_array().unwrap().is_empty());
+    // A notification naming two recipients is kept once; both rows show it, in the message's
+    // timeline and in each recipient's detail.
+    let notification: Value = serde_json::from_str(&read("events/ses-notification-bounce.json")).unwrap();
+    let original = notification["Records"][0]["Sns"]["Message"].as_str().unwrap();
+    let bounces = json_of(
+        &table,
+        &suppressions,
+        &[
+            "message",
+            "00000138111222aa-33322211-cccc-cccc-cccc-ddddaaaa0680-000000",
+        ],
+    );
+    assert_eq!(bounces.as_array().unwrap().len(), 2);
+    assert!(
+        bounces
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|row| row["raw"] == original),
+        "{bounces}"
+    );
+    for address in ["jane@example.com", "richard@example.com"] {
+        let detail = json_of(&table, &suppressions, &["recipient", address, "--detail"]);
+        assert_eq!(detail[0]["raw"], original, "{address}: {detail}");
+    }
+
     let text = mailtrail(&table, &suppressions, &["message", "14c5d75ce93.dfd.64b469"]);
     assert!(String::from_utf8_lossy(&text.stdout).contains("11 events"));
 

@@ -265,6 +265,43 @@ async fn a_two_recipient_bounce_is_two_items_found_by_recipient() {
     assert_eq!(jane.len(), 1);
     assert_eq!(s(&jane[0], "event"), Some("bounced"));
     assert_eq!(s(&jane[0], "bounce_class"), Some("permanent"));
+
+    // The notification is kept once: one item holds it, the other names that item, and both
+    // give back the exact message.
+    let items = scan_all(&client, app.config.table_name.as_str()).await;
+    let (holders, sharing): (Vec<_>, Vec<_>) = items
+        .iter()
+        .partition(|item| mailtrail::store::item::raw_holder(item).is_none());
+    assert_eq!((holders.len(), sharing.len()), (1, 1));
+    let sk = mailtrail::store::item::raw_holder(sharing[0]).unwrap();
+    let holder = client
+        .get_item()
+        .table_name(app.config.table_name.as_str())
+        .key("pk", sharing[0]["pk"].clone())
+        .key("sk", AttributeValue::S(sk.to_owned()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert_eq!(
+        mailtrail::store::item::original_raw(&holder).unwrap().unwrap(),
+        read("fixtures/ses/notification-bounce.json").as_bytes()
+    );
+    assert!(mailtrail::store::item::original_raw(sharing[0]).is_none());
+
+    // A retry writes the same two items again, nothing more.
+    invoke(&app, &event).await.unwrap();
+    let layout = |items: &[std::collections::HashMap<String, AttributeValue>]| {
+        items
+            .iter()
+            .map(|i| (s(i, "sk").map(str::to_owned), s(i, "raw_in").map(str::to_owned)))
+            .collect::<BTreeSet<_>>()
+    };
+    assert_eq!(
+        layout(&scan_all(&client, app.config.table_name.as_str()).await),
+        layout(&items)
+    );
 }
 
 #[tokio::test]

@@ -1,7 +1,10 @@
 //! `mailtrail message` and `mailtrail recipient`: timelines, oldest first.
 
+use std::collections::{HashMap, HashSet};
+
 use anyhow::{bail, Context as _};
 use aws_sdk_dynamodb::types::AttributeValue;
+use mailtrail::store::item::raw_holder;
 use mailtrail::store::table::BY_RECIPIENT_INDEX;
 
 use crate::args::Output;
@@ -17,6 +20,7 @@ pub async fn message(context: &Context, id: &str) -> anyhow::Result<()> {
         .key_condition_expression("pk = :id")
         .expression_attribute_values(":id", AttributeValue::S(id.to_owned()));
     let items = query_all(query, "the message's timeline").await?;
+    let items = with_shared_raw(context, items).await?;
     print(context, &format!("Message {id}"), items)
 }
 
@@ -42,7 +46,7 @@ pub async fn recipient(
     };
     let items = query_all(query, "the address's timeline").await?;
     let items = if detail {
-        full_items(context, items).await?
+        with_shared_raw(context, full_items(context, items).await?).await?
     } else {
         items
     };
@@ -68,6 +72,55 @@ async fn full_items(context: &Context, rows: Vec<Item>) -> anyhow::Result<Vec<It
     }
     Ok(full)
 }
+
+/// Gives each item whose raw event is kept once for several recipients (`raw_in`) a copy of
+/// it from the item holding it: from `items` when it is there, else read once per holder.
+async fn with_shared_raw(context: &Context, mut items: Vec<Item>) -> anyhow::Result<Vec<Item>> {
+    let key = |item: &Item, sk: &str| (text(item, "pk").to_owned(), sk.to_owned());
+    let wanted: HashSet<(String, String)> = items
+        .iter()
+        .filter_map(|item| raw_holder(item).map(|sk| key(item, sk)))
+        .collect();
+    if wanted.is_empty() {
+        return Ok(items);
+    }
+    let mut holders: HashMap<(String, String), Option<Item>> = items
+        .iter()
+        .filter(|item| wanted.contains(&key(item, text(item, "sk"))))
+        .map(|item| (key(item, text(item, "sk")), Some(item.clone())))
+        .collect();
+    for wanted in wanted {
+        if holders.contains_key(&wanted) {
+            continue;
+        }
+        let holder = context
+            .client
+            .get_item()
+            .table_name(context.table()?)
+            .key("pk", AttributeValue::S(wanted.0.clone()))
+            .key("sk", AttributeValue::S(wanted.1.clone()))
+            .send()
+            .await
+            .map_err(aws_sdk_dynamodb::Error::from)
+            .context("reading the item that holds a raw event")?
+            .item;
+        holders.insert(wanted, holder);
+    }
+    for item in &mut items {
+        let Some(sk) = raw_holder(item) else { continue };
+        if let Some(Some(holder)) = holders.get(&key(item, sk)) {
+            for name in RAW_ATTRIBUTES {
+                if let Some(value) = holder.get(*name) {
+                    item.insert((*name).to_owned(), value.clone());
+                }
+            }
+        }
+    }
+    Ok(items)
+}
+
+/// The attributes that carry a raw event.
+const RAW_ATTRIBUTES: &[&str] = &["raw", "raw_z", "raw_codec", "raw_bytes"];
 
 /// A `--since` value as the sort-key prefix it compares with: a date or an RFC 3339 time.
 pub fn since_key(since: &str) -> anyhow::Result<String> {
