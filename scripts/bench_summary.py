@@ -98,6 +98,9 @@ def cost_rows(system, e2e):
                     f"{sup['wru_per_event']:.2f} per event overall, ${sup['wru_per_event'] * 1e6 * PRICES['ddb_wru']['STANDARD']:,.2f} per million | | |")
         other = "STANDARD" if best != "STANDARD" else "STANDARD_INFREQUENT_ACCESS"
         rows.append(f"| 8 | {provider}: same layout in {other} | ${sum(results[other].values()):,.2f} | | | |")
+        without_pitr = total_now - now["point-in-time recovery"]
+        rows.append(f"| 8 | {provider}: same layout without point-in-time recovery (PointInTimeRecovery=false) "
+                    f"| ${without_pitr:,.2f} | ${total_before:,.2f} | {total_before / without_pitr:.1f}× cheaper | |")
     metrics = 40
     rows.append(f"| 8 | CloudWatch custom metrics, per stack (not per event): about {metrics} in use, at most 113 | "
                 f"${metrics * PRICES['custom_metric_month']:,.2f} a month | at most ${113 * PRICES['custom_metric_month']:,.2f} | | |")

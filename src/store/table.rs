@@ -119,3 +119,26 @@ pub async fn create_suppressions(client: &Client, name: &str) -> Result<(), Tabl
         .map_err(aws_sdk_dynamodb::Error::from)?;
     wait_active(client, name).await
 }
+
+#[cfg(test)]
+mod tests {
+    /// The index `template.yaml` deploys projects what the code reads from it, and the tables
+    /// the command and the tests create.
+    #[test]
+    fn the_template_projects_the_same_index_attributes() {
+        let template = include_str!("../../template.yaml");
+        let listed: Vec<&str> = template
+            .split("NonKeyAttributes:")
+            .nth(1)
+            .expect("the template has an INCLUDE projection")
+            .lines()
+            .skip(1)
+            .map_while(|line| line.trim().strip_prefix("- "))
+            .collect();
+        let mut listed = listed;
+        listed.sort_unstable();
+        let mut expected = super::super::item::INDEX_ATTRIBUTES.to_vec();
+        expected.sort_unstable();
+        assert_eq!(listed, expected);
+    }
+}
