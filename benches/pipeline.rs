@@ -21,10 +21,11 @@ fn received() -> Timestamp {
     Timestamp::from_millis(1_795_521_600_000).unwrap()
 }
 
+/// The items the store would write, as it builds them.
 fn items_of(events: Vec<NormalizedEvent>) -> usize {
-    events
+    Item::from_events(events, 400)
         .into_iter()
-        .map(|e| Item::from_event(e, 400).attributes.len())
+        .map(|item| item.attributes.len())
         .sum()
 }
 

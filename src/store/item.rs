@@ -44,32 +44,29 @@ impl Item {
     /// `raw_in` (same partition, one `GetItem` away). The same input always gives the same
     /// items, so a retry rewrites them unchanged.
     pub fn from_events(events: Vec<NormalizedEvent>, retention_days: u32) -> Vec<Item> {
-        let keys: Vec<ItemKey> = events.iter().map(ItemKey::of).collect();
-        let mut holder: Option<usize> = None;
-        let mut raw_in: Vec<Option<String>> = Vec::with_capacity(events.len());
-        for (index, event) in events.iter().enumerate() {
-            let shared = holder.filter(|&h| {
-                let held = &events[h];
-                keys[h].pk == keys[index].pk
-                    && keys[h].sk != keys[index].sk
-                    && held.received_at == event.received_at
-                    && held.raw.len() >= MIN_SHARED_RAW_BYTES
-                    && held.raw == event.raw
+        let mut items = Vec::with_capacity(events.len());
+        // The key of the item holding the raw event the next event may share.
+        let mut holder: Option<ItemKey> = None;
+        let mut events = events.into_iter().peekable();
+        while let Some(event) = events.next() {
+            let key = ItemKey::of(&event);
+            let raw_in = holder
+                .as_ref()
+                .filter(|h| h.pk == key.pk && h.sk != key.sk)
+                .map(|h| h.sk.clone());
+            let next_shares = events.peek().is_some_and(|next| {
+                next.received_at == event.received_at
+                    && next.raw.len() >= MIN_SHARED_RAW_BYTES
+                    && next.raw == event.raw
             });
-            match shared {
-                Some(h) => raw_in.push(Some(keys[h].sk.clone())),
-                None => {
-                    holder = Some(index);
-                    raw_in.push(None);
-                }
-            }
+            holder = match (next_shares, raw_in.is_some()) {
+                (false, _) => None,
+                (true, true) => holder,
+                (true, false) => Some(key.clone()),
+            };
+            items.push(Item::build(event, key, retention_days, raw_in));
         }
-        events
-            .into_iter()
-            .zip(keys)
-            .zip(raw_in)
-            .map(|((event, key), raw_in)| Item::build(event, key, retention_days, raw_in))
-            .collect()
+        items
     }
 
     /// The item for `event` under `key`; with `raw_in`, the raw event is left to that item.
