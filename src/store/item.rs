@@ -295,7 +295,7 @@ mod tests {
         assert_eq!(s(&item, "bounce_class"), Some("permanent"));
         assert_eq!(s(&item, "smtp_status"), Some("5.1.1"));
         assert_eq!(s(&item, "raw"), None, "kept compressed");
-        assert_eq!(s(&item, "raw_codec"), Some("zstd:ses-1"));
+        assert_eq!(s(&item, "raw_codec"), Some("zstd:ses-2"));
         assert_eq!(
             original_raw(&item.attributes).unwrap().unwrap(),
             ses_fixture("event-bounce").as_bytes()

@@ -25,6 +25,11 @@ struct Dictionary {
 /// replaced: stored items name the one they need.
 const DICTIONARIES: &[Dictionary] = &[
     Dictionary {
+        codec: "zstd:ses-2",
+        provider: Provider::Ses,
+        bytes: include_bytes!("dictionaries/ses-2.dict"),
+    },
+    Dictionary {
         codec: "zstd:ses-1",
         provider: Provider::Ses,
         bytes: include_bytes!("dictionaries/ses-1.dict"),
@@ -60,12 +65,16 @@ fn current(provider: Provider) -> (usize, &'static Dictionary) {
         .expect("every provider has a dictionary")
 }
 
-fn prepared() -> &'static Vec<EncoderDictionary<'static>> {
-    static PREPARED: OnceLock<Vec<EncoderDictionary<'static>>> = OnceLock::new();
+/// The prepared dictionary of every current version (older versions only decompress).
+fn prepared() -> &'static Vec<Option<EncoderDictionary<'static>>> {
+    static PREPARED: OnceLock<Vec<Option<EncoderDictionary<'static>>>> = OnceLock::new();
     PREPARED.get_or_init(|| {
         DICTIONARIES
             .iter()
-            .map(|d| EncoderDictionary::copy(d.bytes, LEVEL))
+            .enumerate()
+            .map(|(index, d)| {
+                (current(d.provider).0 == index).then(|| EncoderDictionary::copy(d.bytes, LEVEL))
+            })
             .collect()
     })
 }
@@ -92,7 +101,8 @@ pub fn compress(provider: Provider, raw: &[u8]) -> Option<(Vec<u8>, &'static str
             compressors.resize_with(DICTIONARIES.len(), || None);
         }
         if compressors[index].is_none() {
-            compressors[index] = Compressor::with_prepared_dictionary(&prepared()[index]).ok();
+            let dictionary = prepared()[index].as_ref()?;
+            compressors[index] = Compressor::with_prepared_dictionary(dictionary).ok();
         }
         compressors[index].as_mut()?.compress(raw).ok()
     })?;
@@ -149,6 +159,25 @@ mod tests {
             compressed_any >= 11,
             "every SES example and the long SendPulse event"
         );
+    }
+
+    #[test]
+    fn raw_events_compressed_with_an_older_dictionary_stay_readable() {
+        let raw = ses_fixture("notification-bounce").as_bytes();
+        let (_, first) = DICTIONARIES
+            .iter()
+            .enumerate()
+            .find(|(_, d)| d.codec == "zstd:ses-1")
+            .unwrap();
+        let old = zstd::bulk::Compressor::with_dictionary(LEVEL, first.bytes)
+            .unwrap()
+            .compress(raw)
+            .unwrap();
+        assert_eq!(decompress("zstd:ses-1", &old, 1 << 20).unwrap(), raw);
+        let (new, codec) = compress(Provider::Ses, raw).unwrap();
+        assert_eq!(codec, "zstd:ses-2");
+        assert_eq!(decompress(codec, &new, 1 << 20).unwrap(), raw);
+        assert!(decompress("zstd:ses-1", &new, 1 << 20).map_or(true, |bytes| bytes != raw));
     }
 
     #[test]
