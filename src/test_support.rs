@@ -69,16 +69,19 @@ pub fn sendpulse_fixture(name: &str) -> &'static str {
     }
 }
 
+#[path = "../tests/common/lambda_events.rs"]
+pub mod lambda_events;
+
 /// Builders for in-process pipeline tests: an app over the in-memory store, Lambda events, and
 /// signed requests.
 pub mod pipeline {
+    pub use super::lambda_events::*;
     use std::sync::Arc;
     use std::time::Duration;
 
     use aws_lambda_events::http::Uri;
-    use base64::Engine as _;
     use serde_json::value::RawValue;
-    use serde_json::{json, Value};
+    use serde_json::Value;
 
     use crate::app::App;
     use crate::config::Config;
@@ -87,11 +90,6 @@ pub mod pipeline {
     use crate::store::MemoryStore;
     use crate::verify::sns::fetch::{GetFuture, HttpsGet};
     use crate::verify::VerifyError;
-
-    /// The SendPulse token the test app accepts.
-    pub const SENDPULSE_TOKEN: &str = "demo-sendpulse-token-change-me";
-    /// The SNS topic the test app accepts.
-    pub const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:mailtrail-ses-events";
 
     /// The test app's settings: the demo secrets, SNS certificates from fixtures/sns.
     pub fn config() -> Config {
@@ -167,90 +165,5 @@ pub mod pipeline {
             ),
             Reply::Sns(_) => panic!("an HTTP request got an SNS reply"),
         }
-    }
-
-    /// An HTTP API (payload 2.0) request.
-    pub fn http_request(method: &str, path: &str, body: &str, base64: bool) -> Value {
-        json!({
-            "version": "2.0",
-            "routeKey": "$default",
-            "rawPath": path,
-            "rawQueryString": "",
-            "headers": {"content-type": "application/json"},
-            "requestContext": {
-                "accountId": "123456789012",
-                "apiId": "local",
-                "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "tests"},
-                "requestId": "test-request",
-                "routeKey": "$default",
-                "stage": "$default",
-                "timeEpoch": 0
-            },
-            "body": body,
-            "isBase64Encoded": base64
-        })
-    }
-
-    /// An HTTP API POST.
-    pub fn http_post(path: &str, body: &str) -> Value {
-        http_request("POST", path, body, false)
-    }
-
-    /// A SendGrid request signed now with the demo key.
-    pub fn sendgrid_post(body: &str) -> Value {
-        use aws_lc_rs::rand::SystemRandom;
-        use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
-        let der = include_bytes!("../events/demo-sendgrid-signing-key.p8");
-        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, der).unwrap();
-        let timestamp = crate::model::Timestamp::now().unix_seconds().to_string();
-        let mut message = timestamp.as_bytes().to_vec();
-        message.extend_from_slice(body.as_bytes());
-        let signature = key.sign(&SystemRandom::new(), &message).unwrap();
-        let mut request = http_post("/webhooks/sendgrid", body);
-        request["headers"]["x-twilio-email-event-webhook-signature"] =
-            base64::engine::general_purpose::STANDARD
-                .encode(signature.as_ref())
-                .into();
-        request["headers"]["x-twilio-email-event-webhook-timestamp"] = timestamp.into();
-        request
-    }
-
-    /// A SendPulse request carrying `token`.
-    pub fn sendpulse_post_with(body: &str, token: &str) -> Value {
-        let mut request = http_post("/webhooks/sendpulse", body);
-        request["queryStringParameters"] = json!({ "token": token });
-        request
-    }
-
-    /// A SendPulse request carrying the test token.
-    pub fn sendpulse_post(body: &str) -> Value {
-        sendpulse_post_with(body, SENDPULSE_TOKEN)
-    }
-
-    /// An SNS Lambda event from `topic` carrying `message`.
-    pub fn sns_event_from(topic: &str, message: &str) -> Value {
-        json!({"Records": [{
-            "EventSource": "aws:sns",
-            "EventVersion": "1.0",
-            "EventSubscriptionArn": format!("{topic}:sub"),
-            "Sns": {
-                "Type": "Notification",
-                "MessageId": "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
-                "TopicArn": topic,
-                "Subject": null,
-                "Message": message,
-                "Timestamp": "2026-11-24T12:00:00.000Z",
-                "SignatureVersion": "1",
-                "Signature": "EXAMPLE",
-                "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-EXAMPLE.pem",
-                "UnsubscribeUrl": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
-                "MessageAttributes": {}
-            }
-        }]})
-    }
-
-    /// An SNS Lambda event from the allowed topic carrying `message`.
-    pub fn sns_event(message: &str) -> Value {
-        sns_event_from(TOPIC, message)
     }
 }

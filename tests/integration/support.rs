@@ -20,7 +20,11 @@ use mailtrail::ingress::{self, InvocationError, Reply};
 use mailtrail::store::DynamoStore;
 use mailtrail::verify::sns::fetch::{GetFuture, HttpsGet};
 use serde_json::value::RawValue;
-use serde_json::{json, Value};
+use serde_json::Value;
+
+#[path = "../common/lambda_events.rs"]
+mod lambda_events;
+pub use lambda_events::*;
 
 /// The project's root.
 pub fn root() -> PathBuf {
@@ -100,11 +104,6 @@ pub async fn fresh_table(client: &Client) -> String {
     name
 }
 
-/// The SendPulse token the test app accepts.
-pub const SENDPULSE_TOKEN: &str = "demo-sendpulse-token-change-me";
-/// The SNS topic the test app accepts.
-pub const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:mailtrail-ses-events";
-
 /// The settings of the test app: the demo secrets, SNS certificates from fixtures/sns.
 pub fn test_config(table: &str) -> Config {
     Config {
@@ -163,51 +162,6 @@ pub fn app(client: &Client, table: &str) -> App {
     app_with(client, test_config(table))
 }
 
-/// Signs a SendGrid body with the demo key at `timestamp`: (signature, timestamp) headers.
-pub fn sendgrid_signature(body: &[u8], timestamp: i64) -> (String, String) {
-    use aws_lc_rs::rand::SystemRandom;
-    use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
-    use base64::Engine as _;
-    let der = std::fs::read(root().join("events/demo-sendgrid-signing-key.p8")).unwrap();
-    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &der).unwrap();
-    let timestamp = timestamp.to_string();
-    let mut message = timestamp.as_bytes().to_vec();
-    message.extend_from_slice(body);
-    let signature = key.sign(&SystemRandom::new(), &message).unwrap();
-    (
-        base64::engine::general_purpose::STANDARD.encode(signature.as_ref()),
-        timestamp,
-    )
-}
-
-/// Now, in Unix seconds.
-pub fn now_seconds() -> i64 {
-    mailtrail::model::Timestamp::now().unix_seconds()
-}
-
-/// A signed SendGrid webhook request.
-pub fn sendgrid_post(body: &str) -> Value {
-    let (signature, timestamp) = sendgrid_signature(body.as_bytes(), now_seconds());
-    let mut request = http_post("/webhooks/sendgrid", body);
-    request["headers"]["x-twilio-email-event-webhook-signature"] = signature.into();
-    request["headers"]["x-twilio-email-event-webhook-timestamp"] = timestamp.into();
-    request
-}
-
-/// A SendPulse webhook request carrying the token.
-pub fn sendpulse_post(body: &str) -> Value {
-    with_query(http_post("/webhooks/sendpulse", body), "token", SENDPULSE_TOKEN)
-}
-
-/// The request with one query parameter added.
-pub fn with_query(mut request: Value, name: &str, value: &str) -> Value {
-    if !request["queryStringParameters"].is_object() {
-        request["queryStringParameters"] = json!({});
-    }
-    request["queryStringParameters"][name] = value.into();
-    request
-}
-
 /// Keeps every log callsite open in this test process.
 ///
 /// tracing caches, once per callsite and for the whole process, whether anyone listens. A test
@@ -250,69 +204,6 @@ pub async fn scan_all(
 /// A text attribute of an item.
 pub fn s<'a>(item: &'a std::collections::HashMap<String, AttributeValue>, name: &str) -> Option<&'a str> {
     item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
-}
-
-/// An HTTP API (payload 2.0) POST to `path`.
-pub fn http_post(path: &str, body: &str) -> Value {
-    http_request("POST", path, body, false)
-}
-
-/// An HTTP API (payload 2.0) request.
-pub fn http_request(method: &str, path: &str, body: &str, base64: bool) -> Value {
-    json!({
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": {"content-type": "application/json"},
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "local",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "tests"},
-            "requestId": "test-request",
-            "routeKey": "$default",
-            "stage": "$default",
-            "timeEpoch": 0
-        },
-        "body": body,
-        "isBase64Encoded": base64
-    })
-}
-
-/// A REST API (payload 1.0) request.
-pub fn rest_request(method: &str, path: &str, body: &str, base64: bool) -> Value {
-    json!({
-        "resource": "/{proxy+}",
-        "path": path,
-        "httpMethod": method,
-        "headers": {"Content-Type": "application/json"},
-        "multiValueHeaders": {"Content-Type": ["application/json"]},
-        "requestContext": {"requestId": "test-request", "stage": "prod", "httpMethod": method, "path": path},
-        "body": body,
-        "isBase64Encoded": base64
-    })
-}
-
-/// An SNS Lambda event carrying `message`.
-pub fn sns_event(message: &str) -> Value {
-    json!({"Records": [{
-        "EventSource": "aws:sns",
-        "EventVersion": "1.0",
-        "EventSubscriptionArn": "arn:aws:sns:us-east-1:123456789012:mailtrail-ses-events:sub",
-        "Sns": {
-            "Type": "Notification",
-            "MessageId": "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
-            "TopicArn": "arn:aws:sns:us-east-1:123456789012:mailtrail-ses-events",
-            "Subject": null,
-            "Message": message,
-            "Timestamp": "2026-11-24T12:00:00.000Z",
-            "SignatureVersion": "1",
-            "Signature": "EXAMPLE",
-            "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-EXAMPLE.pem",
-            "UnsubscribeUrl": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
-            "MessageAttributes": {}
-        }
-    }]})
 }
 
 /// Invokes the handler with a Lambda event.

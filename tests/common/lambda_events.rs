@@ -1,0 +1,132 @@
+//! Lambda events as API Gateway, function URLs and SNS deliver them, and the providers'
+//! requests built on them. One file for both test suites: `src/test_support.rs` (in-process
+//! pipeline tests) and `tests/integration/support.rs` include it by path, and each uses part
+//! of it.
+#![allow(dead_code)]
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
+use base64::Engine as _;
+use serde_json::{json, Value};
+
+/// The SendPulse token the test configurations accept.
+pub const SENDPULSE_TOKEN: &str = "demo-sendpulse-token-change-me";
+/// The SNS topic the test configurations allow.
+pub const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:mailtrail-ses-events";
+
+/// An HTTP API (payload 2.0) request.
+pub fn http_request(method: &str, path: &str, body: &str, base64: bool) -> Value {
+    json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json"},
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "tests"},
+            "requestId": "test-request",
+            "routeKey": "$default",
+            "stage": "$default",
+            "timeEpoch": 0
+        },
+        "body": body,
+        "isBase64Encoded": base64
+    })
+}
+
+/// An HTTP API (payload 2.0) POST to `path`.
+pub fn http_post(path: &str, body: &str) -> Value {
+    http_request("POST", path, body, false)
+}
+
+/// A REST API (payload 1.0) request.
+pub fn rest_request(method: &str, path: &str, body: &str, base64: bool) -> Value {
+    json!({
+        "resource": "/{proxy+}",
+        "path": path,
+        "httpMethod": method,
+        "headers": {"Content-Type": "application/json"},
+        "multiValueHeaders": {"Content-Type": ["application/json"]},
+        "requestContext": {"requestId": "test-request", "stage": "prod", "httpMethod": method, "path": path},
+        "body": body,
+        "isBase64Encoded": base64
+    })
+}
+
+/// The request with one query parameter added.
+pub fn with_query(mut request: Value, name: &str, value: &str) -> Value {
+    if !request["queryStringParameters"].is_object() {
+        request["queryStringParameters"] = json!({});
+    }
+    request["queryStringParameters"][name] = value.into();
+    request
+}
+
+/// Now, in Unix seconds.
+pub fn now_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Signs a SendGrid body with the demo key at `timestamp`: (signature, timestamp) headers.
+pub fn sendgrid_signature(body: &[u8], timestamp: i64) -> (String, String) {
+    let der = include_bytes!("../../events/demo-sendgrid-signing-key.p8");
+    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, der).unwrap();
+    let timestamp = timestamp.to_string();
+    let mut message = timestamp.as_bytes().to_vec();
+    message.extend_from_slice(body);
+    let signature = key.sign(&SystemRandom::new(), &message).unwrap();
+    (
+        base64::engine::general_purpose::STANDARD.encode(signature.as_ref()),
+        timestamp,
+    )
+}
+
+/// A SendGrid webhook request signed now with the demo key.
+pub fn sendgrid_post(body: &str) -> Value {
+    let (signature, timestamp) = sendgrid_signature(body.as_bytes(), now_seconds());
+    let mut request = http_post("/webhooks/sendgrid", body);
+    request["headers"]["x-twilio-email-event-webhook-signature"] = signature.into();
+    request["headers"]["x-twilio-email-event-webhook-timestamp"] = timestamp.into();
+    request
+}
+
+/// A SendPulse webhook request carrying `token`.
+pub fn sendpulse_post_with(body: &str, token: &str) -> Value {
+    with_query(http_post("/webhooks/sendpulse", body), "token", token)
+}
+
+/// A SendPulse webhook request carrying the test token.
+pub fn sendpulse_post(body: &str) -> Value {
+    sendpulse_post_with(body, SENDPULSE_TOKEN)
+}
+
+/// An SNS Lambda event from `topic` carrying `message`.
+pub fn sns_event_from(topic: &str, message: &str) -> Value {
+    json!({"Records": [{
+        "EventSource": "aws:sns",
+        "EventVersion": "1.0",
+        "EventSubscriptionArn": format!("{topic}:sub"),
+        "Sns": {
+            "Type": "Notification",
+            "MessageId": "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
+            "TopicArn": topic,
+            "Subject": null,
+            "Message": message,
+            "Timestamp": "2026-11-24T12:00:00.000Z",
+            "SignatureVersion": "1",
+            "Signature": "EXAMPLE",
+            "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-EXAMPLE.pem",
+            "UnsubscribeUrl": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
+            "MessageAttributes": {}
+        }
+    }]})
+}
+
+/// An SNS Lambda event from the allowed topic carrying `message`.
+pub fn sns_event(message: &str) -> Value {
+    sns_event_from(TOPIC, message)
+}
