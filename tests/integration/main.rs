@@ -10,4 +10,5 @@ mod http1;
 mod logs;
 mod metrics;
 mod pipeline;
+mod runtime_api;
 mod support;
