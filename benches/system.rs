@@ -14,6 +14,8 @@
 
 #[path = "../tests/integration/http1.rs"]
 mod http1;
+#[path = "../tests/integration/runtime_api.rs"]
+mod runtime_api;
 #[path = "../tests/integration/support.rs"]
 mod support;
 
@@ -555,28 +557,6 @@ async fn cold_start_once(
     Some((to_next, to_response, peak_kib))
 }
 
-fn lambda_env(extra: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut env: Vec<(String, String)> = [
-        ("AWS_LAMBDA_FUNCTION_NAME", "bench"),
-        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
-        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
-        ("AWS_LAMBDA_LOG_STREAM_NAME", "bench"),
-        ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/bench"),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "local"),
-        ("AWS_SECRET_ACCESS_KEY", "local"),
-        ("AWS_SESSION_TOKEN", "local"),
-        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
-        ("HOME", "/nonexistent"),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
-    env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-    env
-}
-
 async fn cold_starts() -> Value {
     let (Ok(mailtrail_bin), Ok(hello_bin)) = (std::env::var("MAILTRAIL_BIN"), std::env::var("HELLO_BIN"))
     else {
@@ -588,13 +568,13 @@ async fn cold_starts() -> Value {
     let endpoint = support::dynamo().endpoint.clone();
     let config = support::test_config(&table);
     let key = config.sendgrid_public_keys[0].clone();
-    let env = lambda_env(&[
+    let env = runtime_api::lambda_env(&[
         ("TABLE_NAME", &table),
         ("AWS_ENDPOINT_URL_DYNAMODB", &endpoint),
         ("SNS_TOPIC_ARNS", support::TOPIC),
         ("SENDGRID_WEBHOOK_PUBLIC_KEY", &key),
     ]);
-    let hello_env = lambda_env(&[]);
+    let hello_env = runtime_api::lambda_env(&[]);
     let sns = support::read("events/ses-event-bounce.json");
     let (mut m_next, mut m_resp, mut h_next, mut h_resp) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..COLD_RUNS {

@@ -2,6 +2,8 @@
 //! invocation at a time, and collects what it answered: the function runs exactly as in Lambda,
 //! its stdout (logs and EMF lines) kept for the test.
 
+#![allow(dead_code)]
+
 use std::collections::VecDeque;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
