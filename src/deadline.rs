@@ -43,11 +43,6 @@ impl Deadline {
         Deadline::after(left.saturating_sub(reserve))
     }
 
-    /// The instant, when there is one.
-    pub fn instant(self) -> Option<Instant> {
-        self.0
-    }
-
     /// Time left; `None` when unlimited.
     pub fn remaining(self) -> Option<Duration> {
         self.0.map(|at| at.saturating_duration_since(Instant::now()))
@@ -56,6 +51,15 @@ impl Deadline {
     /// Whether the deadline has passed.
     pub fn is_past(self) -> bool {
         self.remaining().is_some_and(|left| left.is_zero())
+    }
+
+    /// Runs `work` until it ends or the deadline comes; `None` when the deadline came first
+    /// (the work is dropped: a request may or may not have reached its server).
+    pub async fn run<T>(self, work: impl std::future::Future<Output = T>) -> Option<T> {
+        match self.0 {
+            Some(at) => tokio::time::timeout_at(at, work).await.ok(),
+            None => Some(work.await),
+        }
     }
 
     /// Whether waiting `wait` would still leave time before the deadline.

@@ -207,13 +207,10 @@ impl DynamoStore {
                 .batch_write_item()
                 .request_items(self.table.clone(), std::mem::take(&mut pending))
                 .send();
-            let result = match deadline.instant() {
-                Some(at) => match tokio::time::timeout_at(at, request).await {
-                    Ok(result) => result,
-                    // The write may or may not have happened; a retry rewrites the same items.
-                    Err(_) => return outcome(attempts, Some(ChunkFailure::Deadline(sent))),
-                },
-                None => request.await,
+            // Past the deadline the write may or may not have happened; a retry rewrites the
+            // same items.
+            let Some(result) = deadline.run(request).await else {
+                return outcome(attempts, Some(ChunkFailure::Deadline(sent)));
             };
             let output = match result {
                 Ok(output) => output,

@@ -117,10 +117,7 @@ impl MemoryStore {
                 Fault::None => break,
                 Fault::Fail => return Err(StoreError::Unavailable("told to fail")),
                 Fault::Hang => {
-                    match deadline.instant() {
-                        Some(at) => tokio::time::sleep_until(at).await,
-                        None => std::future::pending::<()>().await,
-                    }
+                    deadline.run(std::future::pending::<()>()).await;
                     return Err(StoreError::DeadlineExceeded {
                         unstored: total,
                         total,

@@ -177,15 +177,13 @@ async fn update(
         .expression_attribute_values(":at", AttributeValue::S(value.at.clone()))
         .expression_attribute_values(":key", AttributeValue::S(value.key.clone()))
         .send();
-    let result = match deadline.instant() {
-        Some(at) => tokio::time::timeout_at(at, request)
-            .await
-            .map_err(|_| StoreError::DeadlineExceeded {
-                unstored: 1,
-                total: 1,
-            })?,
-        None => request.await,
-    };
+    let result = deadline
+        .run(request)
+        .await
+        .ok_or(StoreError::DeadlineExceeded {
+            unstored: 1,
+            total: 1,
+        })?;
     match result {
         Ok(_) => Ok(true),
         Err(SdkError::ServiceError(e))
