@@ -4,10 +4,8 @@
 //! exactly, whichever version wrote them.
 
 use std::cell::RefCell;
-use std::sync::OnceLock;
 
 use zstd::bulk::{Compressor, Decompressor};
-use zstd::dict::{DecoderDictionary, EncoderDictionary};
 
 use crate::model::Provider;
 
@@ -65,23 +63,11 @@ fn current(provider: Provider) -> (usize, &'static Dictionary) {
         .expect("every provider has a dictionary")
 }
 
-/// The prepared dictionary of every current version (older versions only decompress).
-fn prepared() -> &'static Vec<Option<EncoderDictionary<'static>>> {
-    static PREPARED: OnceLock<Vec<Option<EncoderDictionary<'static>>>> = OnceLock::new();
-    PREPARED.get_or_init(|| {
-        DICTIONARIES
-            .iter()
-            .enumerate()
-            .map(|(index, d)| {
-                (current(d.provider).0 == index).then(|| EncoderDictionary::copy(d.bytes, LEVEL))
-            })
-            .collect()
-    })
-}
-
 thread_local! {
-    /// One compression context per dictionary and thread, made on first use.
-    static COMPRESSORS: RefCell<Vec<Option<Compressor<'static>>>> = const { RefCell::new(Vec::new()) };
+    /// One compression context per dictionary and thread, made on first use (the dictionary is
+    /// digested once per context, then reused for every event).
+    static COMPRESSORS: RefCell<[Option<Compressor<'static>>; DICTIONARIES.len()]> =
+        const { RefCell::new([const { None }; DICTIONARIES.len()]) };
 }
 
 /// Raw events shorter than this are kept as text: compressing them saves little storage and
@@ -96,15 +82,11 @@ pub fn compress(provider: Provider, raw: &[u8]) -> Option<(Vec<u8>, &'static str
     }
     let (index, dictionary) = current(provider);
     let compressed = COMPRESSORS.with(|cell| {
-        let mut compressors = cell.borrow_mut();
-        if compressors.len() < DICTIONARIES.len() {
-            compressors.resize_with(DICTIONARIES.len(), || None);
+        let compressor = &mut cell.borrow_mut()[index];
+        if compressor.is_none() {
+            *compressor = Compressor::with_dictionary(LEVEL, dictionary.bytes).ok();
         }
-        if compressors[index].is_none() {
-            let dictionary = prepared()[index].as_ref()?;
-            compressors[index] = Compressor::with_prepared_dictionary(dictionary).ok();
-        }
-        compressors[index].as_mut()?.compress(raw).ok()
+        compressor.as_mut()?.compress(raw).ok()
     })?;
     (compressed.len() < raw.len()).then_some((compressed, dictionary.codec))
 }
@@ -115,8 +97,7 @@ pub fn decompress(codec: &str, data: &[u8], max_bytes: usize) -> Result<Vec<u8>,
         .iter()
         .find(|d| d.codec == codec)
         .ok_or_else(|| RawError::UnknownCodec(codec.chars().take(64).collect()))?;
-    let prepared = DecoderDictionary::copy(dictionary.bytes);
-    let mut decompressor = Decompressor::with_prepared_dictionary(&prepared).map_err(RawError::Corrupt)?;
+    let mut decompressor = Decompressor::with_dictionary(dictionary.bytes).map_err(RawError::Corrupt)?;
     decompressor
         .decompress(data, max_bytes)
         .map_err(RawError::Corrupt)
