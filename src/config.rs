@@ -91,11 +91,7 @@ impl Config {
 
     /// Reads settings through `lookup` (the environment, or a map in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let value = |name: &str| {
-            lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
+        let value = |name: &str| setting(&lookup, name);
         let list = |name: &str, separators: &[char]| -> Vec<String> {
             value(name)
                 .map(|v| {
@@ -156,6 +152,20 @@ impl Config {
                 .unwrap_or_else(|| crate::metrics::DEFAULT_NAMESPACE.to_owned()),
         })
     }
+}
+
+/// A setting through `lookup`, trimmed; `None` when unset or blank.
+fn setting(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    lookup(name)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// The soft-bounce escalation the function runs with, from the same environment variables
+/// (`SOFT_BOUNCE_LIMIT`, `SOFT_BOUNCE_DAYS`): for tools that act on the suppression list.
+pub fn soft_bounce_from_env() -> Result<Option<crate::suppression::Escalation>, ConfigError> {
+    let lookup = |name: &str| std::env::var(name).ok();
+    soft_bounce(&|name: &str| setting(&lookup, name))
 }
 
 /// The soft-bounce escalation: on when `SOFT_BOUNCE_LIMIT` is set.

@@ -7,7 +7,7 @@ use crate::app::App;
 use crate::model::{NormalizedEvent, Provider};
 use crate::providers::DecodeError;
 use crate::store::{QuarantinedBody, StoreError, SuppressionReport, WriteReport};
-use crate::suppression::evidence::{coalesce, evidence};
+use crate::suppression::evidence::evidence_of;
 
 /// Keeps an authenticated body that did not decode, for replay; returns the items written.
 pub async fn quarantine(
@@ -49,11 +49,7 @@ pub async fn persist(
 ) -> Result<(WriteReport, SuppressionReport), StoreError> {
     let Invocation { deadline, tally, .. } = *invocation;
     tally.events(&events);
-    let marks = coalesce(
-        events
-            .iter()
-            .flat_map(|event| evidence(event, app.config.soft_bounce)),
-    );
+    let marks = evidence_of(&events, app.config.soft_bounce);
     let written = app
         .store
         .put_events(events, deadline)

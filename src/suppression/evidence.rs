@@ -202,6 +202,11 @@ pub fn evidence(event: &NormalizedEvent, escalation: Option<Escalation>) -> Vec<
         .collect()
 }
 
+/// What a batch of events says about suppression: their evidence, one per (address, slot).
+pub fn evidence_of(events: &[NormalizedEvent], escalation: Option<Escalation>) -> Vec<Evidence> {
+    coalesce(events.iter().flat_map(|event| evidence(event, escalation)))
+}
+
 /// The evidence of many events, one per (address, slot): the latest of each.
 pub fn coalesce(evidence: impl IntoIterator<Item = Evidence>) -> Vec<Evidence> {
     let mut latest: std::collections::BTreeMap<(String, String), Evidence> =

@@ -9,7 +9,7 @@ use mailtrail::deadline::Deadline;
 use mailtrail::model::{Provider, Timestamp};
 use mailtrail::store::quarantine::{part_from_item, reassemble, KeptPart, QUARANTINE_PREFIX};
 use mailtrail::store::{DynamoStore, EventStore, SuppressionStore};
-use mailtrail::suppression::evidence::{coalesce, evidence};
+use mailtrail::suppression::evidence::evidence_of;
 use serde_json::json;
 
 use crate::args::{Output, QuarantineCommand};
@@ -123,6 +123,7 @@ async fn replay(context: &Context, retention_days: u32) -> anyhow::Result<()> {
     let table = context.table()?;
     let store = DynamoStore::new(context.client.clone(), table, retention_days)
         .with_suppressions(context.suppressions_table.clone());
+    let escalation = mailtrail::config::soft_bounce_from_env()?;
     let mut outcomes = Vec::new();
     for (key, parts) in bodies(context).await? {
         let Some(body) = reassemble(&parts) else {
@@ -134,7 +135,7 @@ async fn replay(context: &Context, retention_days: u32) -> anyhow::Result<()> {
             Err(error) => outcomes.push(json!({"key": key, "replayed": false, "error": error.to_string()})),
             Ok(decoded) => {
                 let events = decoded.events.len();
-                let marks = coalesce(decoded.events.iter().flat_map(|e| evidence(e, None)));
+                let marks = evidence_of(&decoded.events, escalation);
                 let report = store.put_events(decoded.events, Deadline::none()).await?;
                 store.record_evidence(marks, Deadline::none()).await?;
                 for part in &parts {

@@ -79,19 +79,9 @@ async fn record(context: &Context, address: &str) -> anyhow::Result<Record> {
     ))
 }
 
-/// The escalation the function runs with, from the same variables.
-fn escalation() -> Option<mailtrail::suppression::Escalation> {
-    mailtrail::config::Config::from_lookup(|name| match name {
-        "TABLE_NAME" => Some("-".to_owned()),
-        other => std::env::var(other).ok(),
-    })
-    .ok()
-    .and_then(|c| c.soft_bounce)
-}
-
 async fn verdict(context: &Context, address: &str) -> anyhow::Result<()> {
     let address = normalized(address)?;
-    let verdict = record(context, &address).await?.verdict(escalation());
+    let verdict = record(context, &address).await?.verdict(mailtrail::config::soft_bounce_from_env()?);
     match context.output {
         Output::Json => println!("{}", serde_json::to_string(&verdict)?),
         Output::Table => print_verdict(&verdict),
@@ -155,7 +145,7 @@ async fn suppressed(
     since: Option<&str>,
 ) -> anyhow::Result<Vec<Verdict>> {
     let since = since.map(since_key).transpose()?;
-    let escalation = escalation();
+    let escalation = mailtrail::config::soft_bounce_from_env()?;
     Ok(all_records(context)
         .await?
         .iter()
