@@ -6,7 +6,6 @@
 //! deadline; whatever is still unstored then is an error, so the caller can fail the
 //! invocation and the provider retries.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::error::DisplayErrorContext;
@@ -14,13 +13,13 @@ use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
 use futures_util::stream::{self, StreamExt};
 
-use super::item::Item;
+use super::item::{unique_by_key, Item};
 use super::{
     EventStore, QuarantineStore, QuarantinedBody, StoreError, StoreFuture, SuppressionReport,
     SuppressionStore, WriteReport,
 };
 use crate::deadline::Deadline;
-use crate::model::{ItemKey, NormalizedEvent};
+use crate::model::NormalizedEvent;
 use crate::suppression::Evidence;
 
 /// The most items one BatchWriteItem may carry.
@@ -125,13 +124,10 @@ impl DynamoStore {
 
     /// Stores every item, once per key (the last item of a repeated key wins).
     pub async fn put_items(&self, items: Vec<Item>, deadline: Deadline) -> Result<WriteReport, StoreError> {
-        let submitted = items.len();
-        let unique: BTreeMap<ItemKey, Item> =
-            items.into_iter().map(|item| (item.key.clone(), item)).collect();
+        let (unique, duplicates) = unique_by_key(items);
         let total = unique.len();
-        let requests: Vec<WriteRequest> = unique.into_values().map(write_request).collect();
         let mut chunks: Vec<Vec<WriteRequest>> = Vec::with_capacity(total.div_ceil(BATCH_SIZE));
-        let mut requests = requests.into_iter().peekable();
+        let mut requests = unique.into_iter().map(write_request).peekable();
         while requests.peek().is_some() {
             chunks.push(requests.by_ref().take(BATCH_SIZE).collect());
         }
@@ -142,7 +138,7 @@ impl DynamoStore {
             .await;
 
         let mut report = WriteReport {
-            duplicates: submitted - total,
+            duplicates,
             ..WriteReport::default()
         };
         let mut unstored = 0;

@@ -3,7 +3,7 @@
 //! Absent and empty values are left out rather than written as `""`: `recipient` keys the
 //! `by_recipient` index, and DynamoDB refuses an empty string in an index key.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -143,6 +143,15 @@ impl Item {
         a.insert("expires_at".to_owned(), AttributeValue::N(expires_at.to_string()));
         Item { key, attributes: a }
     }
+}
+
+/// `items` once per key, in key order (the last item of a repeated key wins), and how many
+/// repeats were left out: DynamoDB refuses a batch naming one key twice.
+pub fn unique_by_key(items: Vec<Item>) -> (Vec<Item>, usize) {
+    let submitted = items.len();
+    let unique: BTreeMap<ItemKey, Item> = items.into_iter().map(|item| (item.key.clone(), item)).collect();
+    let repeats = submitted - unique.len();
+    (unique.into_values().collect(), repeats)
 }
 
 /// The attribute naming the sort key of the item, in the same partition, that holds this

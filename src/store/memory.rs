@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::item::Item;
+use super::item::{unique_by_key, Item};
 use super::{
     EventStore, QuarantineStore, QuarantinedBody, StoreError, StoreFuture, SuppressionReport,
     SuppressionStore, WriteReport,
@@ -99,12 +99,10 @@ impl MemoryStore {
 
     /// Stores items once per key, misbehaving as told.
     async fn put_items(&self, items: Vec<Item>, deadline: Deadline) -> Result<WriteReport, StoreError> {
-        let submitted = items.len();
-        let unique: BTreeMap<ItemKey, Item> =
-            items.into_iter().map(|item| (item.key.clone(), item)).collect();
+        let (unique, duplicates) = unique_by_key(items);
         let total = unique.len();
         let mut report = WriteReport {
-            duplicates: submitted - total,
+            duplicates,
             ..WriteReport::default()
         };
         if total == 0 {
@@ -144,8 +142,8 @@ impl MemoryStore {
             }
         }
         let mut stored = lock(&self.items);
-        for (key, item) in unique {
-            stored.insert(key, item.attributes);
+        for item in unique {
+            stored.insert(item.key, item.attributes);
         }
         *lock(&self.writes) += 1;
         report.items = total;

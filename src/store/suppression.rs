@@ -177,13 +177,10 @@ async fn update(
         .expression_attribute_values(":at", AttributeValue::S(value.at.clone()))
         .expression_attribute_values(":key", AttributeValue::S(value.key.clone()))
         .send();
-    let result = deadline
-        .run(request)
-        .await
-        .ok_or(StoreError::DeadlineExceeded {
-            unstored: 1,
-            total: 1,
-        })?;
+    let result = deadline.run(request).await.ok_or(StoreError::DeadlineExceeded {
+        unstored: 1,
+        total: 1,
+    })?;
     match result {
         Ok(_) => Ok(true),
         Err(SdkError::ServiceError(e))

@@ -81,7 +81,9 @@ async fn record(context: &Context, address: &str) -> anyhow::Result<Record> {
 
 async fn verdict(context: &Context, address: &str) -> anyhow::Result<()> {
     let address = normalized(address)?;
-    let verdict = record(context, &address).await?.verdict(mailtrail::config::soft_bounce_from_env()?);
+    let verdict = record(context, &address)
+        .await?
+        .verdict(mailtrail::config::soft_bounce_from_env()?);
     match context.output {
         Output::Json => println!("{}", serde_json::to_string(&verdict)?),
         Output::Table => print_verdict(&verdict),
