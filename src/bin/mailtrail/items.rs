@@ -125,6 +125,68 @@ pub async fn scan_all(scan: ScanFluentBuilder, what: &str) -> anyhow::Result<Vec
         .with_context(|| format!("reading {what}"))
 }
 
+/// An events-table key: (`pk`, `sk`).
+pub type Key = (String, String);
+
+/// The most keys one BatchGetItem may carry.
+const BATCH_GET_SIZE: usize = 100;
+
+/// The items of `keys` in `table`, read with BatchGetItem (100 keys a request, unprocessed
+/// keys sent again); keys with no item are absent from the map.
+pub async fn get_all(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    keys: impl IntoIterator<Item = Key>,
+) -> anyhow::Result<HashMap<Key, Item>> {
+    use aws_sdk_dynamodb::types::KeysAndAttributes;
+    let keys: Vec<Item> = keys
+        .into_iter()
+        .map(|(pk, sk)| {
+            HashMap::from([
+                ("pk".to_owned(), AttributeValue::S(pk)),
+                ("sk".to_owned(), AttributeValue::S(sk)),
+            ])
+        })
+        .collect();
+    let mut found = HashMap::with_capacity(keys.len());
+    for chunk in keys.chunks(BATCH_GET_SIZE) {
+        let mut pending = Some(
+            KeysAndAttributes::builder()
+                .set_keys(Some(chunk.to_vec()))
+                .build()?,
+        );
+        for attempt in 0u32.. {
+            let Some(request) = pending.take() else { break };
+            if attempt == 10 {
+                anyhow::bail!("reading events: DynamoDB kept keys unprocessed after 10 attempts");
+            }
+            if attempt > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt.min(5))).await;
+            }
+            let output = client
+                .batch_get_item()
+                .request_items(table, request)
+                .send()
+                .await
+                .map_err(aws_sdk_dynamodb::Error::from)
+                .context("reading events")?;
+            for item in output
+                .responses
+                .and_then(|mut r| r.remove(table))
+                .unwrap_or_default()
+            {
+                let key = (text(&item, "pk").to_owned(), text(&item, "sk").to_owned());
+                found.insert(key, item);
+            }
+            pending = output
+                .unprocessed_keys
+                .and_then(|mut left| left.remove(table))
+                .filter(|left| !left.keys().is_empty());
+        }
+    }
+    Ok(found)
+}
+
 /// A table for people, fitted to the terminal.
 pub fn table(header: &[&str]) -> Table {
     let mut table = Table::new();

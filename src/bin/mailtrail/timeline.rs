@@ -2,13 +2,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use anyhow::{bail, Context as _};
+use anyhow::bail;
 use aws_sdk_dynamodb::types::AttributeValue;
 use mailtrail::store::item::raw_holder;
 use mailtrail::store::table::BY_RECIPIENT_INDEX;
 
 use crate::args::Output;
-use crate::items::{detail, item_json, message_of, query_all, table, text, Item};
+use crate::items::{detail, get_all, item_json, message_of, query_all, table, text, Item, Key};
 use crate::tables::Context;
 
 /// One message's timeline.
@@ -53,70 +53,59 @@ pub async fn recipient(
     print(context, &format!("Recipient {address}"), items)
 }
 
-/// Each index row's full item: one GetItem each.
+/// Each index row's full item, read in batches.
 async fn full_items(context: &Context, rows: Vec<Item>) -> anyhow::Result<Vec<Item>> {
-    let mut full = Vec::with_capacity(rows.len());
-    for row in rows {
-        let item = context
-            .client
-            .get_item()
-            .table_name(context.table()?)
-            .key("pk", row.get("pk").cloned().context("an index row without pk")?)
-            .key("sk", row.get("sk").cloned().context("an index row without sk")?)
-            .send()
-            .await
-            .map_err(aws_sdk_dynamodb::Error::from)
-            .context("reading an event")?
-            .item;
-        full.push(item.unwrap_or(row));
-    }
-    Ok(full)
+    let keys: Vec<Key> = rows
+        .iter()
+        .map(|row| key_of(row, text(row, "sk")))
+        .filter(|(pk, sk)| !pk.is_empty() && !sk.is_empty())
+        .collect();
+    let mut full = get_all(&context.client, context.table()?, keys).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| full.remove(&key_of(&row, text(&row, "sk"))).unwrap_or(row))
+        .collect())
 }
 
 /// Gives each item whose raw event is kept once for several recipients (`raw_in`) a copy of
-/// it from the item holding it: from `items` when it is there, else read once per holder.
+/// it from the item holding it: from `items` when it is there, else read in one batch.
 async fn with_shared_raw(context: &Context, mut items: Vec<Item>) -> anyhow::Result<Vec<Item>> {
-    let key = |item: &Item, sk: &str| (text(item, "pk").to_owned(), sk.to_owned());
-    let wanted: HashSet<(String, String)> = items
+    let wanted: HashSet<Key> = items
         .iter()
-        .filter_map(|item| raw_holder(item).map(|sk| key(item, sk)))
+        .filter_map(|item| raw_holder(item).map(|sk| key_of(item, sk)))
         .collect();
     if wanted.is_empty() {
         return Ok(items);
     }
-    let mut holders: HashMap<(String, String), Option<Item>> = items
+    let mut holders: HashMap<Key, Item> = items
         .iter()
-        .filter(|item| wanted.contains(&key(item, text(item, "sk"))))
-        .map(|item| (key(item, text(item, "sk")), Some(item.clone())))
+        .map(|item| (key_of(item, text(item, "sk")), item))
+        .filter(|(key, _)| wanted.contains(key))
+        .map(|(key, item)| (key, item.clone()))
         .collect();
-    for wanted in wanted {
-        if holders.contains_key(&wanted) {
-            continue;
-        }
-        let holder = context
-            .client
-            .get_item()
-            .table_name(context.table()?)
-            .key("pk", AttributeValue::S(wanted.0.clone()))
-            .key("sk", AttributeValue::S(wanted.1.clone()))
-            .send()
-            .await
-            .map_err(aws_sdk_dynamodb::Error::from)
-            .context("reading the item that holds a raw event")?
-            .item;
-        holders.insert(wanted, holder);
+    let missing: Vec<Key> = wanted
+        .into_iter()
+        .filter(|key| !holders.contains_key(key))
+        .collect();
+    if !missing.is_empty() {
+        holders.extend(get_all(&context.client, context.table()?, missing).await?);
     }
     for item in &mut items {
-        let Some(sk) = raw_holder(item) else { continue };
-        if let Some(Some(holder)) = holders.get(&key(item, sk)) {
-            for name in RAW_ATTRIBUTES {
-                if let Some(value) = holder.get(*name) {
-                    item.insert((*name).to_owned(), value.clone());
-                }
+        let Some(holder) = raw_holder(item).and_then(|sk| holders.get(&key_of(item, sk))) else {
+            continue;
+        };
+        for name in RAW_ATTRIBUTES {
+            if let Some(value) = holder.get(*name) {
+                item.insert((*name).to_owned(), value.clone());
             }
         }
     }
     Ok(items)
+}
+
+/// The key of the item in `item`'s partition with sort key `sk`.
+fn key_of(item: &Item, sk: &str) -> Key {
+    (text(item, "pk").to_owned(), sk.to_owned())
 }
 
 /// The attributes that carry a raw event.
