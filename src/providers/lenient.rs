@@ -132,25 +132,46 @@ pub enum Slot<'s> {
 /// The fields of an event object kept as raw JSON, under their names.
 pub type RestFields<'de> = Vec<(std::borrow::Cow<'de, str>, &'de serde_json::value::RawValue)>;
 
-/// Reads every field of an event object into `event`: `slot` says where each named field goes;
-/// fields it does not read are appended to `rest`, borrowed. A repeated field keeps its last value.
-pub fn read_fields<'de, A, E>(
-    map: &mut A,
-    event: &mut E,
-    slot: for<'s> fn(&'s mut E, &str) -> Slot<'s>,
-    rest: &mut RestFields<'de>,
-) -> Result<(), A::Error>
+/// An event object read field by field: the fields a decoder reads into their slots, every
+/// other field kept as borrowed raw JSON. A repeated field keeps its last value.
+pub trait FieldwiseEvent<'de>: Default {
+    /// What the object is, for error messages ("a SendGrid event object").
+    const EXPECTING: &'static str;
+    /// Where the field `key` goes.
+    fn slot(&mut self, key: &str) -> Slot<'_>;
+    /// Keeps the fields no slot took.
+    fn set_rest(&mut self, rest: RestFields<'de>);
+}
+
+/// Deserializes a [`FieldwiseEvent`]: implement `Deserialize` with this.
+pub fn deserialize_fieldwise<'de, D, E>(deserializer: D) -> Result<E, D::Error>
 where
-    A: de::MapAccess<'de>,
+    D: Deserializer<'de>,
+    E: FieldwiseEvent<'de>,
 {
-    while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-        match slot(event, &key) {
-            Slot::Text(target) => *target = map.next_value_seed(TextSeed)?,
-            Slot::List(target) => *target = map.next_value_seed(TextListSeed)?,
-            Slot::Rest => rest.push((key, map.next_value()?)),
+    struct FieldwiseVisitor<E>(std::marker::PhantomData<E>);
+    impl<'de, E: FieldwiseEvent<'de>> Visitor<'de> for FieldwiseVisitor<E> {
+        type Value = E;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str(E::EXPECTING)
+        }
+
+        fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<E, A::Error> {
+            let mut event = E::default();
+            let mut rest = Vec::new();
+            while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+                match event.slot(&key) {
+                    Slot::Text(target) => *target = map.next_value_seed(TextSeed)?,
+                    Slot::List(target) => *target = map.next_value_seed(TextListSeed)?,
+                    Slot::Rest => rest.push((key, map.next_value()?)),
+                }
+            }
+            event.set_rest(rest);
+            Ok(event)
         }
     }
-    Ok(())
+    deserializer.deserialize_map(FieldwiseVisitor(std::marker::PhantomData))
 }
 
 /// A raw JSON value as text: strings unescaped, objects and arrays as compact JSON (or as

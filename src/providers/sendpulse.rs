@@ -4,10 +4,10 @@
 //! newer accounts hard_bounces, soft_bounces and resubscribed. `message_id` is a number; the
 //! `unsubscribed` event may carry neither `message_id` nor `timestamp`.
 
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde::de::{Deserialize, Deserializer};
 
 use super::batch::{decode_batch, own_time_or_received};
-use super::lenient::{raw_text, read_fields, RestFields, Slot};
+use super::lenient::{deserialize_fieldwise, raw_text, FieldwiseEvent, RestFields, Slot};
 use super::{DecodeError, Decoded};
 use crate::model::event::{non_empty, normalize_recipient};
 use crate::model::{
@@ -41,46 +41,37 @@ struct SendPulseEvent<'a> {
 
 impl<'de> Deserialize<'de> for SendPulseEvent<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct EventVisitor;
-        impl<'de> Visitor<'de> for EventVisitor {
-            type Value = SendPulseEvent<'de>;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a SendPulse event object")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut e = SendPulseEvent::default();
-                let mut rest = Vec::new();
-                read_fields(&mut map, &mut e, slot, &mut rest)?;
-                e.rest = rest;
-                Ok(e)
-            }
-        }
-        deserializer.deserialize_map(EventVisitor)
+        deserialize_fieldwise(deserializer)
     }
 }
 
-/// Where each field of the event goes.
-fn slot<'s>(e: &'s mut SendPulseEvent<'_>, key: &str) -> Slot<'s> {
-    match key {
-        "event" => Slot::Text(&mut e.event),
-        "timestamp" => Slot::Text(&mut e.timestamp),
-        "message_id" => Slot::Text(&mut e.message_id),
-        "recipient" => Slot::Text(&mut e.recipient),
-        "email" => Slot::Text(&mut e.email),
-        "sender" => Slot::Text(&mut e.sender),
-        "subject" => Slot::Text(&mut e.subject),
-        "smtp_server_response_code" => Slot::Text(&mut e.smtp_server_response_code),
-        "smtp_server_response_subcode" => Slot::Text(&mut e.smtp_server_response_subcode),
-        "smtp_server_response" => Slot::Text(&mut e.smtp_server_response),
-        "smtp_answer_code" => Slot::Text(&mut e.smtp_answer_code),
-        "smtp_answer_subcode" => Slot::Text(&mut e.smtp_answer_subcode),
-        "smtp_answer_code_explain" => Slot::Text(&mut e.smtp_answer_code_explain),
-        "url" => Slot::Text(&mut e.url),
-        "link_url" => Slot::Text(&mut e.link_url),
-        "reason" => Slot::Text(&mut e.reason),
-        _ => Slot::Rest,
+impl<'de> FieldwiseEvent<'de> for SendPulseEvent<'de> {
+    const EXPECTING: &'static str = "a SendPulse event object";
+
+    fn slot(&mut self, key: &str) -> Slot<'_> {
+        match key {
+            "event" => Slot::Text(&mut self.event),
+            "timestamp" => Slot::Text(&mut self.timestamp),
+            "message_id" => Slot::Text(&mut self.message_id),
+            "recipient" => Slot::Text(&mut self.recipient),
+            "email" => Slot::Text(&mut self.email),
+            "sender" => Slot::Text(&mut self.sender),
+            "subject" => Slot::Text(&mut self.subject),
+            "smtp_server_response_code" => Slot::Text(&mut self.smtp_server_response_code),
+            "smtp_server_response_subcode" => Slot::Text(&mut self.smtp_server_response_subcode),
+            "smtp_server_response" => Slot::Text(&mut self.smtp_server_response),
+            "smtp_answer_code" => Slot::Text(&mut self.smtp_answer_code),
+            "smtp_answer_subcode" => Slot::Text(&mut self.smtp_answer_subcode),
+            "smtp_answer_code_explain" => Slot::Text(&mut self.smtp_answer_code_explain),
+            "url" => Slot::Text(&mut self.url),
+            "link_url" => Slot::Text(&mut self.link_url),
+            "reason" => Slot::Text(&mut self.reason),
+            _ => Slot::Rest,
+        }
+    }
+
+    fn set_rest(&mut self, rest: RestFields<'de>) {
+        self.rest = rest;
     }
 }
 

@@ -4,10 +4,10 @@
 //! open, click, spamreport, unsubscribe, group_unsubscribe, group_resubscribe. The sender's
 //! custom arguments arrive as extra top-level fields: they become the item's `metadata`.
 
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde::de::{Deserialize, Deserializer};
 
 use super::batch::{decode_batch, own_time_or_received};
-use super::lenient::{raw_text, read_fields, RestFields, Slot};
+use super::lenient::{deserialize_fieldwise, raw_text, FieldwiseEvent, RestFields, Slot};
 use super::{DecodeError, Decoded};
 use crate::model::event::{non_empty, normalize_recipient};
 use crate::model::{
@@ -65,46 +65,37 @@ struct SendGridEvent<'a> {
 
 impl<'de> Deserialize<'de> for SendGridEvent<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct EventVisitor;
-        impl<'de> Visitor<'de> for EventVisitor {
-            type Value = SendGridEvent<'de>;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a SendGrid event object")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut e = SendGridEvent::default();
-                let mut rest = Vec::new();
-                read_fields(&mut map, &mut e, slot, &mut rest)?;
-                e.rest = rest;
-                Ok(e)
-            }
-        }
-        deserializer.deserialize_map(EventVisitor)
+        deserialize_fieldwise(deserializer)
     }
 }
 
-/// Where each field of the event goes.
-fn slot<'s>(e: &'s mut SendGridEvent<'_>, key: &str) -> Slot<'s> {
-    match key {
-        "email" => Slot::Text(&mut e.email),
-        "timestamp" => Slot::Text(&mut e.timestamp),
-        "event" => Slot::Text(&mut e.event),
-        "smtp-id" => Slot::Text(&mut e.smtp_id),
-        "category" => Slot::List(&mut e.category),
-        "sg_event_id" => Slot::Text(&mut e.sg_event_id),
-        "sg_message_id" => Slot::Text(&mut e.sg_message_id),
-        "ip" => Slot::Text(&mut e.ip),
-        "useragent" => Slot::Text(&mut e.useragent),
-        "url" => Slot::Text(&mut e.url),
-        "reason" => Slot::Text(&mut e.reason),
-        "status" => Slot::Text(&mut e.status),
-        "response" => Slot::Text(&mut e.response),
-        "attempt" => Slot::Text(&mut e.attempt),
-        "type" => Slot::Text(&mut e.bounce_type),
-        "asm_group_id" => Slot::Text(&mut e.asm_group_id),
-        _ => Slot::Rest,
+impl<'de> FieldwiseEvent<'de> for SendGridEvent<'de> {
+    const EXPECTING: &'static str = "a SendGrid event object";
+
+    fn slot(&mut self, key: &str) -> Slot<'_> {
+        match key {
+            "email" => Slot::Text(&mut self.email),
+            "timestamp" => Slot::Text(&mut self.timestamp),
+            "event" => Slot::Text(&mut self.event),
+            "smtp-id" => Slot::Text(&mut self.smtp_id),
+            "category" => Slot::List(&mut self.category),
+            "sg_event_id" => Slot::Text(&mut self.sg_event_id),
+            "sg_message_id" => Slot::Text(&mut self.sg_message_id),
+            "ip" => Slot::Text(&mut self.ip),
+            "useragent" => Slot::Text(&mut self.useragent),
+            "url" => Slot::Text(&mut self.url),
+            "reason" => Slot::Text(&mut self.reason),
+            "status" => Slot::Text(&mut self.status),
+            "response" => Slot::Text(&mut self.response),
+            "attempt" => Slot::Text(&mut self.attempt),
+            "type" => Slot::Text(&mut self.bounce_type),
+            "asm_group_id" => Slot::Text(&mut self.asm_group_id),
+            _ => Slot::Rest,
+        }
+    }
+
+    fn set_rest(&mut self, rest: RestFields<'de>) {
+        self.rest = rest;
     }
 }
 
