@@ -96,7 +96,6 @@ struct ProviderCounts {
     delivered: u64,
     quarantined: u64,
     duplicates: u64,
-    seen: bool,
 }
 
 /// What one invocation counted.
@@ -130,7 +129,6 @@ impl Tally {
                 }
                 *c.events.entry((event.provider, event.kind)).or_default() += 1;
                 let p = c.providers.entry(event.provider).or_default();
-                p.seen = true;
                 match event.kind {
                     EventKind::Bounced if event.bounce_class == Some(BounceClass::Permanent) => {
                         p.hard_bounces += 1
@@ -152,7 +150,6 @@ impl Tally {
     pub fn quarantined(&self, provider: Provider) {
         self.with(|c| {
             let p = c.providers.entry(provider).or_default();
-            p.seen = true;
             p.quarantined += 1;
         });
     }
@@ -161,7 +158,6 @@ impl Tally {
     pub fn stored(&self, provider: Provider, duplicates: usize, retries: usize) {
         self.with(|c| {
             let p = c.providers.entry(provider).or_default();
-            p.seen = true;
             p.duplicates += duplicates as u64;
             c.store_retries += retries as u64;
         });
@@ -199,7 +195,7 @@ impl Tally {
                     root,
                 ));
             }
-            for (provider, p) in c.providers.iter().filter(|(_, p)| p.seen) {
+            for (provider, p) in &c.providers {
                 let mut root = Map::new();
                 root.insert("Provider".into(), provider.as_str().into());
                 for (name, value) in [
