@@ -30,7 +30,12 @@ impl Context {
         }
         let config = loader.load().await;
         let (mut table, mut suppressions_table) = (cli.table.clone(), cli.suppressions_table.clone());
-        if let Some(stack) = &cli.stack {
+        // The stack is read only for a name no flag or variable gave.
+        if let Some(stack) = cli
+            .stack
+            .as_ref()
+            .filter(|_| table.is_none() || suppressions_table.is_none())
+        {
             let outputs = stack_outputs(&config, stack).await?;
             table = table.or(outputs.0);
             suppressions_table = suppressions_table.or(outputs.1);
