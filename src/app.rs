@@ -1,44 +1,40 @@
 //! What the function builds once at cold start and keeps across invocations: settings, the
 //! store, and one verifier per channel.
 //!
-//! A channel whose secret is configured but unusable is closed alone: it answers
-//! `503 misconfigured` (so the provider retries while the operator fixes it) and every other
-//! channel keeps working.
+//! A channel whose secret is configured but unusable is closed alone: it answers with its
+//! provider's retry status (so the provider retries while the operator fixes it) and every
+//! other channel keeps working.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::config::Config;
 use crate::metrics::MetricsSink;
+use crate::model::Provider;
 use crate::store::Storage;
-use crate::verify::sendgrid::{BadPublicKey, SendGridVerifier};
 use crate::verify::sns::fetch::{HttpsGet, SnsHttpsClient};
 use crate::verify::sns::{BadSignatureVersions, SignatureVersions, SnsVerifier, TopicAllowList};
-use crate::verify::token::{TokenVerifier, WeakToken};
+use crate::verify::{SetupError, Verifier};
 
-/// A secret that is configured but unusable.
+/// A channel's verifier, or why the channel is closed.
+pub type Channel<V> = Result<V, ChannelError>;
+
+/// Why a channel is closed.
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum SetupError {
-    /// A SendGrid key does not parse.
+pub enum ChannelError {
+    /// Its secret is configured but unusable.
     #[error(transparent)]
-    SendGridKey(#[from] BadPublicKey),
-    /// A SendPulse token is too short to be a secret.
-    #[error(transparent)]
-    SendPulseToken(#[from] WeakToken),
+    Secret(#[from] SetupError),
     /// `SNS_SIGNATURE_VERSIONS` lists something other than 1 and 2.
     #[error(transparent)]
     SnsSignatureVersions(#[from] BadSignatureVersions),
 }
 
-/// A channel's verifier, or why the channel is closed.
-pub type Channel<V> = Result<V, SetupError>;
-
 /// One verifier per channel.
 #[derive(Debug)]
 pub struct Channels {
-    /// SendGrid's ECDSA signatures.
-    pub sendgrid: Channel<SendGridVerifier>,
-    /// SendPulse's URL token.
-    pub sendpulse: Channel<TokenVerifier>,
+    /// Every webhook provider's verifier, by provider (from the registry).
+    pub webhooks: BTreeMap<Provider, Channel<Arc<dyn Verifier>>>,
     /// SNS HTTPS deliveries (`/webhooks/ses`): topics and signatures.
     pub sns_https: Channel<SnsVerifier>,
     /// The SNS trigger's topic allow-list.
@@ -68,26 +64,34 @@ impl App {
     /// is logged here, once, and closed.
     pub fn with_https(config: Config, store: Arc<dyn Storage>, https: Arc<dyn HttpsGet>) -> App {
         let topics = TopicAllowList::new(config.sns_topic_arns.clone());
+        let webhooks = Provider::ALL
+            .into_iter()
+            .filter_map(|provider| {
+                let webhook = provider.webhook()?;
+                let settings = config.channels.get(&provider).cloned().unwrap_or_default();
+                Some((
+                    provider,
+                    (webhook.verifier)(&settings).map_err(ChannelError::from),
+                ))
+            })
+            .collect();
         let channels = Channels {
-            sendgrid: SendGridVerifier::new(&config.sendgrid_public_keys, config.sendgrid_max_age_seconds)
-                .map_err(SetupError::from),
-            sendpulse: TokenVerifier::new(&config.sendpulse_tokens).map_err(SetupError::from),
+            webhooks,
             sns_https: SignatureVersions::parse(&config.sns_signature_versions)
                 .map(|versions| {
                     SnsVerifier::new(topics.clone(), config.sns_cert_dir.clone(), https)
                         .with_versions(versions)
                 })
-                .map_err(SetupError::from),
+                .map_err(ChannelError::from),
             sns_topics: topics,
         };
-        for (channel, result) in [
-            ("sendgrid", channels.sendgrid.as_ref().err()),
-            ("sendpulse", channels.sendpulse.as_ref().err()),
-            ("ses", channels.sns_https.as_ref().err()),
-        ] {
-            if let Some(error) = result {
-                tracing::error!(channel, error = %error, "channel misconfigured: it answers 503 until fixed");
+        for (provider, result) in &channels.webhooks {
+            if let Err(error) = result {
+                tracing::error!(channel = provider.as_str(), error = %error, "channel misconfigured: it answers its retry status until fixed");
             }
+        }
+        if let Err(error) = &channels.sns_https {
+            tracing::error!(channel = "ses", error = %error, "channel misconfigured: it answers 503 until fixed");
         }
         let metrics = if config.metrics {
             MetricsSink::Stdout

@@ -1,12 +1,13 @@
 //! The DynamoDB client: the SDK's own configuration chain with a fast HTTPS client.
 //!
 //! `aws_config::defaults` gives the standard credential chain (environment, profiles, SSO, web
-//! identity, container and instance credentials), `HTTPS_PROXY`, and the SDK's own
-//! `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL`. Most of what a plain `load_defaults` spends
-//! at cold start is loading the system's whole trust store for its HTTPS client; here TLS
-//! trusts the Amazon Trust Services roots that AWS endpoints chain to, and adds the system's
-//! roots only when the endpoint is an HTTPS URL outside AWS (LocalStack with TLS, a
-//! TLS-inspecting proxy).
+//! identity, container and instance credentials) and the SDK's own `AWS_ENDPOINT_URL_DYNAMODB`
+//! / `AWS_ENDPOINT_URL`. The HTTPS client is built here, as the SDK's default one is: rustls
+//! with aws-lc, and `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` (and their lower-case forms) read
+//! from the environment. Most of what a plain `load_defaults` spends at cold start is loading
+//! the system's whole trust store; here TLS trusts the Amazon Trust Services roots that AWS
+//! endpoints chain to, and adds the system's roots only when the endpoint is an HTTPS URL
+//! outside AWS (LocalStack with TLS, a TLS-inspecting proxy).
 
 use std::time::Duration;
 
@@ -14,7 +15,9 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::Client;
+use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
+use aws_smithy_http_client::ConnectorBuilder;
 
 /// Amazon Root CA 1–4 and Starfield Services Root G2 (public certificates).
 const AMAZON_TRUST_SERVICES_ROOTS: &[u8] = include_bytes!("amazon-trust-services-roots.pem");
@@ -46,9 +49,38 @@ pub fn needs_public_roots(endpoint: &str) -> bool {
         .any(|aws| host == *aws || host.ends_with(&format!(".{aws}")))
 }
 
+/// What the client takes from its surroundings; everything else (retries, timeouts, TLS,
+/// proxies) is the same for every caller.
+#[derive(Debug, Clone, Default)]
+pub struct ClientSettings {
+    /// The endpoint, when not AWS's (`AWS_ENDPOINT_URL_DYNAMODB`, else `AWS_ENDPOINT_URL`).
+    pub endpoint: Option<String>,
+    /// The region (`AWS_REGION`, else `AWS_DEFAULT_REGION`, else the SDK's chain).
+    pub region: Option<String>,
+    /// Fixed credentials instead of the SDK's chain (tests against a local server).
+    pub credentials: Option<aws_sdk_dynamodb::config::Credentials>,
+}
+
+impl ClientSettings {
+    /// From the environment, as Lambda (or a laptop) sets it.
+    pub fn from_env() -> ClientSettings {
+        ClientSettings {
+            endpoint: env("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| env("AWS_ENDPOINT_URL")),
+            region: env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")),
+            credentials: None,
+        }
+    }
+}
+
 /// Builds the DynamoDB client from the environment and the SDK's configuration chain.
 pub async fn dynamodb_client() -> Result<Client, ClientError> {
-    let endpoint = env("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| env("AWS_ENDPOINT_URL"));
+    dynamodb_client_with(ClientSettings::from_env()).await
+}
+
+/// Builds the DynamoDB client the function uses, with `settings` for what it would otherwise
+/// read from the environment.
+pub async fn dynamodb_client_with(settings: ClientSettings) -> Result<Client, ClientError> {
+    let endpoint = settings.endpoint;
     let public_roots = endpoint.as_deref().is_some_and(needs_public_roots);
     let trust = TrustStore::empty()
         .with_native_roots(public_roots)
@@ -57,10 +89,19 @@ pub async fn dynamodb_client() -> Result<Client, ClientError> {
         .with_trust_store(trust)
         .build()
         .map_err(|e| ClientError::Tls(e.to_string()))?;
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
-        .tls_context(tls)
-        .build_https();
+    // Built the way the SDK builds its default client (one connector per settings, cached),
+    // with the trust store above.
+    let http = aws_smithy_http_client::Builder::new().build_with_connector_fn(move |settings, components| {
+        let mut connector = ConnectorBuilder::default()
+            .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+            .tls_context(tls.clone());
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    });
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(http)
         .retry_config(RetryConfig::standard())
@@ -72,8 +113,14 @@ pub async fn dynamodb_client() -> Result<Client, ClientError> {
                 .build(),
         );
     // Lambda always sets AWS_REGION; taking it directly skips the region provider chain.
-    if let Some(region) = env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")) {
+    if let Some(region) = settings.region {
         loader = loader.region(Region::new(region));
+    }
+    if let Some(endpoint) = endpoint {
+        loader = loader.endpoint_url(endpoint);
+    }
+    if let Some(credentials) = settings.credentials {
+        loader = loader.credentials_provider(credentials);
     }
     Ok(Client::new(&loader.load().await))
 }

@@ -1,8 +1,10 @@
 //! Configuration from the environment, read once at cold start.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::verify::sendgrid::DEFAULT_MAX_AGE_SECONDS;
+use crate::model::Provider;
+use crate::verify::ChannelSettings;
 
 /// SNS signature versions accepted when `SNS_SIGNATURE_VERSIONS` is not set.
 pub const DEFAULT_SNS_SIGNATURE_VERSIONS: &[&str] = &["1", "2"];
@@ -10,23 +12,18 @@ pub const DEFAULT_SNS_SIGNATURE_VERSIONS: &[&str] = &["1", "2"];
 /// Days an item is kept when `RETENTION_DAYS` is not set.
 pub const DEFAULT_RETENTION_DAYS: u32 = 400;
 
-/// The function's settings. `Debug` never shows the SendPulse tokens. Secrets are kept as
-/// configured: each channel checks its own when it is built, so one bad secret closes only
-/// its channel.
+/// The function's settings. `Debug` never shows a secret. Secrets are kept as configured: each
+/// channel checks its own when it is built, so one bad secret closes only its channel.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Config {
     /// The DynamoDB table events are stored in (`TABLE_NAME`).
     pub table_name: String,
     /// Days after receipt an item expires through DynamoDB TTL (`RETENTION_DAYS`).
     pub retention_days: u32,
-    /// SendGrid webhook verification keys, base64 DER (`SENDGRID_WEBHOOK_PUBLIC_KEY`, comma- or
-    /// space-separated when several webhooks send here).
-    pub sendgrid_public_keys: Vec<String>,
-    /// Oldest accepted SendGrid signature, in seconds; 0 turns the check off
-    /// (`SENDGRID_MAX_AGE_SECONDS`).
-    pub sendgrid_max_age_seconds: i64,
-    /// Accepted SendPulse URL tokens (`SENDPULSE_WEBHOOK_TOKEN`, comma-separated to rotate).
-    pub sendpulse_tokens: Vec<String>,
+    /// Each webhook channel's secrets and signature age, read from the variables the provider
+    /// registry names (`SENDGRID_WEBHOOK_PUBLIC_KEY`, `SENDPULSE_WEBHOOK_TOKEN`, …; several
+    /// separated by commas to rotate).
+    pub channels: BTreeMap<Provider, ChannelSettings>,
     /// SNS topics whose messages are accepted (`SNS_TOPIC_ARNS`, comma-separated).
     pub sns_topic_arns: Vec<String>,
     /// Where SNS signing certificates may be found without fetching them (`SNS_CERT_DIR`).
@@ -34,6 +31,9 @@ pub struct Config {
     /// SNS signature versions accepted on `/webhooks/ses` (`SNS_SIGNATURE_VERSIONS`, default
     /// `1,2`): as configured, checked when the channel is built.
     pub sns_signature_versions: Vec<String>,
+    /// Accounts whose SES events are accepted through EventBridge besides the function's own
+    /// (`SES_EVENT_ACCOUNTS`, comma-separated).
+    pub ses_event_accounts: Vec<String>,
     /// The suppression table (`SUPPRESSIONS_TABLE_NAME`); unset: no suppression list is kept.
     pub suppressions_table: Option<String>,
     /// The optional soft-bounce escalation (`SOFT_BOUNCE_LIMIT` transient bounces on distinct
@@ -50,15 +50,11 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("table_name", &self.table_name)
             .field("retention_days", &self.retention_days)
-            .field("sendgrid_public_keys", &self.sendgrid_public_keys.len())
-            .field("sendgrid_max_age_seconds", &self.sendgrid_max_age_seconds)
-            .field(
-                "sendpulse_tokens",
-                &format_args!("[{} redacted]", self.sendpulse_tokens.len()),
-            )
+            .field("channels", &self.channels)
             .field("sns_topic_arns", &self.sns_topic_arns)
             .field("sns_cert_dir", &self.sns_cert_dir)
             .field("sns_signature_versions", &self.sns_signature_versions)
+            .field("ses_event_accounts", &self.ses_event_accounts)
             .field("suppressions_table", &self.suppressions_table)
             .field("soft_bounce", &self.soft_bounce)
             .field("metrics", &self.metrics)
@@ -116,24 +112,39 @@ impl Config {
                 }
             },
         };
-        let sendgrid_max_age_seconds = match value("SENDGRID_MAX_AGE_SECONDS") {
-            None => DEFAULT_MAX_AGE_SECONDS,
-            Some(text) => match text.parse::<i64>() {
-                Ok(seconds) if seconds >= 0 => seconds,
-                _ => {
-                    return Err(invalid(
-                        "SENDGRID_MAX_AGE_SECONDS",
-                        "expected a whole number of seconds, 0 for no limit",
-                    ))
-                }
-            },
-        };
+        let mut channels = BTreeMap::new();
+        for provider in Provider::ALL {
+            let Some(webhook) = provider.webhook() else {
+                continue;
+            };
+            let max_age_seconds = match webhook.max_age {
+                None => 0,
+                Some((name, default)) => match value(name) {
+                    None => default,
+                    Some(text) => match text.parse::<i64>() {
+                        Ok(seconds) if seconds >= 0 => seconds,
+                        _ => {
+                            return Err(invalid(
+                                name,
+                                "expected a whole number of seconds, 0 for no limit",
+                            ))
+                        }
+                    },
+                },
+            };
+            let secrets = list(webhook.secret_variable, &[',', ' ', '\n', '\t']);
+            channels.insert(
+                provider,
+                ChannelSettings {
+                    secrets,
+                    max_age_seconds,
+                },
+            );
+        }
         Ok(Config {
             table_name,
             retention_days,
-            sendgrid_public_keys: list("SENDGRID_WEBHOOK_PUBLIC_KEY", &[',', ' ', '\n', '\t']),
-            sendgrid_max_age_seconds,
-            sendpulse_tokens: list("SENDPULSE_WEBHOOK_TOKEN", &[',']),
+            channels,
             sns_topic_arns: list("SNS_TOPIC_ARNS", &[',', ' ', '\n']),
             sns_cert_dir: value("SNS_CERT_DIR").map(PathBuf::from),
             sns_signature_versions: match list("SNS_SIGNATURE_VERSIONS", &[',', ' ']) {
@@ -143,6 +154,7 @@ impl Config {
                     .collect(),
                 versions => versions,
             },
+            ses_event_accounts: list("SES_EVENT_ACCOUNTS", &[',', ' ', '\n']),
             suppressions_table: value("SUPPRESSIONS_TABLE_NAME"),
             soft_bounce: soft_bounce(&value)?,
             metrics: !value("METRICS")
@@ -241,9 +253,10 @@ mod tests {
         .unwrap();
         assert_eq!(config.table_name, "events");
         assert_eq!(config.retention_days, 30);
-        assert_eq!(config.sendgrid_public_keys, vec!["keyA", "keyB", "keyC"]);
-        assert_eq!(config.sendgrid_max_age_seconds, 0);
-        assert_eq!(config.sendpulse_tokens.len(), 2);
+        let sendgrid = &config.channels[&Provider::SendGrid];
+        assert_eq!(sendgrid.secrets, vec!["keyA", "keyB", "keyC"]);
+        assert_eq!(sendgrid.max_age_seconds, 0);
+        assert_eq!(config.channels[&Provider::SendPulse].secrets.len(), 2);
         assert_eq!(
             config.sns_topic_arns,
             vec!["arn:aws:sns:us-east-1:1:a", "arn:aws:sns:us-east-1:1:b"]
@@ -256,9 +269,15 @@ mod tests {
     fn defaults_leave_every_secret_unset() {
         let config = from(&[("TABLE_NAME", "events")]).unwrap();
         assert_eq!(config.retention_days, 400);
-        assert_eq!(config.sendgrid_max_age_seconds, DEFAULT_MAX_AGE_SECONDS);
-        assert!(config.sendgrid_public_keys.is_empty());
-        assert!(config.sendpulse_tokens.is_empty());
+        assert_eq!(
+            config.channels[&Provider::SendGrid].max_age_seconds,
+            crate::verify::sendgrid::DEFAULT_MAX_AGE_SECONDS
+        );
+        assert!(config.channels.values().all(|c| c.secrets.is_empty()));
+        assert_eq!(
+            config.channels.len(),
+            Provider::ALL.iter().filter(|p| p.webhook().is_some()).count()
+        );
         assert!(config.sns_topic_arns.is_empty());
         assert_eq!(config.sns_cert_dir, None);
         assert_eq!(config.sns_signature_versions, vec!["1", "2"]);
@@ -294,12 +313,15 @@ mod tests {
     }
 
     #[test]
-    fn debug_hides_tokens() {
-        let config = from(&[
-            ("TABLE_NAME", "t"),
-            ("SENDPULSE_WEBHOOK_TOKEN", "super-secret-token-value"),
-        ])
-        .unwrap();
+    fn debug_hides_secrets() {
+        let mut pairs = vec![("TABLE_NAME", "t")];
+        for provider in Provider::ALL {
+            if let Some(webhook) = provider.webhook() {
+                pairs.push((webhook.secret_variable, "super-secret-token-value"));
+            }
+        }
+        let config = from(&pairs).unwrap();
+        assert!(config.channels.values().all(|c| c.secrets.len() == 1));
         assert!(!format!("{config:?}").contains("super-secret"));
     }
 }

@@ -62,6 +62,14 @@ impl Deadline {
         }
     }
 
+    /// The earlier of two deadlines (no limit is the latest).
+    pub fn earliest(self, other: Deadline) -> Deadline {
+        match (self.0, other.0) {
+            (Some(a), Some(b)) => Deadline(Some(a.min(b))),
+            (a, b) => Deadline(a.or(b)),
+        }
+    }
+
     /// Whether waiting `wait` would still leave time before the deadline.
     pub fn allows(self, wait: Duration) -> bool {
         self.remaining().is_none_or(|left| left > wait)
@@ -87,5 +95,11 @@ mod tests {
         assert!(relative > Duration::from_secs(590) && relative <= Duration::from_secs(600));
         assert_eq!(Deadline::from_lambda_deadline_ms(0), Deadline::none());
         assert!(Deadline::none().allows(Duration::from_secs(3600)));
+        let soon = Deadline::after(Duration::from_secs(12));
+        let later = Deadline::after(Duration::from_secs(25));
+        assert_eq!(later.earliest(soon), soon);
+        assert_eq!(soon.earliest(later), soon);
+        assert_eq!(Deadline::none().earliest(soon), soon);
+        assert_eq!(soon.earliest(Deadline::none()), soon);
     }
 }

@@ -32,6 +32,8 @@ pub const METRIC_NAMES: &[&str] = &[
     DUPLICATES,
     STORE_RETRIES,
     STORE_FAILURES,
+    STORE_MISCONFIGURED,
+    STORE_REFUSED,
     SUPPRESSIONS_ADDED,
 ];
 
@@ -53,6 +55,12 @@ pub const DUPLICATES: &str = "Duplicates";
 pub const STORE_RETRIES: &str = "StoreRetries";
 /// Invocations that could not store everything.
 pub const STORE_FAILURES: &str = "StoreFailures";
+/// Store failures only a fix of the deployment cures (no table, no permission, expired
+/// credentials): a subset of `StoreFailures`, with an alarm of its own.
+pub const STORE_MISCONFIGURED: &str = "StoreMisconfigured";
+/// Items DynamoDB refused for themselves (`ValidationException`); their events were kept in
+/// quarantine and the others stored.
+pub const STORE_REFUSED: &str = "StoreRefused";
 /// Suppression slots set or moved forward, by reason.
 pub const SUPPRESSIONS_ADDED: &str = "SuppressionsAdded";
 
@@ -96,6 +104,7 @@ struct ProviderCounts {
     delivered: u64,
     quarantined: u64,
     duplicates: u64,
+    refused: u64,
 }
 
 /// What one invocation counted.
@@ -112,6 +121,7 @@ struct Counts {
     suppressions: BTreeMap<String, u64>,
     store_retries: u64,
     store_failures: u64,
+    store_misconfigured: u64,
 }
 
 impl Tally {
@@ -174,9 +184,19 @@ impl Tally {
         });
     }
 
-    /// Counts a failure to store.
-    pub fn store_failed(&self) {
-        self.with(|c| c.store_failures += 1);
+    /// Counts a failure to store (and, apart, one only a fix of the deployment cures).
+    pub fn store_failed(&self, error: &crate::store::StoreError) {
+        self.with(|c| {
+            c.store_failures += 1;
+            if error.is_misconfiguration() {
+                c.store_misconfigured += 1;
+            }
+        });
+    }
+
+    /// Counts an item DynamoDB refused for itself.
+    pub fn refused(&self, provider: Provider) {
+        self.with(|c| c.providers.entry(provider).or_default().refused += 1);
     }
 
     /// The EMF lines of the invocation, stamped `timestamp_ms`.
@@ -204,6 +224,7 @@ impl Tally {
                     (DELIVERED, p.delivered),
                     (QUARANTINED, p.quarantined),
                     (DUPLICATES, p.duplicates),
+                    (STORE_REFUSED, p.refused),
                 ] {
                     root.insert(name.into(), value.into());
                 }
@@ -216,7 +237,7 @@ impl Tally {
                             &[&["Provider"]],
                             &[HARD_BOUNCES, COMPLAINTS, DELIVERED, DUPLICATES],
                         ),
-                        directive(&[&["Provider"], &[]], &[QUARANTINED]),
+                        directive(&[&["Provider"], &[]], &[QUARANTINED, STORE_REFUSED]),
                     ],
                     root,
                 ));
@@ -250,10 +271,14 @@ impl Tally {
             let mut root = Map::new();
             root.insert(STORE_RETRIES.into(), c.store_retries.into());
             root.insert(STORE_FAILURES.into(), c.store_failures.into());
+            root.insert(STORE_MISCONFIGURED.into(), c.store_misconfigured.into());
             lines.push(line(
                 namespace,
                 timestamp_ms,
-                vec![directive(&[&[]], &[STORE_RETRIES, STORE_FAILURES])],
+                vec![directive(
+                    &[&[]],
+                    &[STORE_RETRIES, STORE_FAILURES, STORE_MISCONFIGURED],
+                )],
                 root,
             ));
             lines

@@ -93,22 +93,16 @@ pub mod pipeline {
 
     /// The test app's settings: the demo secrets, SNS certificates from fixtures/sns.
     pub fn config() -> Config {
-        Config {
-            table_name: "events".into(),
-            retention_days: 400,
-            sendgrid_public_keys: vec![include_str!("../events/demo-sendgrid-public-key.txt")
-                .trim()
-                .to_owned()],
-            sendgrid_max_age_seconds: 25 * 3600,
-            sendpulse_tokens: vec![SENDPULSE_TOKEN.to_owned()],
-            sns_topic_arns: vec![TOPIC.to_owned()],
-            sns_cert_dir: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/sns").into()),
-            sns_signature_versions: vec!["1".into(), "2".into()],
-            suppressions_table: None,
-            soft_bounce: None,
-            metrics: false,
-            metrics_namespace: "Mailtrail".into(),
-        }
+        let environment = test_environment("events");
+        Config::from_lookup(|name| environment.get(name).cloned()).expect("the test settings are valid")
+    }
+
+    /// The settings of one channel in `config`.
+    pub fn channel(
+        config: &mut Config,
+        provider: crate::model::Provider,
+    ) -> &mut crate::verify::ChannelSettings {
+        config.channels.get_mut(&provider).expect("a webhook channel")
     }
 
     /// No internet: confirmations succeed, certificates cannot be fetched.

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use super::Reply;
 use crate::deadline::Deadline;
+use crate::model::Provider;
 use crate::store::memory::Fault;
 use crate::test_support::pipeline::*;
 use crate::test_support::{seed_sendgrid_body, sendpulse_fixture, ses_fixture};
@@ -24,7 +25,7 @@ async fn a_signed_sendgrid_batch_is_stored_once_however_often_it_comes() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body,
-        json!({"provider": "sendgrid", "events": 14, "stored": 14, "duplicates": 0})
+        json!({"provider": "sendgrid", "events": 14, "stored": 14, "duplicates": 0, "quarantined": 0})
     );
     assert_eq!(store.len(), 14);
     let before = store.items();
@@ -79,20 +80,160 @@ async fn routes_methods_sizes_and_encodings_get_their_statuses() {
 #[tokio::test]
 async fn an_authenticated_body_that_does_not_decode_is_kept_and_acknowledged() {
     let (app, store) = app();
-    let body = r#"[{"event":"open","email":{"nested":"jane@example.com"}}]"#;
+    let body = r#"{"event":"open","email":"jane@example.com"}"#;
     let (status, reply) = invoke_http(&app, &sendgrid_post(body)).await;
     assert_eq!(status, 200, "{reply}");
-    assert_eq!(reply["kept"], true);
+    assert_eq!(reply["kept"], true, "not an array: kept whole");
     let items = store.items();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].0.pk, "quarantine#sendgrid");
     assert_eq!(items[0].1["body"].as_b().unwrap().as_ref(), body.as_bytes());
+    assert!(!items[0].1.contains_key("kept"));
     let error = items[0].1["error"].as_s().unwrap();
     assert!(!error.contains("jane"), "{error}");
 
     let (status, reply) = invoke_http(&app, &sendpulse_post("{\"not\":\"an array\"}")).await;
     assert_eq!((status, reply["kept"].clone()), (200, json!(true)));
     assert_eq!(store.len(), 2);
+}
+
+/// One bad event among good ones is kept alone, with its position and its own JSON; the others
+/// are stored with their evidence, and the answer counts both.
+#[tokio::test]
+async fn one_bad_event_in_a_batch_is_kept_alone_and_the_others_are_stored() {
+    let mut config = config();
+    config.suppressions_table = Some("suppressions".into());
+    let (app, store) = app_with(config);
+    let mut events: Vec<String> = (0..1000)
+        .map(|i| format!(r#"{{"event":"delivered","email":"r{i}@example.com","timestamp":1700000000,"sg_message_id":"m{i}.filter1"}}"#))
+        .collect();
+    events[10] = "null".to_owned();
+    events[500] = r#"{"event":"bounce","email":{"jane":"x@example.com"},"timestamp":1700000000}"#.to_owned();
+    events[999] = r#"{"event":"bounce","type":"bounce","email":"hard@example.com","timestamp":1700000001,"sg_message_id":"mh.filter1"}"#.to_owned();
+    let body = format!("[{}]", events.join(","));
+    let (status, reply) = invoke_http(&app, &sendgrid_post(&body)).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(
+        reply,
+        json!({"provider": "sendgrid", "events": 998, "stored": 998, "duplicates": 0, "quarantined": 2})
+    );
+    let kept: Vec<_> = store
+        .items()
+        .into_iter()
+        .filter(|(key, _)| key.pk == "quarantine#sendgrid")
+        .collect();
+    let mut found: Vec<(String, Vec<u8>)> = kept
+        .iter()
+        .map(|(_, item)| {
+            (
+                item["event"].as_n().unwrap().clone(),
+                item["body"].as_b().unwrap().as_ref().to_vec(),
+            )
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        vec![
+            ("10".to_owned(), b"null".to_vec()),
+            ("500".to_owned(), events[500].as_bytes().to_vec())
+        ]
+    );
+    assert!(kept
+        .iter()
+        .all(|(_, item)| item["kept"].as_s().unwrap() == "event"));
+    // The hard bounce of the same batch was honoured.
+    let record = store
+        .suppression("hard@example.com")
+        .expect("the bounce suppressed");
+    assert_eq!(record.verdict().reasons, vec!["hard_bounce"]);
+    // A retry stores nothing new and keeps the same two events.
+    let before = store.len();
+    assert_eq!(invoke_http(&app, &sendgrid_post(&body)).await.0, 200);
+    assert_eq!(store.len(), before);
+}
+
+/// An item DynamoDB refuses for itself is kept in quarantine; the rest are stored; 200.
+#[tokio::test]
+async fn an_item_the_store_refuses_is_kept_and_the_others_are_stored() {
+    let (app, store) = app();
+    store.set_fault(Fault::Refuse("refuse-me"));
+    let body = r#"[{"event":"delivered","email":"a@x.io","timestamp":1,"sg_message_id":"m1.filter1"},
+                   {"event":"delivered","email":"b@x.io","timestamp":1,"sg_message_id":"refuse-me.filter1"}]"#;
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let app = app.with_metrics(crate::metrics::MetricsSink::Memory(lines.clone()));
+    let (status, reply) = invoke_http(&app, &sendgrid_post(body)).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(
+        (reply["stored"].as_u64(), reply["quarantined"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let kept: Vec<_> = store
+        .items()
+        .into_iter()
+        .filter(|(k, _)| k.pk == "quarantine#sendgrid")
+        .collect();
+    assert_eq!(kept.len(), 1);
+    assert!(kept[0].1["error"].as_s().unwrap().contains("ValidationException"));
+    assert!(std::str::from_utf8(kept[0].1["body"].as_b().unwrap().as_ref())
+        .unwrap()
+        .contains("refuse-me"));
+    assert!(lines
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|l| l.contains("\"StoreRefused\":1")));
+}
+
+/// A store that cannot be written for want of a table or a permission fails the request (the
+/// provider retries after the fix) and is counted apart.
+#[tokio::test]
+async fn a_misconfigured_store_fails_the_request_and_is_counted_apart() {
+    let (app, store) = app();
+    store.set_fault(Fault::Misconfigured);
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let app = app.with_metrics(crate::metrics::MetricsSink::Memory(lines.clone()));
+    let (status, body) = invoke_http(&app, &sendgrid_post(seed_sendgrid_body())).await;
+    assert_eq!((status, body["error"].as_str()), (500, Some("store_failed")));
+    assert!(!body.to_string().contains("ResourceNotFound"), "{body}");
+    let store_line: Value = lines
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["StoreMisconfigured"].is_u64())
+        .unwrap();
+    assert_eq!(
+        (
+            store_line["StoreMisconfigured"].as_u64(),
+            store_line["StoreFailures"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+}
+
+/// One SNS record whose message does not decode is quarantined alone; the others are stored.
+#[tokio::test]
+async fn one_bad_sns_record_is_kept_alone_and_the_others_are_stored() {
+    let (app, store) = app();
+    let mut event = sns_event(ses_fixture("event-bounce"));
+    let mut bad = event["Records"][0].clone();
+    bad["Sns"]["Message"] = "{\"eventType\": {\"not\": \"a string\"}}".into();
+    let mut second = event["Records"][0].clone();
+    second["Sns"]["Message"] = ses_fixture("event-delivery").into();
+    event["Records"] = json!([event["Records"][0].clone(), bad, second]);
+    let Reply::Sns(summary) = invoke(&app, &event).await.unwrap() else {
+        panic!("not SNS")
+    };
+    assert_eq!((summary.records, summary.stored, summary.quarantined), (3, 2, 1));
+    assert_eq!(
+        store
+            .items()
+            .iter()
+            .filter(|(k, _)| k.pk == "quarantine#ses")
+            .count(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -154,7 +295,7 @@ async fn a_store_that_never_answers_gives_up_before_the_deadline() {
 #[tokio::test]
 async fn a_bad_sendgrid_key_closes_only_its_channel() {
     let mut config = config();
-    config.sendgrid_public_keys = vec!["bm90IGEga2V5".into()];
+    channel(&mut config, Provider::SendGrid).secrets = vec!["bm90IGEga2V5".into()];
     let (app, store) = app_with(config);
     let (status, body) = invoke_http(&app, &sendgrid_post(seed_sendgrid_body())).await;
     assert_eq!(
@@ -185,7 +326,7 @@ async fn a_bad_sendgrid_key_closes_only_its_channel() {
 #[tokio::test]
 async fn a_short_sendpulse_token_closes_only_its_channel() {
     let mut config = config();
-    config.sendpulse_tokens = vec!["short".into()];
+    channel(&mut config, Provider::SendPulse).secrets = vec!["short".into()];
     let (app, _store) = app_with(config);
     let (status, body) = invoke_http(&app, &sendpulse_post_with("[]", "short")).await;
     assert_eq!((status, body["error"].as_str()), (503, Some("misconfigured")));
@@ -198,8 +339,8 @@ async fn a_short_sendpulse_token_closes_only_its_channel() {
 #[tokio::test]
 async fn an_unset_secret_still_closes_its_channel_with_401_and_names_nothing() {
     let mut config = config();
-    config.sendgrid_public_keys.clear();
-    config.sendpulse_tokens.clear();
+    channel(&mut config, Provider::SendGrid).secrets.clear();
+    channel(&mut config, Provider::SendPulse).secrets.clear();
     let (app, _store) = app_with(config);
     for request in [sendgrid_post(seed_sendgrid_body()), sendpulse_post("[]")] {
         let (status, body) = invoke_http(&app, &request).await;
@@ -341,7 +482,10 @@ async fn each_invocation_writes_its_metric_lines() {
         .any(|l| l.contains("\"Channel\":\"sendgrid\"") && l.contains("\"Reason\":\"unauthorized\"")));
 
     invoke_http(&app, &sendgrid_post("[1,2]")).await;
-    assert!(take().iter().any(|l| l.contains("\"Quarantined\":1")));
+    assert!(
+        take().iter().any(|l| l.contains("\"Quarantined\":2")),
+        "each bad event counts"
+    );
 
     store.set_fault(Fault::Fail);
     invoke_http(&app, &sendgrid_post(seed_sendgrid_body())).await;

@@ -33,9 +33,17 @@ pub enum RequestError {
     /// A base64 body that does not decode.
     #[error("the body is marked base64 but does not decode: {0}")]
     BadBase64(#[source] base64::DecodeError),
-    /// A SendGrid or SendPulse request that is not genuine (or its channel has no secret).
+    /// A webhook request that is not genuine (or its channel has no secret).
     #[error("unauthenticated: {0}")]
     Unauthorized(#[source] VerifyError),
+    /// A signed token that already came with another body: a replay under a captured
+    /// signature.
+    #[error("the signed token already came with another body")]
+    Replayed,
+    /// A body in a format mailtrail does not take (Mailgun's legacy form-encoded webhooks),
+    /// answered so that the provider stops sending it.
+    #[error("unsupported body format: {0}")]
+    UnsupportedFormat(&'static str),
     /// An SNS HTTPS message that is not genuine or not from an allowed topic: one answer for
     /// both, so a stranger learns nothing about the allow-list.
     #[error("refused SNS message: {0}")]
@@ -58,17 +66,20 @@ pub enum RequestError {
 }
 
 impl RequestError {
-    /// The HTTP status for this error.
-    pub fn status(&self) -> u16 {
+    /// The HTTP status for this error, for a provider that is asked to retry with
+    /// `retry_status` (500 for most; Brevo discards a 5xx and retries a 429).
+    pub fn status(&self, retry_status: u16) -> u16 {
+        let retry = |usual: u16| if retry_status == 429 { 429 } else { usual };
         match self {
             RequestError::NotFound => 404,
             RequestError::MethodNotAllowed(_) => 405,
             RequestError::TooLarge { .. } => 413,
             RequestError::BadBase64(_) | RequestError::BadPayload(_) | RequestError::UnknownSnsType(_) => 400,
-            RequestError::Unauthorized(_) => 401,
+            RequestError::Unauthorized(_) | RequestError::Replayed => 401,
             RequestError::Forbidden(_) => 403,
-            RequestError::Unavailable(_) | RequestError::Misconfigured(_) => 503,
-            RequestError::Store(_) => 500,
+            RequestError::UnsupportedFormat(_) => 406,
+            RequestError::Unavailable(_) | RequestError::Misconfigured(_) => retry(503),
+            RequestError::Store(_) => retry(500),
         }
     }
 
@@ -79,7 +90,8 @@ impl RequestError {
             RequestError::MethodNotAllowed(_) => "method_not_allowed",
             RequestError::TooLarge { .. } => "too_large",
             RequestError::BadBase64(_) => "bad_base64",
-            RequestError::Unauthorized(_) => "unauthorized",
+            RequestError::Unauthorized(_) | RequestError::Replayed => "unauthorized",
+            RequestError::UnsupportedFormat(_) => "unsupported_format",
             RequestError::Forbidden(_) => "forbidden",
             RequestError::Unavailable(_) => "unavailable",
             RequestError::Misconfigured(_) => "misconfigured",
@@ -95,7 +107,10 @@ impl RequestError {
             RequestError::MethodNotAllowed(_) => "use POST",
             RequestError::TooLarge { .. } => "the body is too large",
             RequestError::BadBase64(_) => "the body is marked base64 but does not decode",
-            RequestError::Unauthorized(_) => "the request could not be authenticated",
+            RequestError::Unauthorized(_) | RequestError::Replayed => {
+                "the request could not be authenticated"
+            }
+            RequestError::UnsupportedFormat(_) => "this body format is not accepted; send JSON webhooks",
             RequestError::Forbidden(_) => "the message could not be verified",
             RequestError::Unavailable(_) => "verification is unavailable; retry later",
             RequestError::Misconfigured(_) => "this webhook is not available; retry later",
@@ -137,9 +152,9 @@ impl JsonResponse {
 
     /// The response for an error: its status and `{"error": code, "message": text}`. The
     /// text is fixed per code: it says nothing about configuration, secrets or storage.
-    pub fn error(error: &RequestError) -> JsonResponse {
+    pub fn error(error: &RequestError, retry_status: u16) -> JsonResponse {
         JsonResponse {
-            status: error.status(),
+            status: error.status(retry_status),
             body: serde_json::json!({
                 "error": error.code(),
                 "message": error.public_message(),
@@ -230,7 +245,7 @@ mod tests {
     #[test]
     fn errors_have_status_and_json_body() {
         let error = RequestError::MethodNotAllowed("GET".into());
-        let reply = JsonResponse::error(&error).into_reply(PayloadFormat::V1);
+        let reply = JsonResponse::error(&error, 500).into_reply(PayloadFormat::V1);
         assert_eq!(reply.status(), 405);
         let value = serde_json::to_value(&reply).unwrap();
         assert_eq!(value["headers"]["allow"], "POST");
@@ -247,10 +262,14 @@ mod tests {
             )),
             RequestError::Misconfigured(Provider::SendPulse),
             RequestError::Store(StoreError::Unavailable("table mailtrail-events-XYZ is gone")),
+            RequestError::Store(StoreError::Misconfigured {
+                message: "ResourceNotFoundException: table mailtrail-events-XYZ".into(),
+            }),
         ];
         for error in errors {
-            let reply = JsonResponse::error(&error).into_reply(PayloadFormat::V2);
+            let reply = JsonResponse::error(&error, 500).into_reply(PayloadFormat::V2);
             let body = reply.body_text();
+            assert!(!body.contains("ResourceNotFound"), "{body}");
             for secret in [
                 "SENDGRID",
                 "secret-topic",

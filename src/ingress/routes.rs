@@ -4,7 +4,7 @@ use base64::Engine as _;
 
 use super::response::RequestError;
 use super::trigger::HttpRequest;
-use crate::model::Provider;
+use crate::providers::registry::{self, ProviderSpec};
 
 /// The largest webhook body accepted: the largest that still fits Lambda's 6 MB request
 /// payload once API Gateway has base64-encoded it (4 MiB × 4/3 ≈ 5.6 MB).
@@ -12,66 +12,34 @@ pub const MAX_WEBHOOK_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// The largest SNS HTTPS body accepted: SNS messages are at most 256 KB, plus the envelope.
 pub const MAX_SNS_BODY_BYTES: usize = 512 * 1024;
 
-/// The webhook a request is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Route {
-    /// `POST …/webhooks/sendgrid`
-    SendGrid,
-    /// `POST …/webhooks/sendpulse`
-    SendPulse,
-    /// `POST …/webhooks/ses`: SNS's HTTPS delivery of SES events.
-    SesHttps,
+/// The provider whose webhook a path is for. Routes match on the last two path segments, so
+/// any stage or base-path prefix may come first (`/prod/webhooks/sendgrid`); a trailing slash
+/// is ignored.
+pub fn for_path(path: &str) -> Option<&'static ProviderSpec> {
+    let mut segments = path.trim_end_matches('/').rsplit('/');
+    let provider = segments.next()?;
+    if segments.next()? != "webhooks" {
+        return None;
+    }
+    registry::for_route(provider)
 }
 
-impl Route {
-    /// The provider whose events the route carries.
-    pub fn provider(self) -> Provider {
-        match self {
-            Route::SendGrid => Provider::SendGrid,
-            Route::SendPulse => Provider::SendPulse,
-            Route::SesHttps => Provider::Ses,
-        }
-    }
-
-    /// The provider name used in logs and responses.
-    pub fn name(self) -> &'static str {
-        self.provider().as_str()
-    }
-
-    /// The largest body this route accepts.
-    pub fn max_body_bytes(self) -> usize {
-        match self {
-            Route::SendGrid | Route::SendPulse => MAX_WEBHOOK_BODY_BYTES,
-            Route::SesHttps => MAX_SNS_BODY_BYTES,
-        }
-    }
-
-    /// Finds the route for a path. Any stage or base-path prefix may come first
-    /// (`/prod/webhooks/sendgrid`); a trailing slash is ignored.
-    pub fn for_path(path: &str) -> Option<Route> {
-        let mut segments = path.trim_end_matches('/').rsplit('/');
-        let provider = segments.next()?;
-        if segments.next()? != "webhooks" {
-            return None;
-        }
-        match provider {
-            "sendgrid" => Some(Route::SendGrid),
-            "sendpulse" => Some(Route::SendPulse),
-            "ses" => Some(Route::SesHttps),
-            _ => None,
-        }
-    }
+/// The largest body `spec`'s route accepts.
+pub fn max_body_bytes(spec: &ProviderSpec) -> usize {
+    spec.provider
+        .webhook()
+        .map_or(MAX_SNS_BODY_BYTES, |webhook| webhook.max_body_bytes)
 }
 
 /// Finds the route for a request, checking the method.
-pub fn route(request: &HttpRequest) -> Result<Route, RequestError> {
-    let route = Route::for_path(&request.path).ok_or(RequestError::NotFound)?;
+pub fn route(request: &HttpRequest) -> Result<&'static ProviderSpec, RequestError> {
+    let spec = for_path(&request.path).ok_or(RequestError::NotFound)?;
     if request.method != "POST" {
         return Err(RequestError::MethodNotAllowed(
             request.method.chars().take(16).collect(),
         ));
     }
-    Ok(route)
+    Ok(spec)
 }
 
 /// The request body as bytes, base64-decoded when API Gateway encoded it, refused past `limit`.
@@ -97,19 +65,28 @@ pub fn body_bytes(request: &HttpRequest, limit: usize) -> Result<Vec<u8>, Reques
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Provider;
 
     #[test]
     fn routes_by_the_last_two_path_segments() {
-        assert_eq!(Route::for_path("/webhooks/sendgrid"), Some(Route::SendGrid));
-        assert_eq!(
-            Route::for_path("/prod/webhooks/sendpulse/"),
-            Some(Route::SendPulse)
-        );
-        assert_eq!(Route::for_path("/a/b/webhooks/ses"), Some(Route::SesHttps));
-        assert_eq!(Route::for_path("/webhooks/mailgun"), None);
-        assert_eq!(Route::for_path("/sendgrid"), None);
-        assert_eq!(Route::for_path("webhooks/sendgrid"), Some(Route::SendGrid));
-        assert_eq!(Route::for_path(""), None);
-        assert_eq!(Route::for_path("/hooks/sendgrid"), None);
+        let provider = |path: &str| for_path(path).map(|spec| spec.provider);
+        assert_eq!(provider("/webhooks/sendgrid"), Some(Provider::SendGrid));
+        assert_eq!(provider("/prod/webhooks/sendpulse/"), Some(Provider::SendPulse));
+        assert_eq!(provider("/a/b/webhooks/ses"), Some(Provider::Ses));
+        assert_eq!(provider("/webhooks/nosuchprovider"), None);
+        assert_eq!(provider("/sendgrid"), None);
+        assert_eq!(provider("webhooks/sendgrid"), Some(Provider::SendGrid));
+        assert_eq!(provider(""), None);
+        assert_eq!(provider("/hooks/sendgrid"), None);
+    }
+
+    #[test]
+    fn every_webhook_provider_has_its_route() {
+        for provider in Provider::ALL {
+            if let Some(webhook) = provider.webhook() {
+                let path = format!("/webhooks/{}", webhook.route);
+                assert_eq!(for_path(&path).map(|s| s.provider), Some(provider));
+            }
+        }
     }
 }

@@ -1,6 +1,13 @@
 //! SNS delivering SES events to an HTTPS subscription (`/webhooks/ses`): the envelope is
 //! verified (topic, certificate, signature), then a notification's message goes through the
 //! SES decoder like an SNS trigger's.
+//!
+//! SNS waits about 15 s for an answer before it counts the attempt as failed and sends again,
+//! so the whole of this work (a certificate fetch, the writes) is bounded by
+//! [`SNS_HTTPS_BUDGET`], not by the function's longer timeout: SNS never resends while the first
+//! attempt is still writing.
+
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
@@ -17,8 +24,27 @@ use crate::verify::VerifyError;
 /// The header SNS sets to the message's type.
 const SNS_TYPE_HEADER: &str = "x-amz-sns-message-type";
 
-/// Verifies an SNS HTTPS message and acts on its type.
+/// How long an SNS HTTPS delivery may take here: SNS gives up on an answer after about 15 s,
+/// less a margin for the answer to travel.
+pub const SNS_HTTPS_BUDGET: Duration = Duration::from_secs(12);
+
+/// Verifies an SNS HTTPS message and acts on its type, within [`SNS_HTTPS_BUDGET`].
 pub async fn handle(
+    app: &App,
+    request: &HttpRequest,
+    body: &[u8],
+    invocation: &Invocation<'_>,
+) -> Result<Value, RequestError> {
+    let bounded = Invocation {
+        deadline: invocation
+            .deadline
+            .earliest(crate::deadline::Deadline::after(SNS_HTTPS_BUDGET)),
+        ..*invocation
+    };
+    handle_within(app, request, body, &bounded).await
+}
+
+async fn handle_within(
     app: &App,
     request: &HttpRequest,
     body: &[u8],
@@ -38,7 +64,16 @@ pub async fn handle(
             )));
         }
     }
-    verifier.verify(&message).await.map_err(refusal)?;
+    invocation
+        .deadline
+        .run(verifier.verify(&message))
+        .await
+        .unwrap_or_else(|| {
+            Err(VerifyError::CertificateUnavailable(
+                "no answer within SNS's wait".into(),
+            ))
+        })
+        .map_err(refusal)?;
     match message.message_type.as_str() {
         "Notification" => {
             let decoded = ses::decode(&message.message, invocation.received_at);
@@ -52,7 +87,12 @@ pub async fn handle(
             .await
         }
         "SubscriptionConfirmation" => {
-            verifier.confirm_subscription(&message).await.map_err(refusal)?;
+            invocation
+                .deadline
+                .run(verifier.confirm_subscription(&message))
+                .await
+                .unwrap_or_else(|| Err(VerifyError::CertificateUnavailable("no answer in time".into())))
+                .map_err(refusal)?;
             tracing::info!(topic = %message.topic_arn, "SNS subscription confirmed");
             Ok(json!({"provider": "ses", "sns": "SubscriptionConfirmation", "confirmed": true}))
         }
@@ -65,7 +105,8 @@ pub async fn handle(
 }
 
 /// A verification failure: 503 when a certificate could not be had (SNS retries), otherwise
-/// one 403 for every reason, so an unknown topic reads like a bad signature.
+/// one 403 for every reason (a certificate URL SNS does not know among them), so an unknown
+/// topic reads like a bad signature and like a forged certificate URL.
 fn refusal(error: VerifyError) -> RequestError {
     if error.is_unavailable() {
         RequestError::Unavailable(error)

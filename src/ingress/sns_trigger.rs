@@ -8,7 +8,7 @@ use super::Invocation;
 use crate::app::App;
 use crate::model::Provider;
 use crate::providers::ses;
-use crate::store::StoreError;
+use crate::store::{Kept, StoreError};
 
 /// What an SNS invocation did.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, Default)]
@@ -23,7 +23,7 @@ pub struct SnsSummary {
     pub duplicates: usize,
     /// Messages that carry no email event (SES's topic-validation text, topic notifications).
     pub ignored: usize,
-    /// Messages that were not SES events, kept in quarantine.
+    /// Messages that were not SES events, and events DynamoDB refused, kept in quarantine.
     pub quarantined: usize,
 }
 
@@ -42,7 +42,8 @@ pub enum SnsError {
 }
 
 /// Checks every record's topic first (nothing is stored from an invocation carrying a refused
-/// topic), then decodes and stores.
+/// topic), then decodes and stores. A record whose message does not decode is quarantined
+/// alone; the others are stored.
 pub async fn handle(
     app: &App,
     event: &SnsEvent,
@@ -62,28 +63,37 @@ pub async fn handle(
         records: event.records.len(),
         ..SnsSummary::default()
     };
-    let mut events = Vec::new();
+    let mut decoded = crate::providers::Decoded::default();
     for record in &event.records {
         let message = &record.sns.message;
         match ses::decode(message, received_at) {
-            Ok(decoded) => {
-                if decoded.ignored > 0 {
+            Ok(one) => {
+                if one.ignored > 0 {
                     tracing::info!(message_id = %record.sns.message_id, "SNS message carries no email event; ignored");
                 }
-                summary.ignored += decoded.ignored;
-                events.extend(decoded.events);
+                summary.ignored += one.ignored;
+                decoded.events.extend(one.events);
             }
             Err(error) => {
-                super::persist::quarantine(app, Provider::Ses, message.as_bytes(), &error, invocation)
-                    .await?;
+                let error = crate::logging::chain(&error);
+                super::persist::quarantine(
+                    app,
+                    Provider::Ses,
+                    message.as_bytes(),
+                    &error,
+                    Kept::Body,
+                    invocation,
+                )
+                .await?;
                 summary.quarantined += 1;
             }
         }
     }
-    summary.events = events.len();
-    let (report, _suppression) = super::persist::persist(app, Provider::Ses, events, invocation).await?;
-    summary.stored = report.items;
-    summary.duplicates = report.duplicates;
+    let persisted = super::persist::persist(app, Provider::Ses, decoded, invocation).await?;
+    summary.events = persisted.events;
+    summary.stored = persisted.stored;
+    summary.duplicates = persisted.duplicates;
+    summary.quarantined += persisted.quarantined;
     tracing::info!(
         events = summary.events,
         stored = summary.stored,

@@ -1,37 +1,51 @@
-//! The HTTP pipeline: route → size → verify → decode (one provider) → store → JSON response.
+//! The HTTP pipeline: route → size → verify (the provider's verifier) → bind a signed token to
+//! its body where the signature covers less → decode (one provider) → store → JSON response.
 
 use serde_json::{json, Value};
 
 use super::response::{HttpReply, JsonResponse, RequestError};
-use super::routes::{self, Route};
+use super::routes;
 use super::trigger::HttpRequest;
 use super::Invocation;
 use crate::app::App;
 use crate::model::Provider;
-use crate::providers::{sendgrid, sendpulse, DecodeError, Decoded};
+use crate::providers::{DecodeError, Decoded};
+use crate::store::Kept;
+use crate::verify::{SignedRequest, VerifyError};
 
 /// Handles a webhook request; every outcome is an HTTP response.
 pub async fn handle(app: &App, request: &HttpRequest, invocation: &Invocation<'_>) -> HttpReply {
     let tally = invocation.tally;
+    let spec = routes::for_path(&request.path);
+    let retry_status = spec
+        .and_then(|spec| spec.provider.webhook())
+        .map_or(500, |webhook| webhook.retry_status);
     let response = match process(app, request, invocation).await {
         Ok(body) => JsonResponse::ok(body),
         Err(error) => {
-            let status = error.status();
+            let status = error.status(retry_status);
             // Store failures are counted where they happen (persist), refusals here.
             if !matches!(error, RequestError::Store(_)) {
-                let channel = Route::for_path(&request.path).map_or("none", Route::name);
-                tally.rejected(channel, error.reason());
+                tally.rejected(spec.map_or("none", |s| s.name), error.reason());
             }
             let chain = crate::logging::chain(&error);
-            if status >= 500 {
+            if status >= 500 || status == 429 {
                 tracing::error!(status, reason = error.reason(), error = %chain, "webhook failed");
             } else {
                 tracing::warn!(status, reason = error.reason(), error = %chain, "webhook refused");
             }
-            JsonResponse::error(&error)
+            JsonResponse::error(&error, retry_status)
         }
     };
     response.into_reply(request.format)
+}
+
+/// A verifier's refusal as the request's error.
+fn refused(error: VerifyError) -> RequestError {
+    match error {
+        VerifyError::UnsupportedFormat(format) => RequestError::UnsupportedFormat(format),
+        other => RequestError::Unauthorized(other),
+    }
 }
 
 async fn process(
@@ -39,40 +53,43 @@ async fn process(
     request: &HttpRequest,
     invocation: &Invocation<'_>,
 ) -> Result<Value, RequestError> {
-    let received_at = invocation.received_at;
-    let route = routes::route(request)?;
-    let body = routes::body_bytes(request, route.max_body_bytes())?;
-    match route {
-        Route::SendGrid => {
-            let verifier = app
-                .channels
-                .sendgrid
-                .as_ref()
-                .map_err(|_| RequestError::Misconfigured(Provider::SendGrid))?;
-            verifier
-                .verify(&request.headers, &body, received_at)
-                .map_err(RequestError::Unauthorized)?;
-            let decoded = sendgrid::decode(&body, received_at);
-            store_decoded(app, Provider::SendGrid, &body, decoded, invocation).await
-        }
-        Route::SendPulse => {
-            let verifier = app
-                .channels
-                .sendpulse
-                .as_ref()
-                .map_err(|_| RequestError::Misconfigured(Provider::SendPulse))?;
-            verifier
-                .verify(&request.query)
-                .map_err(RequestError::Unauthorized)?;
-            let decoded = sendpulse::decode(&body, received_at);
-            store_decoded(app, Provider::SendPulse, &body, decoded, invocation).await
-        }
-        Route::SesHttps => super::sns_https::handle(app, request, &body, invocation).await,
+    let spec = routes::route(request)?;
+    let body = routes::body_bytes(request, routes::max_body_bytes(spec))?;
+    if spec.provider.webhook().is_none() {
+        return super::sns_https::handle(app, request, &body, invocation).await;
     }
+    let verifier = app
+        .channels
+        .webhooks
+        .get(&spec.provider)
+        .and_then(|channel| channel.as_ref().ok())
+        .ok_or(RequestError::Misconfigured(spec.provider))?;
+    let verified = verifier
+        .verify(&SignedRequest {
+            headers: &request.headers,
+            query: &request.query,
+            body: &body,
+            now: invocation.received_at,
+        })
+        .map_err(refused)?;
+    if let Some(guard) = &verified.replay_guard {
+        let fresh = app
+            .store
+            .bind_token(guard, invocation.deadline)
+            .await
+            .inspect_err(|e| invocation.tally.store_failed(e))
+            .map_err(RequestError::Store)?;
+        if !fresh {
+            return Err(RequestError::Replayed);
+        }
+    }
+    let decoded = crate::providers::decode(spec.provider, &body, invocation.received_at);
+    store_decoded(app, spec.provider, &body, decoded, invocation).await
 }
 
-/// Stores what an authenticated body decoded to. A body that did not decode is kept in
-/// quarantine and acknowledged with `200 {"kept": true}`: the provider must not retry it.
+/// Stores what an authenticated body decoded to. A body that did not decode at all is kept in
+/// quarantine and acknowledged with `200 {"kept": true}`: the provider must not retry it. Events
+/// that did not decode while others did are kept alone, and counted in `quarantined`.
 pub(super) async fn store_decoded(
     app: &App,
     provider: Provider,
@@ -83,7 +100,8 @@ pub(super) async fn store_decoded(
     let decoded = match decoded {
         Ok(decoded) => decoded,
         Err(error) => {
-            super::persist::quarantine(app, provider, body, &error, invocation)
+            let error = crate::logging::chain(&error);
+            super::persist::quarantine(app, provider, body, &error, Kept::Body, invocation)
                 .await
                 .map_err(RequestError::Store)?;
             return Ok(json!({
@@ -95,22 +113,23 @@ pub(super) async fn store_decoded(
             }));
         }
     };
-    let events = decoded.events.len();
-    let (report, suppression) = super::persist::persist(app, provider, decoded.events, invocation)
+    let persisted = super::persist::persist(app, provider, decoded, invocation)
         .await
         .map_err(RequestError::Store)?;
     tracing::info!(
         provider = provider.as_str(),
-        events,
-        stored = report.items,
-        duplicates = report.duplicates,
-        suppression_updates = suppression.applied.values().sum::<usize>(),
+        events = persisted.events,
+        stored = persisted.stored,
+        duplicates = persisted.duplicates,
+        quarantined = persisted.quarantined,
+        suppression_updates = persisted.suppression.applied.values().sum::<usize>(),
         "webhook stored"
     );
     Ok(json!({
         "provider": provider.as_str(),
-        "events": events,
-        "stored": report.items,
-        "duplicates": report.duplicates,
+        "events": persisted.events,
+        "stored": persisted.stored,
+        "duplicates": persisted.duplicates,
+        "quarantined": persisted.quarantined,
     }))
 }

@@ -2,7 +2,7 @@
 //!
 //! Every provider decoder produces these; the key builder and the store only ever see them.
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::timestamp::Timestamp;
 pub use super::vocabulary::{BounceClass, EventKind, Provider, TimeSource};
@@ -126,11 +126,15 @@ pub struct EventBasics {
     pub time: EventTime,
     /// When mailtrail received the request that carried it.
     pub received_at: Timestamp,
-    /// The provider's original event JSON, as received.
-    pub raw: String,
+    /// The provider's original event JSON, as received (shared by the events of one
+    /// notification that names several recipients).
+    pub raw: Arc<str>,
 }
 
-/// One provider event for one recipient, normalized.
+/// One provider event for one recipient, normalized: what a timeline shows, what a query
+/// filters on, what the key and the suppression list need, and the raw event. Everything else
+/// the provider said (sender, subject, user agents, IPs, tags, sender data, provider ids) stays
+/// in the raw event, and readers that want it read it from there.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NormalizedEvent {
     /// Who reported it.
@@ -141,18 +145,15 @@ pub struct NormalizedEvent {
     pub provider_event: String,
     /// The message id that keys the timeline (SES `messageId`, SendGrid `X-Message-Id`, ...).
     pub message_id: Option<String>,
-    /// The provider's full message id where it differs from `message_id` (SendGrid `sg_message_id`).
-    pub provider_message_id: Option<String>,
     /// The recipient's address, lower-cased; `None` when the provider gave none.
     pub recipient: Option<String>,
+    /// The provider did not say which of the message's several recipients the event is for,
+    /// so it is credited to each of them (SES opens, clicks and subscriptions; Resend).
+    pub recipient_ambiguous: bool,
     /// When it happened, and which clock said so.
     pub time: EventTime,
     /// When mailtrail received the request that carried it.
     pub received_at: Timestamp,
-    /// The sender, as the provider gave it.
-    pub sender: Option<String>,
-    /// The message subject.
-    pub subject: Option<String>,
     /// For bounces: will it go away by itself.
     pub bounce_class: Option<BounceClass>,
     /// The provider already refuses this address (SES `OnAccountSuppressionList` /
@@ -171,23 +172,11 @@ pub struct NormalizedEvent {
     pub reason: Option<String>,
     /// The link clicked.
     pub url: Option<String>,
-    /// The recipient's user agent (opens, clicks, complaints).
-    pub user_agent: Option<String>,
-    /// An IP address: the recipient's for opens and clicks, the sending one otherwise.
-    pub ip: Option<String>,
-    /// Categories the sender attached (SendGrid `category`).
-    pub tags: Vec<String>,
-    /// Sender-defined data: SendGrid custom arguments, SES message tags.
-    pub metadata: BTreeMap<String, String>,
-    /// Other provider fields worth keeping as attributes (`smtp_id`, `attempt`, `feedback_id`, ...).
-    pub details: BTreeMap<String, String>,
-    /// The provider's id for this event, when it has one (SendGrid `sg_event_id`). Not part of the key.
-    pub provider_event_id: Option<String>,
     /// Values that tell two real events apart (a click's url, a deferral's attempt); they go
     /// into the item's key hash.
     pub distinguishers: Vec<Distinguisher>,
     /// The provider's original event JSON, as received.
-    pub raw: String,
+    pub raw: Arc<str>,
 }
 
 impl NormalizedEvent {
@@ -206,12 +195,10 @@ impl NormalizedEvent {
             kind,
             provider_event,
             message_id: None,
-            provider_message_id: None,
             recipient: None,
+            recipient_ambiguous: false,
             time,
             received_at,
-            sender: None,
-            subject: None,
             bounce_class: None,
             provider_suppressed: false,
             complaint_ambiguous: false,
@@ -220,12 +207,6 @@ impl NormalizedEvent {
             smtp_response: None,
             reason: None,
             url: None,
-            user_agent: None,
-            ip: None,
-            tags: Vec::new(),
-            metadata: BTreeMap::new(),
-            details: BTreeMap::new(),
-            provider_event_id: None,
             distinguishers: Vec::new(),
             raw,
         }

@@ -1,30 +1,8 @@
 //! The shared vocabulary of normalized events: who reported it, what happened, how final a
 //! bounce is, and which clock the time came from.
 
-/// The email service provider an event came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Provider {
-    /// Amazon SES, through SNS.
-    Ses,
-    /// Twilio SendGrid's Event Webhook.
-    SendGrid,
-    /// SendPulse's SMTP webhooks.
-    SendPulse,
-}
-
-impl Provider {
-    /// Every provider, in a fixed order.
-    pub const ALL: [Provider; 3] = [Provider::Ses, Provider::SendGrid, Provider::SendPulse];
-
-    /// The name stored in the `provider` attribute.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Provider::Ses => "ses",
-            Provider::SendGrid => "sendgrid",
-            Provider::SendPulse => "sendpulse",
-        }
-    }
-}
+/// The email service provider an event came from: the provider registry's list.
+pub use crate::providers::registry::Provider;
 
 /// What happened, in one vocabulary for every provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

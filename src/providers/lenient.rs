@@ -125,32 +125,27 @@ pub enum Slot<'s> {
     Text(&'s mut Option<String>),
     /// A string-or-array read with [`text_list`].
     List(&'s mut Vec<String>),
-    /// Not a field the decoder reads: kept as raw JSON.
-    Rest,
+    /// Not a field the decoder reads: skipped (it stays in the raw event).
+    Skip,
 }
 
-/// The fields of an event object kept as raw JSON, under their names.
-pub type RestFields<'de> = Vec<(std::borrow::Cow<'de, str>, &'de serde_json::value::RawValue)>;
-
 /// An event object read field by field: the fields a decoder reads into their slots, every
-/// other field kept as borrowed raw JSON. A repeated field keeps its last value.
-pub trait FieldwiseEvent<'de>: Default {
+/// other field skipped without building anything. A repeated field keeps its last value.
+pub trait FieldwiseEvent: Default {
     /// What the object is, for error messages ("a SendGrid event object").
     const EXPECTING: &'static str;
     /// Where the field `key` goes.
     fn slot(&mut self, key: &str) -> Slot<'_>;
-    /// Keeps the fields no slot took.
-    fn set_rest(&mut self, rest: RestFields<'de>);
 }
 
 /// Deserializes a [`FieldwiseEvent`]: implement `Deserialize` with this.
 pub fn deserialize_fieldwise<'de, D, E>(deserializer: D) -> Result<E, D::Error>
 where
     D: Deserializer<'de>,
-    E: FieldwiseEvent<'de>,
+    E: FieldwiseEvent,
 {
     struct FieldwiseVisitor<E>(std::marker::PhantomData<E>);
-    impl<'de, E: FieldwiseEvent<'de>> Visitor<'de> for FieldwiseVisitor<E> {
+    impl<'de, E: FieldwiseEvent> Visitor<'de> for FieldwiseVisitor<E> {
         type Value = E;
 
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -159,32 +154,19 @@ where
 
         fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<E, A::Error> {
             let mut event = E::default();
-            let mut rest = Vec::new();
             while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
                 match event.slot(&key) {
                     Slot::Text(target) => *target = map.next_value_seed(TextSeed)?,
                     Slot::List(target) => *target = map.next_value_seed(TextListSeed)?,
-                    Slot::Rest => rest.push((key, map.next_value()?)),
+                    Slot::Skip => {
+                        map.next_value::<de::IgnoredAny>()?;
+                    }
                 }
             }
-            event.set_rest(rest);
             Ok(event)
         }
     }
     deserializer.deserialize_map(FieldwiseVisitor(std::marker::PhantomData))
-}
-
-/// A raw JSON value as text: strings unescaped, objects and arrays as compact JSON (or as
-/// received when nested past serde_json's depth limit), numbers, booleans and `null` as they are.
-pub fn raw_text(raw: &serde_json::value::RawValue) -> String {
-    let text = raw.get().trim();
-    match text.as_bytes().first() {
-        Some(b'"') => serde_json::from_str::<String>(text).unwrap_or_else(|_| text.to_owned()),
-        Some(b'{' | b'[') => serde_json::from_str::<serde_json::Value>(text)
-            .map(|value| value.to_string())
-            .unwrap_or_else(|_| text.to_owned()),
-        _ => text.to_owned(),
-    }
 }
 
 #[cfg(test)]
@@ -255,21 +237,6 @@ mod tests {
         );
         assert!(probe(r#"{"category":null}"#).unwrap().category.is_empty());
         assert!(probe(r#"{"category":[{"x":1}]}"#).is_err());
-    }
-
-    #[test]
-    fn raw_values_read_as_text() {
-        let raw = |json: &str| raw_text(&serde_json::value::RawValue::from_string(json.to_owned()).unwrap());
-        assert_eq!(raw(r#""caf\u00e9""#), "café");
-        assert_eq!(raw(r#"{ "a" : [1, 2] }"#), r#"{"a":[1,2]}"#);
-        assert_eq!(raw("12.50"), "12.50");
-        assert_eq!(raw("null"), "null");
-        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
-        assert_eq!(
-            raw(&deep),
-            deep,
-            "past the depth limit the text is kept as received"
-        );
     }
 
     #[test]

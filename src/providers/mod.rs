@@ -1,15 +1,20 @@
 //! Provider decoders: each turns a provider's own JSON into normalized events.
 //!
-//! One module per provider. Each has lenient raw types (optional fields, strings or numbers)
-//! and a `decode` function; nothing outside `providers` sees a provider's raw shape.
+//! One module per provider, listed once in [`registry`]. Each has lenient raw types (optional
+//! fields, strings or numbers) and decodes one event; [`batch`] splits a body into its events
+//! as the provider's [`registry::BodyShape`] says, so one bad event is kept apart and the
+//! others still decode. Nothing outside `providers` sees a provider's raw shape.
 
 pub mod batch;
 pub mod lenient;
+pub mod registry;
 pub mod sendgrid;
 pub mod sendpulse;
 pub mod ses;
 
-use crate::model::NormalizedEvent;
+pub use registry::{Provider, ProviderSpec};
+
+use crate::model::{NormalizedEvent, Timestamp};
 
 /// Where and how a JSON text went wrong, without any of its content (serde's own messages
 /// quote values, which may be addresses or secrets).
@@ -65,6 +70,9 @@ pub enum DecodeError {
     /// The body is JSON, but not an array of events.
     #[error("expected a JSON array of event objects: {0}")]
     NotAnArray(JsonFault),
+    /// The body is JSON, but not an event object (or an array of them, where allowed).
+    #[error("expected a JSON event object")]
+    NotAnObject,
     /// One event of a batch has the wrong shape.
     #[error("event {index} has the wrong shape: {fault}")]
     BadEvent {
@@ -78,23 +86,28 @@ pub enum DecodeError {
     NotSes(&'static str),
 }
 
-/// Decodes a body with its provider's decoder (for SES: the SNS message text).
-pub fn decode(
-    provider: crate::model::Provider,
-    body: &[u8],
-    received_at: crate::model::Timestamp,
-) -> Result<Decoded, DecodeError> {
-    use crate::model::Provider;
-    match provider {
-        Provider::SendGrid => sendgrid::decode(body, received_at),
-        Provider::SendPulse => sendpulse::decode(body, received_at),
-        Provider::Ses => {
-            let text = std::str::from_utf8(body).map_err(|e| DecodeError::NotUtf8 {
-                valid_up_to: e.valid_up_to(),
-            })?;
-            ses::decode(text, received_at)
-        }
-    }
+/// Decodes a body with its provider's decoder (for SES: the SNS message or EventBridge detail).
+/// Events that do not decode are returned apart (`Decoded::bad`); a body that is not the
+/// provider's shape at all is an error.
+pub fn decode(provider: Provider, body: &[u8], received_at: Timestamp) -> Result<Decoded, DecodeError> {
+    batch::decode_body(provider.spec(), body, received_at)
+}
+
+/// Decodes one event kept apart from its batch (see [`BadEvent`]).
+pub fn decode_event(provider: Provider, raw: &[u8], received_at: Timestamp) -> Result<Decoded, DecodeError> {
+    batch::decode_one(provider.spec(), raw, received_at)
+}
+
+/// One event of a body that did not decode while the others did: kept in quarantine alone,
+/// with its position in the batch, and replayable on its own.
+#[derive(Debug, Clone)]
+pub struct BadEvent {
+    /// Its position in the batch, from 0.
+    pub index: usize,
+    /// Its JSON, exactly as received.
+    pub raw: String,
+    /// Why it did not decode.
+    pub error: DecodeError,
 }
 
 /// What a decoder made of one body.
@@ -102,6 +115,8 @@ pub fn decode(
 pub struct Decoded {
     /// The normalized events, one per recipient.
     pub events: Vec<NormalizedEvent>,
+    /// Events of a batch that did not decode.
+    pub bad: Vec<BadEvent>,
     /// Provider messages that carry no email event (SNS topic validation texts and the like).
     pub ignored: usize,
 }

@@ -6,26 +6,48 @@
 
 use serde::de::{Deserialize, Deserializer};
 
-use super::batch::{decode_batch, own_time_or_received};
-use super::lenient::{deserialize_fieldwise, raw_text, FieldwiseEvent, RestFields, Slot};
+use super::batch::{own_time_or_received, shared_raw};
+use super::lenient::{deserialize_fieldwise, FieldwiseEvent, Slot};
+use super::registry::{BodyShape, Channel, Provider, ProviderSpec, WebhookSpec};
 use super::{DecodeError, Decoded};
 use crate::model::event::{non_empty, normalize_recipient};
 use crate::model::{
-    BounceClass, EventBasics, EventKind, NormalizedEvent, Provider, Scope, SubscriptionChange, Timestamp,
+    BounceClass, EventBasics, EventKind, NormalizedEvent, Scope, SubscriptionChange, Timestamp,
+};
+use crate::verify::token::Carriers;
+
+/// The variable holding the token(s) of SendPulse's webhook URL.
+pub const TOKEN_VARIABLE: &str = "SENDPULSE_WEBHOOK_TOKEN";
+
+/// SendPulse in the provider registry.
+pub const SPEC: ProviderSpec = ProviderSpec {
+    provider: Provider::SendPulse,
+    name: "sendpulse",
+    title: "SendPulse",
+    channel: Channel::Webhook(WebhookSpec {
+        route: "sendpulse",
+        secret_variable: TOKEN_VARIABLE,
+        secret_parameter: "SendPulseWebhookToken",
+        max_age: None,
+        max_body_bytes: crate::ingress::routes::MAX_WEBHOOK_BODY_BYTES,
+        verifier: |settings| crate::verify::token::build(TOKEN_VARIABLE, Carriers::QUERY, settings),
+        retry_status: 500,
+    }),
+    body: BodyShape::Array,
+    decode_event,
+    subject: subject_of,
 };
 
 /// One SendPulse event. Field names vary between SendPulse's documents, so each normalized
 /// field reads the first of its known names that is present. Read by a hand-written visitor:
-/// known fields as lenient text, every other field kept as borrowed raw JSON.
+/// known fields as lenient text, every other field skipped (it stays in the raw event).
 #[derive(Debug, Default)]
-struct SendPulseEvent<'a> {
+struct SendPulseEvent {
     event: Option<String>,
     timestamp: Option<String>,
     message_id: Option<String>,
     recipient: Option<String>,
     email: Option<String>,
-    sender: Option<String>,
-    subject: Option<String>,
     smtp_server_response_code: Option<String>,
     smtp_server_response_subcode: Option<String>,
     smtp_server_response: Option<String>,
@@ -35,17 +57,15 @@ struct SendPulseEvent<'a> {
     url: Option<String>,
     link_url: Option<String>,
     reason: Option<String>,
-    /// Every other field, kept in `details`.
-    rest: RestFields<'a>,
 }
 
-impl<'de> Deserialize<'de> for SendPulseEvent<'de> {
+impl<'de> Deserialize<'de> for SendPulseEvent {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserialize_fieldwise(deserializer)
     }
 }
 
-impl<'de> FieldwiseEvent<'de> for SendPulseEvent<'de> {
+impl FieldwiseEvent for SendPulseEvent {
     const EXPECTING: &'static str = "a SendPulse event object";
 
     fn slot(&mut self, key: &str) -> Slot<'_> {
@@ -55,8 +75,6 @@ impl<'de> FieldwiseEvent<'de> for SendPulseEvent<'de> {
             "message_id" => Slot::Text(&mut self.message_id),
             "recipient" => Slot::Text(&mut self.recipient),
             "email" => Slot::Text(&mut self.email),
-            "sender" => Slot::Text(&mut self.sender),
-            "subject" => Slot::Text(&mut self.subject),
             "smtp_server_response_code" => Slot::Text(&mut self.smtp_server_response_code),
             "smtp_server_response_subcode" => Slot::Text(&mut self.smtp_server_response_subcode),
             "smtp_server_response" => Slot::Text(&mut self.smtp_server_response),
@@ -66,20 +84,30 @@ impl<'de> FieldwiseEvent<'de> for SendPulseEvent<'de> {
             "url" => Slot::Text(&mut self.url),
             "link_url" => Slot::Text(&mut self.link_url),
             "reason" => Slot::Text(&mut self.reason),
-            _ => Slot::Rest,
+            _ => Slot::Skip,
         }
-    }
-
-    fn set_rest(&mut self, rest: RestFields<'de>) {
-        self.rest = rest;
     }
 }
 
 /// Decodes a SendPulse webhook body into normalized events, one per SendPulse event.
 pub fn decode(body: &[u8], received_at: Timestamp) -> Result<Decoded, DecodeError> {
-    decode_batch(body, received_at, |raw, received_at| {
-        serde_json::from_str::<SendPulseEvent>(raw).map(|event| normalize(event, raw, received_at))
-    })
+    super::decode(Provider::SendPulse, body, received_at)
+}
+
+/// Decodes one SendPulse event.
+pub fn decode_event(raw: &str, received_at: Timestamp) -> Result<Vec<NormalizedEvent>, serde_json::Error> {
+    let event: SendPulseEvent = serde_json::from_str(raw)?;
+    Ok(vec![normalize(event, raw, received_at)])
+}
+
+/// The `subject` SendPulse sends with each event.
+fn subject_of(raw: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct WithSubject {
+        #[serde(default, deserialize_with = "super::lenient::text")]
+        subject: Option<String>,
+    }
+    non_empty(serde_json::from_str::<WithSubject>(raw).ok()?.subject)
 }
 
 /// Maps SendPulse's event name (in any case) to the normalized kind.
@@ -96,7 +124,7 @@ fn kind_of(event: &str) -> EventKind {
     }
 }
 
-fn normalize(event: SendPulseEvent<'_>, raw: &str, received_at: Timestamp) -> NormalizedEvent {
+fn normalize(event: SendPulseEvent, raw: &str, received_at: Timestamp) -> NormalizedEvent {
     let provider_event = event.event.clone().unwrap_or_default();
     let kind = kind_of(&provider_event);
     let time = own_time_or_received(event.timestamp.as_deref(), received_at);
@@ -110,7 +138,7 @@ fn normalize(event: SendPulseEvent<'_>, raw: &str, received_at: Timestamp) -> No
         provider_event: provider_event.clone(),
         time,
         received_at,
-        raw: raw.to_owned(),
+        raw: shared_raw(raw),
     });
     out.bounce_class =
         (kind == EventKind::Bounced).then(|| match provider_event.to_ascii_lowercase().as_str() {
@@ -124,21 +152,10 @@ fn normalize(event: SendPulseEvent<'_>, raw: &str, received_at: Timestamp) -> No
         .or(event.email)
         .as_deref()
         .and_then(normalize_recipient);
-    out.sender = non_empty(event.sender);
-    out.subject = non_empty(event.subject);
-    out.smtp_status = match (&subcode, &code) {
-        (Some(sub), _) => Some(sub.clone()),
-        (None, code) => code.clone(),
-    };
+    out.smtp_status = subcode.or(code);
     out.smtp_response = response;
     out.reason = non_empty(event.reason);
     out.url = non_empty(event.url).or(non_empty(event.link_url));
-    if let Some(code) = code {
-        out.details.insert("smtp_code".to_owned(), code);
-    }
-    for (name, value) in event.rest {
-        out.details.insert(name.into_owned(), raw_text(value));
-    }
     out.subscription_changes = match kind {
         EventKind::Unsubscribed => vec![SubscriptionChange {
             scope: Scope::Global,
@@ -198,8 +215,7 @@ mod tests {
                 "1149317311"
             };
             assert_eq!(e.message_id.as_deref(), Some(id), "{fixture}");
-            assert_eq!(e.sender.as_deref(), Some("john.doe@sendpulse.com"));
-            assert_eq!(e.subject.as_deref(), Some("utf8_hello_world"));
+            assert_eq!(subject_of(&e.raw).as_deref(), Some("utf8_hello_world"));
         }
     }
 
@@ -208,7 +224,6 @@ mod tests {
         let e = &decode_fixture("undelivered")[0];
         assert_eq!(e.bounce_class, Some(BounceClass::Permanent));
         assert_eq!(e.smtp_status.as_deref(), Some("5.7.1"));
-        assert_eq!(e.details.get("smtp_code").map(String::as_str), Some("554"));
         assert_eq!(
             e.smtp_response.as_deref(),
             Some("custom_text_response_from_recipients_server")
@@ -240,7 +255,7 @@ mod tests {
         assert!(batch
             .iter()
             .all(|e| e.kind == EventKind::Unknown && e.provider_event == "event_name"));
-        assert_eq!(batch[2].subject.as_deref(), Some("utf8_hello_world"));
+        assert_eq!(subject_of(&batch[2].raw).as_deref(), Some("utf8_hello_world"));
     }
 
     #[test]

@@ -8,22 +8,79 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::error::DisplayErrorContext;
-use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
 use futures_util::stream::{self, StreamExt};
 
 use super::item::{unique_by_key, Item};
 use super::{
-    EventStore, QuarantineStore, QuarantinedBody, StoreError, StoreFuture, SuppressionReport,
-    SuppressionStore, WriteReport,
+    EventStore, QuarantineStore, QuarantinedBody, RefusedItem, StoreError, StoreFuture, SuppressionReport,
+    SuppressionStore, TokenStore, WriteReport,
 };
 use crate::deadline::Deadline;
-use crate::model::NormalizedEvent;
+use crate::model::{ItemKey, NormalizedEvent};
 use crate::suppression::Evidence;
+use crate::verify::ReplayGuard;
 
 /// The most items one BatchWriteItem may carry.
 pub const BATCH_SIZE: usize = 25;
+
+/// Error codes only a fix of the deployment cures: no table, no permission, bad credentials.
+const MISCONFIGURATION_CODES: &[&str] = &[
+    "ResourceNotFoundException",
+    "AccessDeniedException",
+    "UnrecognizedClientException",
+    "ExpiredTokenException",
+    "InvalidSignatureException",
+    "IncompleteSignatureException",
+    "MissingAuthenticationTokenException",
+    "InvalidClientTokenId",
+];
+
+/// What kind of failure a DynamoDB error is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// Worth a retry as it is (throttling, a 5xx, a timeout).
+    Retryable,
+    /// DynamoDB refuses the request's content (`ValidationException`): a retry fails the same.
+    Refused,
+    /// Only a fix of the deployment cures it (no table, no permission, expired credentials).
+    Misconfigured,
+}
+
+/// Tells the kinds of failure apart by DynamoDB's error code (and a request that could not
+/// even be signed, for want of credentials).
+pub fn failure_kind<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> FailureKind {
+    if matches!(error, SdkError::ConstructionFailure(_)) {
+        return FailureKind::Misconfigured;
+    }
+    match error.code() {
+        Some("ValidationException") => FailureKind::Refused,
+        Some(code) if MISCONFIGURATION_CODES.contains(&code) => FailureKind::Misconfigured,
+        _ => FailureKind::Retryable,
+    }
+}
+
+/// A failed request as a store error.
+pub(crate) fn store_error(
+    kind: FailureKind,
+    unstored: usize,
+    total: usize,
+    error: aws_sdk_dynamodb::Error,
+) -> StoreError {
+    let message = DisplayErrorContext(&error).to_string();
+    match kind {
+        FailureKind::Misconfigured => StoreError::Misconfigured { message },
+        _ => StoreError::Request {
+            unstored,
+            total,
+            message,
+            source: Box::new(error),
+        },
+    }
+}
 
 /// How `UnprocessedItems` are retried.
 #[derive(Debug, Clone, Copy)]
@@ -73,13 +130,14 @@ struct ChunkOutcome {
     size: usize,
     requests: usize,
     attempts: u32,
+    refused: Vec<RefusedItem>,
     failure: Option<ChunkFailure>,
 }
 
 enum ChunkFailure {
     Unprocessed(usize),
     Deadline(usize),
-    Request(usize, aws_sdk_dynamodb::Error),
+    Request(usize, FailureKind, aws_sdk_dynamodb::Error),
 }
 
 impl DynamoStore {
@@ -122,14 +180,15 @@ impl DynamoStore {
         &self.table
     }
 
-    /// Stores every item, once per key (the last item of a repeated key wins).
+    /// Stores every item, once per key (the last item of a repeated key wins). Items DynamoDB
+    /// refuses for themselves are reported in `refused`; the others are stored.
     pub async fn put_items(&self, items: Vec<Item>, deadline: Deadline) -> Result<WriteReport, StoreError> {
         let (unique, duplicates) = unique_by_key(items);
         let total = unique.len();
-        let mut chunks: Vec<Vec<WriteRequest>> = Vec::with_capacity(total.div_ceil(BATCH_SIZE));
-        let mut requests = unique.into_iter().map(write_request).peekable();
-        while requests.peek().is_some() {
-            chunks.push(requests.by_ref().take(BATCH_SIZE).collect());
+        let mut chunks: Vec<Vec<Item>> = Vec::with_capacity(total.div_ceil(BATCH_SIZE));
+        let mut items = unique.into_iter().peekable();
+        while items.peek().is_some() {
+            chunks.push(items.by_ref().take(BATCH_SIZE).collect());
         }
         let outcomes: Vec<ChunkOutcome> = stream::iter(chunks)
             .map(|chunk| self.write_chunk(chunk, deadline))
@@ -156,22 +215,26 @@ impl DynamoStore {
                     past_deadline = true;
                     left
                 }
-                Some(ChunkFailure::Request(left, error)) => {
-                    first_error.get_or_insert(error);
+                Some(ChunkFailure::Request(left, kind, error)) => {
+                    // A misconfiguration is reported before any other failure: it is what the
+                    // operator must fix.
+                    match &first_error {
+                        Some((FailureKind::Misconfigured, _)) => {}
+                        _ if kind == FailureKind::Misconfigured || first_error.is_none() => {
+                            first_error = Some((kind, error));
+                        }
+                        _ => {}
+                    }
                     left
                 }
             };
-            report.items += outcome.size - left;
+            report.items += outcome.size - left - outcome.refused.len();
+            report.refused.extend(outcome.refused);
             unstored += left;
         }
         match (unstored, first_error) {
             (0, _) => Ok(report),
-            (unstored, Some(error)) => Err(StoreError::Request {
-                unstored,
-                total,
-                message: DisplayErrorContext(&error).to_string(),
-                source: Box::new(error),
-            }),
+            (unstored, Some((kind, error))) => Err(store_error(kind, unstored, total, error)),
             (unstored, None) if past_deadline => Err(StoreError::DeadlineExceeded { unstored, total }),
             (unstored, None) => Err(StoreError::Unprocessed {
                 unstored,
@@ -182,19 +245,23 @@ impl DynamoStore {
     }
 
     /// Writes one chunk, sending its unprocessed items again until none are left, the attempts
-    /// run out, or the deadline comes.
-    async fn write_chunk(&self, mut pending: Vec<WriteRequest>, deadline: Deadline) -> ChunkOutcome {
-        let size = pending.len();
+    /// run out, or the deadline comes. When DynamoDB refuses the chunk's content, each item is
+    /// written alone, to find the ones it refuses and store the others.
+    async fn write_chunk(&self, chunk: Vec<Item>, deadline: Deadline) -> ChunkOutcome {
+        let size = chunk.len();
         let mut attempts = 0;
-        let outcome = |attempts: u32, failure| ChunkOutcome {
+        let outcome = |attempts: u32, refused: Vec<RefusedItem>, failure| ChunkOutcome {
             size,
             requests: attempts as usize,
             attempts,
+            refused,
             failure,
         };
+        // The first attempt keeps the items, in case DynamoDB refuses one of them.
+        let mut pending: Vec<WriteRequest> = chunk.iter().map(|item| write_request(item.clone())).collect();
         loop {
             if deadline.is_past() {
-                return outcome(attempts, Some(ChunkFailure::Deadline(pending.len())));
+                return outcome(attempts, Vec::new(), Some(ChunkFailure::Deadline(pending.len())));
             }
             attempts += 1;
             let sent = pending.len();
@@ -206,25 +273,43 @@ impl DynamoStore {
             // Past the deadline the write may or may not have happened; a retry rewrites the
             // same items.
             let Some(result) = deadline.run(request).await else {
-                return outcome(attempts, Some(ChunkFailure::Deadline(sent)));
+                return outcome(attempts, Vec::new(), Some(ChunkFailure::Deadline(sent)));
             };
             let output = match result {
                 Ok(output) => output,
-                Err(error) => return outcome(attempts, Some(ChunkFailure::Request(sent, error.into()))),
+                Err(error) => {
+                    let kind = failure_kind(&error);
+                    if kind == FailureKind::Refused && attempts == 1 && chunk.len() > 1 {
+                        return self.write_one_by_one(chunk, deadline, attempts).await;
+                    }
+                    if kind == FailureKind::Refused && attempts == 1 {
+                        let refused = chunk.into_iter().map(|item| refused(item, &error)).collect();
+                        return outcome(attempts, refused, None);
+                    }
+                    return outcome(
+                        attempts,
+                        Vec::new(),
+                        Some(ChunkFailure::Request(sent, kind, error.into())),
+                    );
+                }
             };
             pending = output
                 .unprocessed_items
                 .and_then(|mut left| left.remove(&self.table))
                 .unwrap_or_default();
             if pending.is_empty() {
-                return outcome(attempts, None);
+                return outcome(attempts, Vec::new(), None);
             }
             if attempts >= self.retry.max_attempts {
-                return outcome(attempts, Some(ChunkFailure::Unprocessed(pending.len())));
+                return outcome(
+                    attempts,
+                    Vec::new(),
+                    Some(ChunkFailure::Unprocessed(pending.len())),
+                );
             }
             let wait = self.retry.delay(attempts - 1);
             if !deadline.allows(wait) {
-                return outcome(attempts, Some(ChunkFailure::Deadline(pending.len())));
+                return outcome(attempts, Vec::new(), Some(ChunkFailure::Deadline(pending.len())));
             }
             tracing::debug!(
                 unprocessed = pending.len(),
@@ -233,6 +318,58 @@ impl DynamoStore {
             );
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// Writes each item of a refused chunk as a chunk of its own: the refused ones are
+    /// reported, the others stored (or failed) as any chunk.
+    async fn write_one_by_one(&self, chunk: Vec<Item>, deadline: Deadline, attempts: u32) -> ChunkOutcome {
+        let size = chunk.len();
+        let mut total = ChunkOutcome {
+            size,
+            requests: attempts as usize,
+            attempts,
+            refused: Vec::new(),
+            failure: None,
+        };
+        let mut unstored = 0;
+        for item in chunk {
+            let one = Box::pin(self.write_chunk(vec![item], deadline)).await;
+            total.requests += one.requests;
+            total.attempts = total.attempts.max(one.attempts);
+            total.refused.extend(one.refused);
+            match one.failure {
+                None => {}
+                Some(ChunkFailure::Unprocessed(left)) | Some(ChunkFailure::Deadline(left)) => {
+                    unstored += left;
+                    total.failure.get_or_insert(ChunkFailure::Unprocessed(0));
+                }
+                Some(ChunkFailure::Request(left, kind, error)) => {
+                    unstored += left;
+                    if !matches!(total.failure, Some(ChunkFailure::Request(..))) {
+                        total.failure = Some(ChunkFailure::Request(0, kind, error));
+                    }
+                }
+            }
+        }
+        total.failure = match total.failure {
+            None => None,
+            Some(ChunkFailure::Request(_, kind, error)) => Some(ChunkFailure::Request(unstored, kind, error)),
+            Some(_) if deadline.is_past() => Some(ChunkFailure::Deadline(unstored)),
+            Some(_) => Some(ChunkFailure::Unprocessed(unstored)),
+        };
+        total
+    }
+}
+
+/// An item DynamoDB refused, with its raw event and DynamoDB's reason.
+fn refused<E: ProvideErrorMetadata, R>(item: Item, error: &SdkError<E, R>) -> RefusedItem {
+    RefusedItem {
+        key: item.key,
+        raw: item.source.unwrap_or_else(|| std::sync::Arc::from("")),
+        reason: error.message().map_or_else(
+            || "ValidationException".to_owned(),
+            |m| format!("ValidationException: {m}"),
+        ),
     }
 }
 
@@ -282,6 +419,56 @@ impl SuppressionStore for DynamoStore {
         })
     }
 }
+
+impl TokenStore for DynamoStore {
+    fn bind_token<'a>(&'a self, guard: &'a ReplayGuard, deadline: Deadline) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            let key = token_key(guard);
+            let request = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .item("pk", AttributeValue::S(key.pk))
+                .item("sk", AttributeValue::S(key.sk))
+                .item("body", AttributeValue::S(guard.body.clone()))
+                .item(
+                    "expires_at",
+                    AttributeValue::N(guard.expires_at.unix_seconds().to_string()),
+                )
+                .condition_expression("attribute_not_exists(pk) OR body = :body")
+                .expression_attribute_values(":body", AttributeValue::S(guard.body.clone()))
+                .send();
+            let result = deadline.run(request).await.ok_or(StoreError::DeadlineExceeded {
+                unstored: 1,
+                total: 1,
+            })?;
+            match result {
+                Ok(_) => Ok(true),
+                Err(SdkError::ServiceError(e))
+                    if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) =>
+                {
+                    Ok(false)
+                }
+                Err(error) => {
+                    let kind = failure_kind(&error);
+                    Err(store_error(kind, 1, 1, error.into()))
+                }
+            }
+        })
+    }
+}
+
+/// Where a signed token's binding is kept: its own partition in the events table, never in
+/// the recipient index (it has no `recipient`), gone with TTL once the signature is stale.
+pub fn token_key(guard: &ReplayGuard) -> ItemKey {
+    ItemKey {
+        pk: format!("{TOKEN_PREFIX}{}#{}", guard.scope, guard.token),
+        sk: "token".to_owned(),
+    }
+}
+
+/// Prefix of the partition key of signed-token bindings.
+pub const TOKEN_PREFIX: &str = "token#";
 
 #[cfg(test)]
 mod tests {

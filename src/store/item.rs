@@ -4,6 +4,7 @@
 //! `by_recipient` index, and DynamoDB refuses an empty string in an index key.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -15,10 +16,14 @@ const DAY_SECONDS: i64 = 86_400;
 /// The longest text attribute kept whole; longer ones are cut (DynamoDB items are capped at
 /// 400 KB, and a hostile event must not make its item unwritable).
 pub const MAX_TEXT_BYTES: usize = 2048;
-/// The longest raw event kept whole; a longer one is cut and `raw_bytes` says how long it was.
-pub const MAX_RAW_BYTES: usize = 100 * 1024;
-// Worst case: 100 KB raw (compressed or not) + ~14 texts × 2 KB ≈ 130 KB,
-// well under DynamoDB's 400 KB item limit.
+/// The most bytes a stored raw event may take (compressed, or as text when compression does
+/// not help). A raw event is compressed first, so every event SNS can carry (256 KB) is kept
+/// whole and byte-exact; only a larger one (a single event of several MB in a webhook batch)
+/// is cut, and `raw_bytes` then says how long it was.
+pub const MAX_STORED_RAW_BYTES: usize = 300 * 1024;
+/// The most bytes a raw event is read back as (a guard against a corrupt frame).
+pub const MAX_RAW_BYTES: usize = 8 * 1024 * 1024;
+// Worst case: 300 KB raw + ~14 texts × 2 KB + keys ≈ 330 KB, under DynamoDB's 400 KB item limit.
 
 /// One item ready to write: its key and all its attributes (the key included).
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +32,8 @@ pub struct Item {
     pub key: ItemKey,
     /// Every attribute, `pk` and `sk` included.
     pub attributes: HashMap<String, AttributeValue>,
+    /// The raw event it was built from, to keep in quarantine should DynamoDB refuse the item.
+    pub source: Option<Arc<str>>,
 }
 
 impl Item {
@@ -57,7 +64,7 @@ impl Item {
             let next_shares = events.peek().is_some_and(|next| {
                 next.received_at == event.received_at
                     && next.raw.len() >= MIN_SHARED_RAW_BYTES
-                    && next.raw == event.raw
+                    && (Arc::ptr_eq(&next.raw, &event.raw) || next.raw == event.raw)
             });
             holder = match (next_shares, raw_in.is_some()) {
                 (false, _) => None,
@@ -80,6 +87,7 @@ impl Item {
             provider_event,
             message_id,
             recipient,
+            recipient_ambiguous,
             time,
             received_at,
             bounce_class,
@@ -133,15 +141,22 @@ impl Item {
         if complaint_ambiguous {
             a.insert("complaint_ambiguous".to_owned(), AttributeValue::Bool(true));
         }
+        if recipient_ambiguous {
+            a.insert("recipient_ambiguous".to_owned(), AttributeValue::Bool(true));
+        }
         match raw_in {
             Some(holder) => {
                 a.insert(RAW_IN.to_owned(), AttributeValue::S(holder));
             }
-            None => put_raw(&mut a, provider, raw),
+            None => put_raw(&mut a, provider, &raw),
         }
         let expires_at = expires_at(received_at, retention_days);
         a.insert("expires_at".to_owned(), AttributeValue::N(expires_at.to_string()));
-        Item { key, attributes: a }
+        Item {
+            key,
+            attributes: a,
+            source: Some(raw),
+        }
     }
 }
 
@@ -161,21 +176,46 @@ pub const RAW_IN: &str = "raw_in";
 /// save too little.
 const MIN_SHARED_RAW_BYTES: usize = 512;
 
-/// Adds the raw event: compressed when that makes it smaller, cut at `MAX_RAW_BYTES`.
-fn put_raw(a: &mut HashMap<String, AttributeValue>, provider: crate::model::Provider, raw: String) {
-    let raw_bytes = raw.len();
-    let raw = truncated(raw, MAX_RAW_BYTES);
-    match super::raw::compress(provider, raw.as_bytes()) {
-        Some((compressed, codec)) => {
+/// Adds the raw event: compressed when that makes it smaller, whole whenever it fits in
+/// [`MAX_STORED_RAW_BYTES`] that way; a raw event too large even compressed is cut to fit, and
+/// `raw_bytes` records its length.
+fn put_raw(a: &mut HashMap<String, AttributeValue>, provider: crate::model::Provider, raw: &str) {
+    let (stored, whole) = match stored_raw(provider, raw) {
+        Some(stored) => (Some(stored), true),
+        None => (stored_raw(provider, truncate(raw, MAX_STORED_RAW_BYTES)), false),
+    };
+    match stored {
+        Some(StoredRaw::Compressed(compressed, codec)) => {
             a.insert("raw_z".to_owned(), AttributeValue::B(Blob::new(compressed)));
             a.insert("raw_codec".to_owned(), AttributeValue::S(codec.to_owned()));
         }
-        None => {
-            a.insert("raw".to_owned(), AttributeValue::S(raw));
+        Some(StoredRaw::Text(text)) => {
+            a.insert("raw".to_owned(), AttributeValue::S(text.to_owned()));
         }
+        None => {}
     }
-    if raw_bytes > MAX_RAW_BYTES {
-        a.insert("raw_bytes".to_owned(), AttributeValue::N(raw_bytes.to_string()));
+    if !whole {
+        a.insert("raw_bytes".to_owned(), AttributeValue::N(raw.len().to_string()));
+    }
+}
+
+/// How a raw event is kept.
+enum StoredRaw<'a> {
+    /// zstd with the provider's current dictionary.
+    Compressed(Vec<u8>, &'static str),
+    /// As text (short, or compression did not help).
+    Text(&'a str),
+}
+
+/// `raw` as it would be kept, when that fits in [`MAX_STORED_RAW_BYTES`].
+fn stored_raw(provider: crate::model::Provider, raw: &str) -> Option<StoredRaw<'_>> {
+    match super::raw::compress(provider, raw.as_bytes()) {
+        Some((compressed, codec)) if compressed.len() <= MAX_STORED_RAW_BYTES => {
+            Some(StoredRaw::Compressed(compressed, codec))
+        }
+        Some(_) => None,
+        None if raw.len() <= MAX_STORED_RAW_BYTES => Some(StoredRaw::Text(raw)),
+        None => None,
     }
 }
 
@@ -352,6 +392,9 @@ mod tests {
         assert!(!Item::from_event(events[4].clone(), 400)
             .attributes
             .contains_key("raw_bytes"));
+        assert!(!Item::from_event(events[4].clone(), 400)
+            .attributes
+            .contains_key("recipient_ambiguous"));
     }
 
     #[test]
@@ -366,6 +409,20 @@ mod tests {
         assert!(s(&item, "pk").unwrap().len() <= crate::model::key::MAX_PARTITION_KEY_BYTES);
     }
 
+    fn item_bytes(item: &Item) -> usize {
+        item.attributes
+            .iter()
+            .map(|(k, v)| {
+                k.len()
+                    + match v {
+                        AttributeValue::S(s) => s.len(),
+                        AttributeValue::B(b) => b.as_ref().len(),
+                        _ => 16,
+                    }
+            })
+            .sum()
+    }
+
     #[test]
     fn hostile_sizes_are_bounded_so_the_item_stays_writable() {
         let huge = "é".repeat(200_000);
@@ -374,39 +431,45 @@ mod tests {
             .events
             .remove(0);
         event.url = Some(huge.clone());
-        event.raw = huge.clone();
-        event.tags = vec![huge.clone(); 100];
-        event.details.insert("x".into(), huge.clone());
-        event.subject = Some(huge.clone());
-        for i in 0..200 {
-            event.metadata.insert(format!("{i}{huge}"), huge.clone());
-        }
+        event.reason = Some(huge.clone());
+        event.smtp_response = Some(huge.clone());
+        event.smtp_status = Some(huge.clone());
+        // Random text does not compress: 600 KB of it must be cut to fit.
+        let mut rng = fastrand::Rng::with_seed(7);
+        let incompressible: String = (0..600_000).map(|_| rng.alphanumeric()).collect();
+        event.raw = Arc::from(incompressible.as_str());
         let item = Item::from_event(event.clone(), 400);
-        let size: usize = item
-            .attributes
-            .iter()
-            .map(|(k, v)| {
-                k.len()
-                    + match v {
-                        AttributeValue::S(s) => s.len(),
-                        AttributeValue::L(l) => l.iter().map(|x| x.as_s().map_or(0, |s| s.len())).sum(),
-                        AttributeValue::M(m) => m
-                            .iter()
-                            .map(|(k, x)| k.len() + x.as_s().map_or(0, |s| s.len()))
-                            .sum(),
-                        _ => 16,
-                    }
-            })
-            .sum();
+        let size = item_bytes(&item);
         assert!(size < 400 * 1024, "item is {size} bytes");
-        assert_eq!(
-            original_raw(&item.attributes).unwrap().unwrap().len(),
-            MAX_RAW_BYTES
-        );
+        let kept = original_raw(&item.attributes).unwrap().unwrap();
+        assert!(kept.len() <= MAX_STORED_RAW_BYTES && incompressible.as_bytes().starts_with(&kept));
         assert_eq!(
             item.attributes["raw_bytes"].as_n().unwrap(),
-            &huge.len().to_string()
+            &incompressible.len().to_string()
         );
+    }
+
+    #[test]
+    fn a_large_raw_event_is_compressed_first_and_kept_whole() {
+        let mut event = ses::decode(ses_fixture("event-bounce"), received())
+            .unwrap()
+            .events
+            .remove(0);
+        // 200 KB of headers, as a large SES notification carries.
+        let headers: Vec<String> = (0..4000)
+            .map(|i| format!(r#"{{"name":"X-Header-{i}","value":"value number {i} of a long header list"}}"#))
+            .collect();
+        let raw = ses_fixture("event-bounce").replacen(
+            r#""headersTruncated":false"#,
+            &format!(r#""headersTruncated":false,"headers":[{}]"#, headers.join(",")),
+            1,
+        );
+        assert!(raw.len() > 200 * 1024, "{}", raw.len());
+        event.raw = Arc::from(raw.as_str());
+        let item = Item::from_event(event, 400);
+        assert!(!item.attributes.contains_key("raw_bytes"), "kept whole");
+        assert_eq!(original_raw(&item.attributes).unwrap().unwrap(), raw.as_bytes());
+        assert!(item_bytes(&item) < 400 * 1024);
     }
 
     #[test]
@@ -452,6 +515,7 @@ mod tests {
                 original_raw(&item.attributes).unwrap().unwrap(),
                 event.raw.as_bytes()
             );
+            assert_eq!(item.source.as_deref(), Some(&*event.raw));
         }
         // The same notification for two different messages is never shared across them.
         let mut one = ses::decode(ses_fixture("notification-bounce"), received())

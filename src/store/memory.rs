@@ -12,11 +12,12 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use super::item::{unique_by_key, Item};
 use super::{
     EventStore, QuarantineStore, QuarantinedBody, StoreError, StoreFuture, SuppressionReport,
-    SuppressionStore, WriteReport,
+    SuppressionStore, TokenStore, WriteReport,
 };
 use crate::deadline::Deadline;
 use crate::model::{ItemKey, NormalizedEvent};
 use crate::suppression::{Evidence, Record};
+use crate::verify::ReplayGuard;
 
 /// How the store misbehaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -34,6 +35,11 @@ pub enum Fault {
     },
     /// Writes never complete: they wait for the deadline, then fail.
     Hang,
+    /// Every item whose raw event contains this text is refused for itself, as DynamoDB refuses
+    /// an item it cannot take (`ValidationException`); the others are stored.
+    Refuse(&'static str),
+    /// Every write fails as a deployment without its table or permission would.
+    Misconfigured,
 }
 
 /// A table in memory: items by key, as DynamoDB would hold them.
@@ -42,6 +48,7 @@ pub struct MemoryStore {
     retention_days: u32,
     items: Mutex<BTreeMap<ItemKey, HashMap<String, AttributeValue>>>,
     suppressions: Mutex<BTreeMap<String, Record>>,
+    tokens: Mutex<HashMap<String, String>>,
     fault: Mutex<Fault>,
     writes: Mutex<usize>,
 }
@@ -59,6 +66,7 @@ impl MemoryStore {
             retention_days,
             items: Mutex::new(BTreeMap::new()),
             suppressions: Mutex::new(BTreeMap::new()),
+            tokens: Mutex::new(HashMap::new()),
             fault: Mutex::new(Fault::None),
             writes: Mutex::new(0),
         }
@@ -112,8 +120,13 @@ impl MemoryStore {
             report.requests += 1;
             let fault = *lock(&self.fault);
             match fault {
-                Fault::None => break,
+                Fault::None | Fault::Refuse(_) => break,
                 Fault::Fail => return Err(StoreError::Unavailable("told to fail")),
+                Fault::Misconfigured => {
+                    return Err(StoreError::Misconfigured {
+                        message: "ResourceNotFoundException: told to be misconfigured".into(),
+                    })
+                }
                 Fault::Hang => {
                     deadline.run(std::future::pending::<()>()).await;
                     return Err(StoreError::DeadlineExceeded {
@@ -141,14 +154,32 @@ impl MemoryStore {
                 }
             }
         }
+        let refuse = match fault_now(&self.fault) {
+            Fault::Refuse(marker) => Some(marker),
+            _ => None,
+        };
         let mut stored = lock(&self.items);
         for item in unique {
+            if let (Some(marker), Some(raw)) = (refuse, &item.source) {
+                if raw.contains(marker) {
+                    report.refused.push(super::RefusedItem {
+                        key: item.key,
+                        raw: raw.clone(),
+                        reason: "ValidationException: told to refuse it".into(),
+                    });
+                    continue;
+                }
+            }
             stored.insert(item.key, item.attributes);
+            report.items += 1;
         }
         *lock(&self.writes) += 1;
-        report.items = total;
         Ok(report)
     }
+}
+
+fn fault_now(fault: &Mutex<Fault>) -> Fault {
+    *lock(fault)
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -183,8 +214,14 @@ impl SuppressionStore for MemoryStore {
             if evidence.is_empty() {
                 return Ok(SuppressionReport::default());
             }
-            if *lock(&self.fault) == Fault::Fail {
-                return Err(StoreError::Unavailable("told to fail"));
+            match fault_now(&self.fault) {
+                Fault::Fail => return Err(StoreError::Unavailable("told to fail")),
+                Fault::Misconfigured => {
+                    return Err(StoreError::Misconfigured {
+                        message: "AccessDeniedException: told to be misconfigured".into(),
+                    })
+                }
+                _ => {}
             }
             let mut report = SuppressionReport::default();
             let mut records = lock(&self.suppressions);
@@ -196,6 +233,20 @@ impl SuppressionStore for MemoryStore {
                 report.count(&e.mark, record.apply(e));
             }
             Ok(report)
+        })
+    }
+}
+
+impl TokenStore for MemoryStore {
+    fn bind_token<'a>(&'a self, guard: &'a ReplayGuard, _deadline: Deadline) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            if fault_now(&self.fault) == Fault::Fail {
+                return Err(StoreError::Unavailable("told to fail"));
+            }
+            let key = super::dynamodb::token_key(guard);
+            let mut tokens = lock(&self.tokens);
+            let bound = tokens.entry(key.pk).or_insert_with(|| guard.body.clone());
+            Ok(*bound == guard.body)
         })
     }
 }
@@ -213,7 +264,7 @@ mod tests {
             provider_event: "delivered".into(),
             time: EventTime::own(at),
             received_at: at,
-            raw: "{}".into(),
+            raw: std::sync::Arc::from("{}"),
         });
         e.message_id = Some("1".into());
         e.recipient = Some(recipient.into());

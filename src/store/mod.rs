@@ -14,14 +14,16 @@ pub mod table;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 pub use dynamodb::DynamoStore;
 pub use memory::MemoryStore;
 pub use suppression::SuppressionReport;
 
 use crate::deadline::Deadline;
-use crate::model::{NormalizedEvent, Provider, Timestamp};
+use crate::model::{ItemKey, NormalizedEvent, Provider, Timestamp};
 use crate::suppression::Evidence;
+use crate::verify::ReplayGuard;
 
 /// The future a store operation returns.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
@@ -64,10 +66,37 @@ pub enum StoreError {
     /// The store refused the write (the in-memory store told to fail).
     #[error("the store is unavailable: {0}")]
     Unavailable(&'static str),
+    /// DynamoDB refused the request for a reason only a fix of the deployment cures: the
+    /// table does not exist, the role may not write it, the credentials are expired or wrong.
+    /// Still a failure the provider should retry (after the fix), counted apart.
+    #[error("the deployment cannot write the table: {message}")]
+    Misconfigured {
+        /// DynamoDB's own error, with its cause chain.
+        message: String,
+    },
+}
+
+impl StoreError {
+    /// Whether only a fix of the deployment cures it (counted as `StoreMisconfigured`).
+    pub fn is_misconfiguration(&self) -> bool {
+        matches!(self, StoreError::Misconfigured { .. })
+    }
+}
+
+/// An item DynamoDB refused for itself (`ValidationException`: too large, too deeply nested, an
+/// empty key): retrying cannot store it, so its event is kept in quarantine instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedItem {
+    /// The item's key.
+    pub key: ItemKey,
+    /// The raw event it was built from.
+    pub raw: Arc<str>,
+    /// DynamoDB's reason (for the log and the quarantine record, never for a response).
+    pub reason: String,
 }
 
 /// What a write did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WriteReport {
     /// Distinct items stored.
     pub items: usize,
@@ -77,6 +106,8 @@ pub struct WriteReport {
     pub requests: usize,
     /// Requests sent again (throttled, unprocessed items).
     pub retries: usize,
+    /// Items DynamoDB refused for themselves; the others were stored.
+    pub refused: Vec<RefusedItem>,
 }
 
 /// An authenticated body that could not be decoded, to be kept for replay.
@@ -90,6 +121,22 @@ pub struct QuarantinedBody<'a> {
     pub error: &'a str,
     /// When it was received.
     pub received_at: Timestamp,
+    /// Whether it is a whole body or one event kept apart from the others.
+    pub kept: Kept,
+}
+
+/// What a quarantined body is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Kept {
+    /// A whole body, as received.
+    #[default]
+    Body,
+    /// One event's JSON, kept apart while the others were stored: from a batch (with its
+    /// position) or refused by DynamoDB for itself (no position).
+    Event {
+        /// Its position in the batch, when a batch is where it was found.
+        index: Option<usize>,
+    },
 }
 
 /// Writes normalized events, once per key.
@@ -115,7 +162,16 @@ pub trait SuppressionStore: Send + Sync + std::fmt::Debug {
     ) -> StoreFuture<'_, SuppressionReport>;
 }
 
-/// Everything the pipelines write through.
-pub trait Storage: EventStore + QuarantineStore + SuppressionStore {}
+/// Binds signed tokens to the body they first came with (Mailgun's signature covers a token,
+/// not the body).
+pub trait TokenStore: Send + Sync + std::fmt::Debug {
+    /// Records `guard`'s token with its body, unless the token is already known: `true` when
+    /// the token is new or came with this same body before (a retry), `false` when it came
+    /// with another body (a replay).
+    fn bind_token<'a>(&'a self, guard: &'a ReplayGuard, deadline: Deadline) -> StoreFuture<'a, bool>;
+}
 
-impl<T: EventStore + QuarantineStore + SuppressionStore> Storage for T {}
+/// Everything the pipelines write through.
+pub trait Storage: EventStore + QuarantineStore + SuppressionStore + TokenStore {}
+
+impl<T: EventStore + QuarantineStore + SuppressionStore + TokenStore> Storage for T {}

@@ -4,7 +4,9 @@
 //! Items: `pk` = `quarantine#<provider>`, `sk` = `<hash>#<part>/<parts>` where the hash is 16
 //! hex digits of SHA-256 over the body (a retried body rewrites the same items). The body is
 //! stored as binary (`body`, B), split into parts of at most 300 KB to stay under DynamoDB's
-//! 400 KB item limit, with `error`, `provider`, `received_at` and `expires_at`.
+//! 400 KB item limit, with `error`, `provider`, `received_at` and `expires_at`. One event kept
+//! apart while the others were stored says `kept` = `event` (its body is that event's JSON
+//! alone), with its position in its batch in `event` (N) when it came from one.
 
 use std::collections::HashMap;
 
@@ -12,7 +14,7 @@ use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::item::{expires_at, Item};
-use super::QuarantinedBody;
+use super::{Kept, QuarantinedBody};
 use crate::digest::short_hash;
 use crate::model::{ItemKey, Provider};
 
@@ -31,6 +33,7 @@ pub fn items(quarantined: &QuarantinedBody<'_>, retention_days: u32) -> Vec<Item
         body,
         error,
         received_at,
+        kept,
     } = *quarantined;
     let hash = short_hash(body);
     let parts: Vec<&[u8]> = if body.is_empty() {
@@ -50,7 +53,7 @@ pub fn items(quarantined: &QuarantinedBody<'_>, retention_days: u32) -> Vec<Item
             };
             let text = |value: String| AttributeValue::S(value);
             let number = |value: String| AttributeValue::N(value);
-            let attributes = HashMap::from([
+            let mut attributes = HashMap::from([
                 ("pk".to_owned(), text(key.pk.clone())),
                 ("sk".to_owned(), text(key.sk.clone())),
                 ("provider".to_owned(), text(provider.as_str().to_owned())),
@@ -65,7 +68,17 @@ pub fn items(quarantined: &QuarantinedBody<'_>, retention_days: u32) -> Vec<Item
                 ("body_bytes".to_owned(), number(body.len().to_string())),
                 ("expires_at".to_owned(), number(expires_at.to_string())),
             ]);
-            Item { key, attributes }
+            if let Kept::Event { index } = kept {
+                attributes.insert("kept".to_owned(), text("event".to_owned()));
+                if let Some(index) = index {
+                    attributes.insert("event".to_owned(), number(index.to_string()));
+                }
+            }
+            Item {
+                key,
+                attributes,
+                source: None,
+            }
         })
         .collect()
 }
@@ -87,6 +100,8 @@ pub struct KeptPart {
     pub error: String,
     /// When it was received.
     pub received_at: String,
+    /// A whole body, or one event kept apart.
+    pub kept: Kept,
     /// The item's key.
     pub key: ItemKey,
 }
@@ -101,9 +116,7 @@ pub fn part_from_item(item: &HashMap<String, AttributeValue>) -> Option<KeptPart
     };
     let pk = text("pk")?;
     let sk = text("sk")?;
-    let provider = Provider::ALL
-        .into_iter()
-        .find(|p| pk.strip_prefix(QUARANTINE_PREFIX) == Some(p.as_str()))?;
+    let provider = Provider::parse(pk.strip_prefix(QUARANTINE_PREFIX)?)?;
     Some(KeptPart {
         provider,
         hash: sk.split('#').next()?.to_owned(),
@@ -112,6 +125,12 @@ pub fn part_from_item(item: &HashMap<String, AttributeValue>) -> Option<KeptPart
         bytes: item.get("body")?.as_b().ok()?.as_ref().to_vec(),
         error: text("error").unwrap_or_default(),
         received_at: text("received_at").unwrap_or_default(),
+        kept: match text("kept").as_deref() {
+            Some("event") => Kept::Event {
+                index: number("event"),
+            },
+            _ => Kept::Body,
+        },
         key: ItemKey { pk, sk },
     })
 }
@@ -143,6 +162,7 @@ mod tests {
             body,
             error,
             received_at,
+            kept: Kept::Body,
         };
         super::items(&body, days)
     }

@@ -91,16 +91,21 @@ pub fn compress(provider: Provider, raw: &[u8]) -> Option<(Vec<u8>, &'static str
     (compressed.len() < raw.len()).then_some((compressed, dictionary.codec))
 }
 
-/// The original bytes of a compressed raw event, at most `max_bytes` long.
+/// The original bytes of a compressed raw event, at most `max_bytes` long (the frame says how
+/// long the original was; memory is reserved for that, never more than `max_bytes`).
 pub fn decompress(codec: &str, data: &[u8], max_bytes: usize) -> Result<Vec<u8>, RawError> {
     let dictionary = DICTIONARIES
         .iter()
         .find(|d| d.codec == codec)
         .ok_or_else(|| RawError::UnknownCodec(codec.chars().take(64).collect()))?;
+    let capacity = zstd::zstd_safe::get_frame_content_size(data)
+        .ok()
+        .flatten()
+        .map_or(max_bytes, |size| {
+            usize::try_from(size).unwrap_or(usize::MAX).min(max_bytes)
+        });
     let mut decompressor = Decompressor::with_dictionary(dictionary.bytes).map_err(RawError::Corrupt)?;
-    decompressor
-        .decompress(data, max_bytes)
-        .map_err(RawError::Corrupt)
+    decompressor.decompress(data, capacity).map_err(RawError::Corrupt)
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 //! | permanent bounce | suppress, `hard_bounce` |
 //! | the provider already refuses the address | suppress with the matching reason, as provider evidence |
 //! | transient or undetermined bounce, deferral | nothing (unless escalation is on) |
-//! | complaint | suppress, `complaint` (ambiguous when the provider redacted who complained) |
+//! | complaint | suppress, `complaint` (ambiguous when the provider redacted who complained, or did not say which recipient it was) |
+//! | a permanent bounce the provider did not attribute to one recipient (Resend) | recorded as ambiguous evidence, suppresses nobody |
 //! | `not_spam` | nothing |
 //! | global unsubscribe | suppress, `unsubscribe` |
 //! | group or topic unsubscribe | that group or topic only |
@@ -65,8 +66,16 @@ pub enum Mark {
     Unsubscribe(Scope),
     /// Opt back into a scope.
     Resubscribe(Scope),
-    /// A transient bounce of one message (escalation only).
-    SoftBounce(String),
+    /// A permanent bounce the provider did not attribute to one of the message's recipients:
+    /// recorded, never suppressing.
+    AmbiguousBounce,
+    /// A transient bounce of one message, counted by the escalation `rule` (escalation only).
+    SoftBounce {
+        /// The message that bounced.
+        message: String,
+        /// The escalation in force when it arrived.
+        rule: Escalation,
+    },
     /// A delivery (escalation only: it ends the soft-bounce count).
     Delivery,
     /// An operator lifted a reason.
@@ -82,7 +91,8 @@ impl Mark {
             Mark::Unsubscribe(scope) => format!("unsubscribe#{}", scope.name()),
             Mark::Resubscribe(Scope::Global) => "resubscribe".to_owned(),
             Mark::Resubscribe(scope) => format!("resubscribe#{}", scope.name()),
-            Mark::SoftBounce(message) => format!("soft_bounce#{message}"),
+            Mark::AmbiguousBounce => "ambiguous#hard_bounce".to_owned(),
+            Mark::SoftBounce { .. } => Reason::SoftBounceLimit.as_str().to_owned(),
             Mark::Delivery => "last_delivery".to_owned(),
             Mark::Removed(reason) => format!("removed#{}", reason.as_str()),
         }
@@ -90,7 +100,7 @@ impl Mark {
 }
 
 /// The optional soft-bounce escalation (`SOFT_BOUNCE_LIMIT`, `SOFT_BOUNCE_DAYS`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Escalation {
     /// Transient bounces on distinct messages that suppress.
     pub limit: u32,
@@ -105,7 +115,7 @@ pub struct Evidence {
     pub address: String,
     /// What it sets.
     pub mark: Mark,
-    /// When the event happened.
+    /// When the event happened; for an event without a time of its own, when it was received.
     pub at: Timestamp,
     /// The event's item key (`pk`/`sk`): breaks ties between events of the same time.
     pub key: String,
@@ -117,7 +127,8 @@ pub struct Evidence {
     pub message_id: Option<String>,
     /// The provider already refuses the address.
     pub provider_evidence: bool,
-    /// A complaint that may be another recipient's.
+    /// Evidence that may be another recipient's: a complaint the mailbox provider redacted, or
+    /// an event the provider credited to every recipient of the message.
     pub ambiguous: bool,
     /// An operator's note.
     pub note: Option<String>,
@@ -156,17 +167,24 @@ pub fn evidence(event: &NormalizedEvent, escalation: Option<Escalation>) -> Vec<
             Reason::Unsubscribe => Mark::Unsubscribe(Scope::Global),
             reason => Mark::Suppress(reason),
         });
+    } else if permanent && event.recipient_ambiguous {
+        marks.push(Mark::AmbiguousBounce);
     } else if permanent {
         marks.push(Mark::Suppress(Reason::HardBounce));
     }
-    match event.kind {
-        EventKind::Complained => marks.push(Mark::Suppress(Reason::Complaint)),
-        EventKind::Bounced if escalation.is_some() && event.bounce_class == Some(BounceClass::Transient) => {
+    match (event.kind, escalation) {
+        (EventKind::Complained, _) => marks.push(Mark::Suppress(Reason::Complaint)),
+        (EventKind::Bounced, Some(rule))
+            if event.bounce_class == Some(BounceClass::Transient) && !event.recipient_ambiguous =>
+        {
             if let Some(message) = &event.message_id {
-                marks.push(Mark::SoftBounce(message.clone()));
+                marks.push(Mark::SoftBounce {
+                    message: message.clone(),
+                    rule,
+                });
             }
         }
-        EventKind::Delivered if escalation.is_some() => marks.push(Mark::Delivery),
+        (EventKind::Delivered, Some(_)) => marks.push(Mark::Delivery),
         _ => {}
     }
     for change in &event.subscription_changes {
@@ -179,17 +197,20 @@ pub fn evidence(event: &NormalizedEvent, escalation: Option<Escalation>) -> Vec<
     if marks.is_empty() {
         return Vec::new();
     }
-    let at = crate::model::key::key_time(event);
+    // The event's own time (or its message's send time). An event without either is dated when
+    // it was received, not by the receive day its key is pinned to: an unsubscribe received at
+    // 15:00 is later than a resubscribe at 09:00. A retry received later moves it later.
+    let at = event.time.at;
     let key = ItemKey::of(event);
     let key = format!("{}#{}", key.pk, key.sk);
+    let ambiguous =
+        event.recipient_ambiguous || (event.kind == EventKind::Complained && event.complaint_ambiguous);
     marks
         .into_iter()
         .map(|mark| Evidence {
             address: address.clone(),
-            ambiguous: mark == Mark::Suppress(Reason::Complaint) && event.complaint_ambiguous,
+            ambiguous: ambiguous || mark == Mark::AmbiguousBounce,
             mark,
-            // The key's time: an event without a time of its own is pinned to its receive day,
-            // so a retry later that day is the same evidence.
             at,
             key: key.clone(),
             provider: Some(event.provider),
@@ -207,12 +228,17 @@ pub fn evidence_of(events: &[NormalizedEvent], escalation: Option<Escalation>) -
     coalesce(events.iter().flat_map(|event| evidence(event, escalation)))
 }
 
-/// The evidence of many events, one per (address, slot): the latest of each.
+/// The evidence of many events, one per (address, slot): the latest of each. Soft bounces are
+/// kept one per message (the escalation counts messages), not one per slot.
 pub fn coalesce(evidence: impl IntoIterator<Item = Evidence>) -> Vec<Evidence> {
     let mut latest: std::collections::BTreeMap<(String, String), Evidence> =
         std::collections::BTreeMap::new();
     for item in evidence {
-        let slot = (item.address.clone(), item.mark.slot());
+        let slot = match &item.mark {
+            Mark::SoftBounce { message, .. } => format!("soft_bounce#{message}"),
+            other => other.slot(),
+        };
+        let slot = (item.address.clone(), slot);
         match latest.get(&slot) {
             Some(kept) if !item.newer_than(kept.at, &kept.key) => {}
             _ => {

@@ -35,7 +35,7 @@ fn verdict_of(events: &[NormalizedEvent], escalation: Option<Escalation>) -> Ver
         assert_eq!(e.address, ADDRESS);
         record.apply(&e);
     }
-    record.verdict(escalation)
+    record.verdict()
 }
 
 fn sg(event: &str, t: i64, extra: &str) -> String {
@@ -308,11 +308,172 @@ proptest! {
         shuffled.extend(repeats.iter().map(|i| i.get(&all).clone()));
         fastrand::Rng::with_seed(seed).shuffle(&mut shuffled);
         let record = record_of(&shuffled);
-        prop_assert_eq!(&record, &reference);
-        prop_assert_eq!(record.verdict(escalation), reference.verdict(escalation));
-        // Coalescing first (as one request does) lands on the same record.
-        prop_assert_eq!(record_of(&coalesce(shuffled)), reference);
+        prop_assert_eq!(&record.slots, &reference.slots);
+        prop_assert_eq!(record.verdict(), reference.verdict());
+        // Coalescing first (as one request does) lands on the same verdict.
+        prop_assert_eq!(record_of(&coalesce(shuffled)).verdict(), reference.verdict());
     }
+
+    /// The bounded soft-bounce count gives the verdict the whole history would, whatever the
+    /// order, for bounces that arrive within the window of each other.
+    #[test]
+    fn the_bounded_escalation_agrees_with_the_whole_history(
+        times in prop::collection::vec(0i64..(6 * 86_400), 1..40),
+        delivery in prop::option::of(0i64..(6 * 86_400)),
+        limit in 1u32..5,
+        seed in any::<u64>(),
+    ) {
+        let rule = Escalation { limit, days: 7 };
+        let start = 1_700_000_000i64;
+        let mut bodies: Vec<String> = times
+            .iter()
+            .enumerate()
+            .map(|(i, t)| format!(r#"{{"event":"soft_bounces","email":"{ADDRESS}","message_id":{i},"timestamp":{}}}"#, start + t))
+            .collect();
+        if let Some(d) = delivery {
+            bodies.push(format!(r#"{{"event":"delivered","email":"{ADDRESS}","message_id":999,"timestamp":{}}}"#, start + d));
+        }
+        let mut evidence_list: Vec<Evidence> = bodies
+            .iter()
+            .flat_map(|b| sendpulse_events(&format!("[{b}]")))
+            .flat_map(|e| evidence(&e, Some(rule)))
+            .collect();
+        fastrand::Rng::with_seed(seed).shuffle(&mut evidence_list);
+        let verdict = record_of(&evidence_list).verdict();
+        // The whole history: `limit` bounces within 7 days, all after the delivery.
+        let mut after: Vec<i64> = times.iter().copied().filter(|t| delivery.is_none_or(|d| *t > d)).collect();
+        after.sort_unstable();
+        let expected = after
+            .windows(limit as usize)
+            .any(|w| w[w.len() - 1] - w[0] <= 7 * 86_400);
+        prop_assert_eq!(verdict.reasons.contains(&"soft_bounce_limit"), expected, "{:?}", verdict);
+    }
+}
+
+#[test]
+fn five_hundred_transient_bounces_leave_a_small_record() {
+    let rule = Escalation { limit: 3, days: 7 };
+    let mut record = Record {
+        address: ADDRESS.into(),
+        ..Record::default()
+    };
+    let mut order: Vec<i64> = (0..500).collect();
+    fastrand::Rng::with_seed(3).shuffle(&mut order);
+    for i in order {
+        let body = format!(
+            r#"[{{"event":"soft_bounces","email":"{ADDRESS}","message_id":{i},"timestamp":{}}}]"#,
+            1_700_000_000 + i * 3_600
+        );
+        for e in sendpulse_events(&body)
+            .iter()
+            .flat_map(|e| evidence(e, Some(rule)))
+        {
+            record.apply(&e);
+        }
+    }
+    assert!(record.soft_bounces.len() <= 9, "{}", record.soft_bounces.len());
+    let size = serde_json::to_string(&(&record.slots, &record.soft_bounces))
+        .unwrap()
+        .len();
+    assert!(size < 4096, "{size} bytes");
+    assert_eq!(record.verdict().reasons, vec!["soft_bounce_limit"]);
+    let window = &record.slots["soft_bounce_limit"];
+    assert_eq!(
+        window.at,
+        Timestamp::from_millis((1_700_000_000 + 499 * 3_600) * 1000)
+            .unwrap()
+            .to_rfc3339()
+    );
+}
+
+#[test]
+fn the_escalation_verdict_needs_no_configuration_to_read() {
+    let rule = Escalation { limit: 2, days: 7 };
+    let events = sendgrid_events(&batch(&[
+        sg("bounce", 1_700_000_000, r#","type":"blocked""#),
+        sg("bounce", 1_700_003_600, r#","type":"blocked""#),
+    ]));
+    let mut record = Record::default();
+    for e in coalesce(events.iter().flat_map(|e| evidence(e, Some(rule)))) {
+        record.apply(&e);
+    }
+    // A reader knows nothing of the rule: the record says it.
+    assert_eq!(record.verdict().reasons, vec!["soft_bounce_limit"]);
+    assert!(record.slots["soft_bounce_limit"].window_start.is_some());
+}
+
+#[test]
+fn an_event_without_its_own_time_is_evidence_when_it_was_received() {
+    // SendPulse's unsubscribe carries no time: received at 15:00, it is later than a resubscribe
+    // at 09:00 of the same day, though its key is pinned to the day.
+    let received = Timestamp::parse_rfc3339("2026-11-24T15:00:00Z").unwrap();
+    let unsubscribe = sendpulse::decode(
+        format!(r#"[{{"event":"unsubscribed","email":"{ADDRESS}"}}]"#).as_bytes(),
+        received,
+    )
+    .unwrap()
+    .events;
+    let nine = Timestamp::parse_rfc3339("2026-11-24T09:00:00Z")
+        .unwrap()
+        .unix_seconds();
+    let resubscribe = sendpulse_events(&format!(
+        r#"[{{"event":"resubscribed","email":"{ADDRESS}","message_id":9,"timestamp":{nine}}}]"#
+    ));
+    let mut events = unsubscribe.clone();
+    events.extend(resubscribe);
+    assert_eq!(verdict_of(&events, None).reasons, vec!["unsubscribe"]);
+    assert_eq!(
+        verdict_of(&events, None).details[0].evidence.at,
+        "2026-11-24T15:00:00.000Z"
+    );
+    // An operator's removal at 10:00 does not lift the unsubscribe that came at 15:00 either.
+    let mut record = record_of(&coalesce(events.iter().flat_map(|e| evidence(e, None))));
+    record.apply(&Evidence {
+        address: ADDRESS.into(),
+        mark: super::Mark::Removed(super::Reason::Unsubscribe),
+        at: Timestamp::parse_rfc3339("2026-11-24T10:00:00Z").unwrap(),
+        key: "operator#ops".into(),
+        provider: None,
+        event: "remove".into(),
+        message_id: None,
+        provider_evidence: false,
+        ambiguous: false,
+        note: Some("asked by phone".into()),
+        by: Some("ops".into()),
+    });
+    assert_eq!(record.verdict().reasons, vec!["unsubscribe"]);
+    // The same unsubscribe retried later that day is the same item, dated later.
+    let retry = sendpulse::decode(
+        format!(r#"[{{"event":"unsubscribed","email":"{ADDRESS}"}}]"#).as_bytes(),
+        Timestamp::parse_rfc3339("2026-11-24T18:00:00Z").unwrap(),
+    )
+    .unwrap()
+    .events;
+    assert_eq!(
+        crate::model::ItemKey::of(&retry[0]),
+        crate::model::ItemKey::of(&unsubscribe[0])
+    );
+    let retried = evidence(&retry[0], None);
+    assert!(retried[0].at > evidence(&unsubscribe[0], None)[0].at);
+}
+
+#[test]
+fn an_unsubscribe_credited_to_several_destinations_is_ambiguous_and_honoured() {
+    let message = format!(
+        r#"{{"eventType":"Subscription","mail":{{"messageId":"m","timestamp":"2022-01-12T01:00:00Z","destination":["{ADDRESS}","cc@other.org"]}},
+        "subscription":{{"timestamp":"2022-01-12T01:00:17.910Z","source":"UnsubscribeHeader","newTopicPreferences":{{"unsubscribeAll":true}}}}}}"#
+    );
+    let events = ses_events(&message);
+    assert_eq!(events.len(), 2);
+    let verdict = verdict_of(&events[..1], None);
+    assert_eq!(verdict.reasons, vec!["unsubscribe"]);
+    assert!(verdict.details[0].evidence.ambiguous);
+    let alone = message.replace(r#","cc@other.org""#, "");
+    assert!(
+        !verdict_of(&ses_events(&alone), None).details[0]
+            .evidence
+            .ambiguous
+    );
 }
 
 #[test]

@@ -1,14 +1,90 @@
 //! Proving requests genuine before anything is decoded or stored.
 //!
-//! One verifier per channel: SendGrid's ECDSA signature ([`sendgrid`]), SendPulse's secret
-//! token in the URL ([`token`]), SNS's topic allow-list and RSA signatures ([`sns`]). A
-//! verifier built without its secret refuses every request.
+//! One verifier per channel: SendGrid's ECDSA signature ([`sendgrid`]), secret tokens in the
+//! URL or the `Authorization` header ([`token`]), SNS's topic allow-list and RSA signatures
+//! ([`sns`]). Every webhook verifier implements [`Verifier`]; the provider registry says which
+//! one a channel uses. A verifier built without its secret refuses every request.
 
 pub mod sendgrid;
 pub mod sns;
 pub mod token;
 
 use aws_lambda_events::http::HeaderMap;
+use aws_lambda_events::query_map::QueryMap;
+
+use crate::model::Timestamp;
+
+/// What a webhook verifier looks at: the request exactly as received.
+#[derive(Debug, Clone, Copy)]
+pub struct SignedRequest<'a> {
+    /// The request headers.
+    pub headers: &'a HeaderMap,
+    /// The query string parameters.
+    pub query: &'a QueryMap,
+    /// The raw body (base64-decoded when API Gateway encoded it), never re-serialized.
+    pub body: &'a [u8],
+    /// When it was received.
+    pub now: Timestamp,
+}
+
+/// What a genuine request still owes before it is accepted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verified {
+    /// A signature that covers less than the body (Mailgun's covers a timestamp and a token):
+    /// the token must be bound to this body before it is accepted.
+    pub replay_guard: Option<ReplayGuard>,
+}
+
+/// A signed token that must be bound to the body it first came with: the same body again is a
+/// retry, another body under the same token a forgery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayGuard {
+    /// Whose tokens these are (`mailgun`): tokens of different channels never meet.
+    pub scope: &'static str,
+    /// 16 hex digits of SHA-256 over the token (the token itself is never stored).
+    pub token: String,
+    /// 16 hex digits of SHA-256 over the body.
+    pub body: String,
+    /// When the binding may be forgotten: the signature is stale by then.
+    pub expires_at: Timestamp,
+}
+
+/// Proves a webhook request genuine.
+pub trait Verifier: Send + Sync + std::fmt::Debug {
+    /// Checks the request; what it returns must still be honoured (see [`Verified`]).
+    fn verify(&self, request: &SignedRequest<'_>) -> Result<Verified, VerifyError>;
+}
+
+/// A channel's settings, as configured: its secret(s) and its accepted signature age.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ChannelSettings {
+    /// The secrets, keys or tokens (several to rotate); empty refuses every request.
+    pub secrets: Vec<String>,
+    /// The oldest signed timestamp accepted, in seconds; 0 turns the check off.
+    pub max_age_seconds: i64,
+}
+
+impl std::fmt::Debug for ChannelSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChannelSettings")
+            .field("secrets", &format_args!("[{} redacted]", self.secrets.len()))
+            .field("max_age_seconds", &self.max_age_seconds)
+            .finish()
+    }
+}
+
+/// A secret that is configured but unusable: it closes its channel alone. The value itself is
+/// never repeated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable} entry {index} is not usable: {reason}")]
+pub struct SetupError {
+    /// The environment variable.
+    pub variable: &'static str,
+    /// Which entry of its list, from 0.
+    pub index: usize,
+    /// What is wrong with it.
+    pub reason: &'static str,
+}
 
 /// Why a request is not accepted as genuine.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +135,14 @@ pub enum VerifyError {
     /// The signing certificate could not be fetched: worth a retry.
     #[error("the signing certificate could not be fetched: {0}")]
     CertificateUnavailable(String),
+    /// SNS's host answered a certificate URL with a client error: no such certificate, so the
+    /// message is forged (remembered for a while, and never retried).
+    #[error("the signing certificate URL is unknown to SNS ({0})")]
+    CertificateRefused(u16),
+    /// The request is in a format this channel does not take (Mailgun's legacy form-encoded
+    /// webhooks).
+    #[error("unsupported request format: {0}")]
+    UnsupportedFormat(&'static str),
 }
 
 impl VerifyError {

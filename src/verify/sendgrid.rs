@@ -5,7 +5,7 @@ use aws_lambda_events::http::HeaderMap;
 use aws_lc_rs::signature::{ParsedPublicKey, ECDSA_P256_SHA256_ASN1};
 use base64::Engine as _;
 
-use super::{single_header, VerifyError};
+use super::{single_header, ChannelSettings, SetupError, SignedRequest, Verified, Verifier, VerifyError};
 use crate::model::Timestamp;
 
 /// The header carrying the base64 DER signature.
@@ -19,12 +19,15 @@ pub const MAX_FUTURE_SECONDS: i64 = 300;
 /// A DER ECDSA P-256 signature is at most 72 bytes; anything longer is not one.
 const MAX_SIGNATURE_BYTES: usize = 80;
 
-/// A configured public key that does not parse.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("SENDGRID_WEBHOOK_PUBLIC_KEY entry {index} is not a base64 DER P-256 public key")]
-pub struct BadPublicKey {
-    /// Its position in the list, from 0.
-    pub index: usize,
+/// The variable holding the verification keys.
+pub const KEYS_VARIABLE: &str = "SENDGRID_WEBHOOK_PUBLIC_KEY";
+
+/// The channel's verifier, from its settings.
+pub fn build(settings: &ChannelSettings) -> Result<std::sync::Arc<dyn Verifier>, SetupError> {
+    Ok(std::sync::Arc::new(SendGridVerifier::new(
+        &settings.secrets,
+        settings.max_age_seconds,
+    )?))
 }
 
 /// Verifies SendGrid signatures against one or more webhook keys.
@@ -37,15 +40,20 @@ pub struct SendGridVerifier {
 impl SendGridVerifier {
     /// Builds a verifier from base64 DER SubjectPublicKeyInfo keys, as SendGrid shows them.
     /// `max_age_seconds` of 0 turns the age check off.
-    pub fn new(keys: &[String], max_age_seconds: i64) -> Result<SendGridVerifier, BadPublicKey> {
+    pub fn new(keys: &[String], max_age_seconds: i64) -> Result<SendGridVerifier, SetupError> {
         let keys = keys
             .iter()
             .enumerate()
             .map(|(index, key)| {
+                let bad = SetupError {
+                    variable: KEYS_VARIABLE,
+                    index,
+                    reason: "not a base64 DER P-256 public key",
+                };
                 let der = base64::engine::general_purpose::STANDARD
                     .decode(key.trim())
-                    .map_err(|_| BadPublicKey { index })?;
-                ParsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, der).map_err(|_| BadPublicKey { index })
+                    .map_err(|_| bad.clone())?;
+                ParsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, der).map_err(|_| bad)
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(SendGridVerifier {
@@ -62,7 +70,7 @@ impl SendGridVerifier {
     /// Checks the request's signature over `body` (the raw bytes, base64-decoded if needed).
     pub fn verify(&self, headers: &HeaderMap, body: &[u8], now: Timestamp) -> Result<(), VerifyError> {
         if self.keys.is_empty() {
-            return Err(VerifyError::NotConfigured("SENDGRID_WEBHOOK_PUBLIC_KEY"));
+            return Err(VerifyError::NotConfigured(KEYS_VARIABLE));
         }
         let signature = single_header(headers, SIGNATURE_HEADER)?;
         let timestamp = single_header(headers, TIMESTAMP_HEADER)?;
@@ -104,6 +112,13 @@ impl SendGridVerifier {
             });
         }
         Ok(())
+    }
+}
+
+impl Verifier for SendGridVerifier {
+    fn verify(&self, request: &SignedRequest<'_>) -> Result<Verified, VerifyError> {
+        SendGridVerifier::verify(self, request.headers, request.body, request.now)?;
+        Ok(Verified::default())
     }
 }
 

@@ -14,6 +14,30 @@ pub const SENDPULSE_TOKEN: &str = "demo-sendpulse-token-change-me";
 /// The SNS topic the test configurations allow.
 pub const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:mailtrail-ses-events";
 
+/// The environment of the test configurations: the demo secrets of every channel, SNS
+/// certificates from `fixtures/sns`, metrics off. Both test suites build their `Config` from it.
+pub fn test_environment(table: &str) -> std::collections::HashMap<String, String> {
+    let root = env!("CARGO_MANIFEST_DIR");
+    [
+        ("TABLE_NAME", table.to_owned()),
+        ("RETENTION_DAYS", "400".to_owned()),
+        (
+            "SENDGRID_WEBHOOK_PUBLIC_KEY",
+            include_str!("../../events/demo-sendgrid-public-key.txt")
+                .trim()
+                .to_owned(),
+        ),
+        ("SENDGRID_MAX_AGE_SECONDS", "90000".to_owned()),
+        ("SENDPULSE_WEBHOOK_TOKEN", SENDPULSE_TOKEN.to_owned()),
+        ("SNS_TOPIC_ARNS", TOPIC.to_owned()),
+        ("SNS_CERT_DIR", format!("{root}/fixtures/sns")),
+        ("METRICS", "off".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
 /// An HTTP API (payload 2.0) request.
 pub fn http_request(method: &str, path: &str, body: &str, base64: bool) -> Value {
     json!({

@@ -10,9 +10,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::config::Credentials;
 use serde_json::{json, Value};
 use tokio::io::{AsyncWriteExt, BufReader};
@@ -35,7 +32,7 @@ fn error_response(status: &str, kind: &str) -> Message {
 }
 
 /// Shares of BatchWriteItem calls that get each fault.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Plan {
     throttle: f64,
     server_error: f64,
@@ -43,6 +40,11 @@ struct Plan {
     unprocessed: f64,
     /// How long a "timeout" holds the connection (longer than the SDK's attempt timeout).
     hold: Duration,
+    /// A BatchWriteItem carrying this text is refused as DynamoDB refuses an item it cannot
+    /// take (`ValidationException`), whatever else it carries.
+    refuse: Option<&'static str>,
+    /// Every BatchWriteItem and UpdateItem is answered with this error (a deployment fault).
+    deployment_error: Option<(&'static str, &'static str)>,
 }
 
 #[derive(Default)]
@@ -53,6 +55,7 @@ struct Stats {
     server_errors: AtomicUsize,
     timeouts: AtomicUsize,
     unprocessed: AtomicUsize,
+    refused: AtomicUsize,
 }
 
 enum Fault {
@@ -119,9 +122,23 @@ impl Proxy {
         let mut reader = BufReader::new(read);
         while let Some(request) = read_message(&mut reader).await? {
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
-            let is_batch_write = request
-                .header("x-amz-target")
-                .is_some_and(|t| t.ends_with("BatchWriteItem"));
+            let target = request.header("x-amz-target").unwrap_or("").to_owned();
+            let is_batch_write = target.ends_with("BatchWriteItem");
+            if let Some((status, kind)) = self.plan.deployment_error {
+                if is_batch_write || target.ends_with("UpdateItem") {
+                    write.write_all(&error_response(status, kind).to_bytes()).await?;
+                    continue;
+                }
+            }
+            if let Some(marker) = self.plan.refuse {
+                let body = String::from_utf8_lossy(&request.body);
+                if is_batch_write && body.contains(marker) {
+                    self.stats.refused.fetch_add(1, Ordering::Relaxed);
+                    let refusal = error_response("400 Bad Request", "ValidationException");
+                    write.write_all(&refusal.to_bytes()).await?;
+                    continue;
+                }
+            }
             let fault = if is_batch_write {
                 self.stats.batch_writes.fetch_add(1, Ordering::Relaxed);
                 self.choose()
@@ -212,23 +229,12 @@ async fn ten_thousand_events_are_stored_exactly_once_through_a_failing_store() {
         server_error: 0.08,
         timeout: 0.02,
         unprocessed: 0.12,
-        hold: Duration::from_millis(1500),
+        // Longer than the production client's 5 s attempt timeout.
+        hold: Duration::from_millis(5500),
+        ..Plan::default()
     };
     let (address, proxy) = Proxy::start(upstream, plan, 20_261_124).await;
-
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
-        .endpoint_url(format!("http://{address}"))
-        .retry_config(RetryConfig::standard().with_max_attempts(3))
-        .timeout_config(
-            TimeoutConfig::builder()
-                .operation_attempt_timeout(Duration::from_secs(1))
-                .build(),
-        )
-        .load()
-        .await;
-    let app = app(&aws_sdk_dynamodb::Client::new(&sdk), &table);
+    let app = app(&production_client(address).await, &table);
 
     let started = Instant::now();
     let bodies = bodies();
@@ -297,4 +303,121 @@ async fn ten_thousand_events_are_stored_exactly_once_through_a_failing_store() {
         faults > 0 && st.timeouts.load(Ordering::Relaxed) > 0,
         "faults were injected"
     );
+}
+
+/// The client the function builds (its retries, timeouts, TLS and proxy settings), pointed at
+/// `address`.
+async fn production_client(address: SocketAddr) -> aws_sdk_dynamodb::Client {
+    mailtrail::aws_client::dynamodb_client_with(mailtrail::aws_client::ClientSettings {
+        endpoint: Some(format!("http://{address}")),
+        region: Some("us-east-1".into()),
+        credentials: Some(Credentials::new("local", "local", None, None, "tests")),
+    })
+    .await
+    .expect("the production client builds")
+}
+
+/// An item DynamoDB refuses for itself does not fail the batch for a day of retries: the other
+/// events are stored, it is kept in quarantine, and the answer is 200.
+#[tokio::test]
+async fn an_item_dynamodb_refuses_is_kept_and_the_batch_is_stored() {
+    let direct = client().await;
+    let table = fresh_table(&direct).await;
+    let upstream: SocketAddr = dynamo().endpoint.trim_start_matches("http://").parse().unwrap();
+    let plan = Plan {
+        refuse: Some("refuse-this-recipient"),
+        ..Plan::default()
+    };
+    let (address, proxy) = Proxy::start(upstream, plan, 1).await;
+    let app = app(&production_client(address).await, &table);
+    let mut events: Vec<Value> = (0..60)
+        .map(|i| json!({"event": "delivered", "timestamp": 1_700_000_000 + i, "message_id": 7_000_000 + i, "recipient": format!("user{i}@example.com")}))
+        .collect();
+    events[33]["recipient"] = "refuse-this-recipient@example.com".into();
+    let body = serde_json::to_string(&events).unwrap();
+    let (status, reply) = invoke_http(&app, &sendpulse_post(&body)).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(
+        (reply["stored"].as_u64(), reply["quarantined"].as_u64()),
+        (Some(59), Some(1)),
+        "{reply}"
+    );
+    let items = scan_all(&direct, &table).await;
+    let kept: Vec<_> = items
+        .iter()
+        .filter(|i| s(i, "pk") == Some("quarantine#sendpulse"))
+        .collect();
+    assert_eq!(kept.len(), 1);
+    assert!(
+        String::from_utf8_lossy(kept[0]["body"].as_b().unwrap().as_ref()).contains("refuse-this-recipient")
+    );
+    assert_eq!(items.len(), 60);
+    assert!(
+        proxy.stats.refused.load(Ordering::Relaxed) >= 2,
+        "the chunk, then the item alone"
+    );
+}
+
+/// Errors only a fix of the deployment cures stay failures the provider retries, and are
+/// counted apart, each kind.
+#[tokio::test]
+async fn deployment_errors_fail_the_request_and_are_counted_as_misconfiguration() {
+    let direct = client().await;
+    let table = fresh_table(&direct).await;
+    let upstream: SocketAddr = dynamo().endpoint.trim_start_matches("http://").parse().unwrap();
+    for (status, kind) in [
+        ("400 Bad Request", "ResourceNotFoundException"),
+        ("400 Bad Request", "AccessDeniedException"),
+        ("400 Bad Request", "ExpiredTokenException"),
+        ("400 Bad Request", "UnrecognizedClientException"),
+    ] {
+        let plan = Plan {
+            deployment_error: Some((status, kind)),
+            ..Plan::default()
+        };
+        let (address, _proxy) = Proxy::start(upstream, plan, 1).await;
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let app = app(&production_client(address).await, &table)
+            .with_metrics(mailtrail::metrics::MetricsSink::Memory(lines.clone()));
+        let (status, reply) =
+            invoke_http(&app, &sendpulse_post(&read("fixtures/sendpulse/delivered.json"))).await;
+        assert_eq!(
+            (status, reply["error"].as_str()),
+            (500, Some("store_failed")),
+            "{kind}: {reply}"
+        );
+        assert!(!reply.to_string().contains(kind), "{reply}");
+        let misconfigured: u64 = lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter_map(|v| v["StoreMisconfigured"].as_u64())
+            .sum();
+        assert_eq!(misconfigured, 1, "{kind}");
+    }
+    // A throttled store is no misconfiguration.
+    let plan = Plan {
+        deployment_error: Some(("400 Bad Request", "ProvisionedThroughputExceededException")),
+        ..Plan::default()
+    };
+    let (address, _proxy) = Proxy::start(upstream, plan, 1).await;
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let app = app(&production_client(address).await, &table)
+        .with_metrics(mailtrail::metrics::MetricsSink::Memory(lines.clone()));
+    let deadline_app = app;
+    let (status, _) = invoke_http(
+        &deadline_app,
+        &sendpulse_post(&read("fixtures/sendpulse/delivered.json")),
+    )
+    .await;
+    assert_eq!(status, 500);
+    let misconfigured: u64 = lines
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|v| v["StoreMisconfigured"].as_u64())
+        .sum();
+    assert_eq!(misconfigured, 0);
 }

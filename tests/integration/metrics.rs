@@ -84,7 +84,7 @@ async fn the_lambda_binary_prints_its_emf_lines_on_stdout() {
     let client = client().await;
     let table = fresh_table(&client).await;
     let endpoint = dynamo().endpoint.clone();
-    let key = test_config(&table).sendgrid_public_keys[0].clone();
+    let key = test_config(&table).channels[&mailtrail::model::Provider::SendGrid].secrets[0].clone();
     let env = crate::runtime_api::lambda_env(&[
         ("TABLE_NAME", &table),
         ("AWS_ENDPOINT_URL_DYNAMODB", &endpoint),

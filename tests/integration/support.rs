@@ -106,20 +106,8 @@ pub async fn fresh_table(client: &Client) -> String {
 
 /// The settings of the test app: the demo secrets, SNS certificates from fixtures/sns.
 pub fn test_config(table: &str) -> Config {
-    Config {
-        table_name: table.to_owned(),
-        retention_days: 400,
-        sendgrid_public_keys: vec![read("events/demo-sendgrid-public-key.txt").trim().to_owned()],
-        sendgrid_max_age_seconds: 25 * 3600,
-        sendpulse_tokens: vec![SENDPULSE_TOKEN.to_owned()],
-        sns_topic_arns: vec![TOPIC.to_owned()],
-        sns_cert_dir: Some(root().join("fixtures/sns")),
-        sns_signature_versions: vec!["1".to_owned(), "2".to_owned()],
-        suppressions_table: None,
-        soft_bounce: None,
-        metrics: false,
-        metrics_namespace: "Mailtrail".into(),
-    }
+    let environment = test_environment(table);
+    Config::from_lookup(|name| environment.get(name).cloned()).expect("the test settings are valid")
 }
 
 /// Stands in for the internet: records every URL the app asks for, confirms subscriptions,

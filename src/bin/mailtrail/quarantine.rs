@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use mailtrail::deadline::Deadline;
 use mailtrail::model::{Provider, Timestamp};
 use mailtrail::store::quarantine::{part_from_item, reassemble, KeptPart, QUARANTINE_PREFIX};
-use mailtrail::store::{DynamoStore, EventStore, SuppressionStore};
+use mailtrail::store::{DynamoStore, EventStore, Kept, SuppressionStore};
 use mailtrail::suppression::evidence::evidence_of;
 use serde_json::json;
 
@@ -131,12 +131,25 @@ async fn replay(context: &Context, retention_days: u32) -> anyhow::Result<()> {
             continue;
         };
         let received_at = Timestamp::parse_rfc3339(&parts[0].received_at).unwrap_or_else(Timestamp::now);
-        match mailtrail::providers::decode(parts[0].provider, &body, received_at) {
+        let decoded = match parts[0].kept {
+            Kept::Body => mailtrail::providers::decode(parts[0].provider, &body, received_at),
+            Kept::Event { .. } => mailtrail::providers::decode_event(parts[0].provider, &body, received_at),
+        };
+        // A body whose events decode only in part is replayed in part: what still fails stays.
+        let decoded = decoded.and_then(|d| match d.bad.first() {
+            Some(bad) => Err(bad.error.clone()),
+            None => Ok(d),
+        });
+        match decoded {
             Err(error) => outcomes.push(json!({"key": key, "replayed": false, "error": error.to_string()})),
             Ok(decoded) => {
                 let events = decoded.events.len();
                 let marks = evidence_of(&decoded.events, escalation);
                 let report = store.put_events(decoded.events, Deadline::none()).await?;
+                if let Some(refused) = report.refused.first() {
+                    outcomes.push(json!({"key": key, "replayed": false, "error": refused.reason}));
+                    continue;
+                }
                 store.record_evidence(marks, Deadline::none()).await?;
                 for part in &parts {
                     context

@@ -81,9 +81,7 @@ async fn record(context: &Context, address: &str) -> anyhow::Result<Record> {
 
 async fn verdict(context: &Context, address: &str) -> anyhow::Result<()> {
     let address = normalized(address)?;
-    let verdict = record(context, &address)
-        .await?
-        .verdict(mailtrail::config::soft_bounce_from_env()?);
+    let verdict = record(context, &address).await?.verdict();
     match context.output {
         Output::Json => println!("{}", serde_json::to_string(&verdict)?),
         Output::Table => print_verdict(&verdict),
@@ -107,7 +105,10 @@ fn print_verdict(verdict: &Verdict) {
                 notes.push("the provider already refuses it".to_owned());
             }
             if e.ambiguous {
-                notes.push("ambiguous: several recipients at this domain".to_owned());
+                notes.push("ambiguous: it may be another recipient's of the same message".to_owned());
+            }
+            if let Some(start) = &e.window_start {
+                notes.push(format!("transient bounces since {start}"));
             }
             if let Some(note) = &e.note {
                 notes.push(format!("{note} ({})", e.by.as_deref().unwrap_or("?")));
@@ -122,6 +123,15 @@ fn print_verdict(verdict: &Verdict) {
             ]);
         }
         println!("{rows}");
+    }
+    for evidence in &verdict.ambiguous_evidence {
+        println!(
+            "ambiguous {} at {} ({} {}): the provider did not say which recipient; not suppressed for it",
+            evidence.reason,
+            evidence.evidence.at,
+            evidence.evidence.provider.as_deref().unwrap_or("?"),
+            evidence.evidence.event
+        );
     }
     for scoped in &verdict.scoped_unsubscribes {
         println!(
@@ -147,11 +157,10 @@ async fn suppressed(
     since: Option<&str>,
 ) -> anyhow::Result<Vec<Verdict>> {
     let since = since.map(since_key).transpose()?;
-    let escalation = mailtrail::config::soft_bounce_from_env()?;
     Ok(all_records(context)
         .await?
         .iter()
-        .map(|r| r.verdict(escalation))
+        .map(Record::verdict)
         .filter(|v| v.suppressed)
         .filter(|v| {
             v.details.iter().any(|d| {

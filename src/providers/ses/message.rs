@@ -1,10 +1,8 @@
 //! SES's message shapes, as lenient serde types: optional fields, strings or numbers.
 
-use std::collections::BTreeMap;
-
 use serde::Deserialize;
 
-use crate::providers::lenient::{null_as_default, text, text_list, TextList};
+use crate::providers::lenient::{null_as_default, text, text_list};
 
 /// The SES message: which event, the message it concerns, and the event's own object.
 #[derive(Debug, Deserialize)]
@@ -42,24 +40,9 @@ pub(super) struct Mail {
     #[serde(default, deserialize_with = "text")]
     pub(super) timestamp: Option<String>,
     #[serde(default, deserialize_with = "text")]
-    pub(super) source: Option<String>,
-    #[serde(default, deserialize_with = "text")]
     pub(super) message_id: Option<String>,
-    #[serde(default, deserialize_with = "text")]
-    pub(super) sending_account_id: Option<String>,
     #[serde(default, deserialize_with = "text_list")]
     pub(super) destination: Vec<String>,
-    #[serde(default)]
-    pub(super) common_headers: Option<CommonHeaders>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub(super) tags: BTreeMap<String, TextList>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct CommonHeaders {
-    #[serde(default, deserialize_with = "text")]
-    pub(super) subject: Option<String>,
 }
 
 /// A recipient named by a bounce, complaint or delay, with what the receiving server said.
@@ -87,12 +70,6 @@ pub(super) struct Bounce {
     pub(super) bounced_recipients: Vec<Recipient>,
     #[serde(default, deserialize_with = "text")]
     pub(super) timestamp: Option<String>,
-    #[serde(default, deserialize_with = "text")]
-    pub(super) feedback_id: Option<String>,
-    #[serde(default, rename = "reportingMTA", deserialize_with = "text")]
-    pub(super) reporting_mta: Option<String>,
-    #[serde(default, deserialize_with = "text")]
-    pub(super) remote_mta_ip: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -103,15 +80,7 @@ pub(super) struct Complaint {
     #[serde(default, deserialize_with = "text")]
     pub(super) timestamp: Option<String>,
     #[serde(default, deserialize_with = "text")]
-    pub(super) feedback_id: Option<String>,
-    #[serde(default, deserialize_with = "text")]
-    pub(super) user_agent: Option<String>,
-    #[serde(default, deserialize_with = "text")]
     pub(super) complaint_feedback_type: Option<String>,
-    #[serde(default, deserialize_with = "text")]
-    pub(super) complaint_sub_type: Option<String>,
-    #[serde(default, deserialize_with = "text")]
-    pub(super) arrival_date: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -119,16 +88,10 @@ pub(super) struct Complaint {
 pub(super) struct Delivery {
     #[serde(default, deserialize_with = "text")]
     pub(super) timestamp: Option<String>,
-    #[serde(default, deserialize_with = "text")]
-    pub(super) processing_time_millis: Option<String>,
     #[serde(default, deserialize_with = "text_list")]
     pub(super) recipients: Vec<String>,
     #[serde(default, deserialize_with = "text")]
     pub(super) smtp_response: Option<String>,
-    #[serde(default, rename = "reportingMTA", deserialize_with = "text")]
-    pub(super) reporting_mta: Option<String>,
-    #[serde(default, deserialize_with = "text")]
-    pub(super) remote_mta_ip: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -142,15 +105,9 @@ pub(super) struct Reject {
 #[serde(rename_all = "camelCase")]
 pub(super) struct Engagement {
     #[serde(default, deserialize_with = "text")]
-    pub(super) ip_address: Option<String>,
-    #[serde(default, deserialize_with = "text")]
     pub(super) timestamp: Option<String>,
     #[serde(default, deserialize_with = "text")]
-    pub(super) user_agent: Option<String>,
-    #[serde(default, deserialize_with = "text")]
     pub(super) link: Option<String>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub(super) link_tags: BTreeMap<String, TextList>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -158,8 +115,6 @@ pub(super) struct Engagement {
 pub(super) struct Failure {
     #[serde(default, deserialize_with = "text")]
     pub(super) error_message: Option<String>,
-    #[serde(default, deserialize_with = "text")]
-    pub(super) template_name: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -169,19 +124,13 @@ pub(super) struct DeliveryDelay {
     pub(super) timestamp: Option<String>,
     #[serde(default, deserialize_with = "text")]
     pub(super) delay_type: Option<String>,
-    #[serde(default, deserialize_with = "text")]
-    pub(super) expiration_time: Option<String>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub(super) delayed_recipients: Vec<Recipient>,
-    #[serde(default, rename = "reportingMTA", deserialize_with = "text")]
-    pub(super) reporting_mta: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct Subscription {
-    #[serde(default, deserialize_with = "text")]
-    pub(super) contact_list: Option<String>,
     #[serde(default, deserialize_with = "text")]
     pub(super) timestamp: Option<String>,
     #[serde(default, deserialize_with = "text")]
@@ -208,4 +157,24 @@ pub(super) struct TopicStatus {
     pub(super) topic_name: Option<String>,
     #[serde(default, deserialize_with = "text")]
     pub(super) subscription_status: Option<String>,
+}
+
+/// Only the subject line, read back from a raw event when a reader shows it.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct SubjectOnly {
+    #[serde(default)]
+    pub(super) mail: Option<SubjectMail>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct SubjectMail {
+    #[serde(default)]
+    pub(super) common_headers: Option<SubjectHeaders>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct SubjectHeaders {
+    #[serde(default, deserialize_with = "text")]
+    pub(super) subject: Option<String>,
 }

@@ -1,4 +1,5 @@
-//! Amazon SES events, as the `Message` of an SNS notification.
+//! Amazon SES events: the `Message` of an SNS notification, or the `detail` of an EventBridge
+//! event (the same record).
 //!
 //! Two formats share one shape: event publishing through a configuration set (`eventType`:
 //! Send, Delivery, Bounce, Complaint, Reject, Open, Click, Rendering Failure, DeliveryDelay,
@@ -11,8 +12,34 @@ mod subscription;
 
 use message::SesMessage;
 
+use super::registry::{BodyShape, Channel, Provider, ProviderSpec};
 use super::{DecodeError, Decoded, JsonFault};
-use crate::model::Timestamp;
+use crate::model::event::non_empty;
+use crate::model::{NormalizedEvent, Timestamp};
+
+/// SES in the provider registry.
+pub const SPEC: ProviderSpec = ProviderSpec {
+    provider: Provider::Ses,
+    name: "ses",
+    title: "Amazon SES",
+    channel: Channel::Ses,
+    body: BodyShape::SesRecord,
+    decode_event,
+    subject: subject_of,
+};
+
+/// Decodes one SES event record (a message that carries no email event gives none).
+pub fn decode_event(raw: &str, received_at: Timestamp) -> Result<Vec<NormalizedEvent>, serde_json::Error> {
+    decode(raw, received_at)
+        .map(|decoded| decoded.events)
+        .map_err(<serde_json::Error as serde::de::Error>::custom)
+}
+
+/// The subject of the message an SES event is about (`mail.commonHeaders.subject`).
+pub fn subject_of(raw: &str) -> Option<String> {
+    let parsed: message::SubjectOnly = serde_json::from_str(raw).ok()?;
+    non_empty(parsed.mail?.common_headers?.subject)
+}
 
 /// The plain-text message SES publishes when it validates a topic as an event destination.
 const TOPIC_VALIDATION_TEXT: &str = "Successfully validated SNS topic";
@@ -27,8 +54,8 @@ pub fn decode(message: &str, received_at: Timestamp) -> Result<Decoded, DecodeEr
     let trimmed = message.trim_start();
     if trimmed.starts_with(TOPIC_VALIDATION_TEXT) {
         return Ok(Decoded {
-            events: Vec::new(),
             ignored: 1,
+            ..Decoded::default()
         });
     }
     if !trimmed.starts_with('{') {
@@ -46,13 +73,13 @@ pub fn decode(message: &str, received_at: Timestamp) -> Result<Decoded, DecodeEr
     };
     if NON_EMAIL_NOTIFICATIONS.contains(&type_name.as_str()) {
         return Ok(Decoded {
-            events: Vec::new(),
             ignored: 1,
+            ..Decoded::default()
         });
     }
     Ok(Decoded {
         events: normalize::normalize(parsed, type_name, message, received_at),
-        ignored: 0,
+        ..Decoded::default()
     })
 }
 
@@ -172,7 +199,7 @@ mod tests {
     }
 
     #[test]
-    fn keeps_the_details_of_each_event() {
+    fn keeps_what_a_timeline_shows_of_each_event() {
         let bounce = &decode_fixture("event-bounce")[0];
         assert_eq!(bounce.bounce_class, Some(BounceClass::Permanent));
         assert_eq!(bounce.smtp_status.as_deref(), Some("5.1.1"));
@@ -180,53 +207,29 @@ mod tests {
             bounce.smtp_response.as_deref(),
             Some("smtp; 550 5.1.1 user unknown")
         );
-        assert_eq!(bounce.sender.as_deref(), Some("Sender Name <sender@example.com>"));
-        assert_eq!(bounce.subject.as_deref(), Some("Message sent from Amazon SES"));
+        assert_eq!(bounce.reason.as_deref(), Some("General"));
         assert_eq!(
-            bounce.metadata.get("ses:configuration-set").map(String::as_str),
-            Some("ConfigSet")
+            subject_of(&bounce.raw).as_deref(),
+            Some("Message sent from Amazon SES")
         );
-        assert_eq!(
-            bounce.details.get("reporting_mta").map(String::as_str),
-            Some("dsn; mta.example.com")
-        );
-        assert_eq!(
-            bounce.details.get("bounce_sub_type").map(String::as_str),
-            Some("General")
-        );
+        assert_eq!(&*bounce.raw, ses_fixture("event-bounce"));
 
         let complaint = &decode_fixture("event-complaint")[0];
         assert_eq!(complaint.reason.as_deref(), Some("abuse"));
-        assert!(complaint
-            .user_agent
-            .as_deref()
-            .unwrap()
-            .starts_with("Mozilla/5.0"));
 
         let delivery = &decode_fixture("event-delivery")[0];
         assert_eq!(
             delivery.smtp_response.as_deref(),
             Some("250 2.6.0 Message received")
         );
-        assert_eq!(
-            delivery.metadata.get("myCustomTag1").map(String::as_str),
-            Some("myCustomTagValue1")
-        );
 
         let reject = &decode_fixture("event-reject")[0];
         assert_eq!(reject.reason.as_deref(), Some("Bad content"));
-
-        let open = &decode_fixture("event-open")[0];
-        assert_eq!(open.ip.as_deref(), Some("192.0.2.1"));
 
         let click = &decode_fixture("event-click")[0];
         assert_eq!(
             click.url.as_deref(),
             Some("http://docs.aws.amazon.com/ses/latest/DeveloperGuide/send-email-smtp.html")
-        );
-        assert_eq!(
-            click.details.get("link_tags").map(String::as_str),
-            Some(r#"{"samplekey0":["samplevalue0"],"samplekey1":["samplevalue1"]}"#)
         );
 
         let failure = &decode_fixture("event-rendering-failure")[0];
@@ -234,24 +237,61 @@ mod tests {
             failure.reason.as_deref(),
             Some("Attribute 'attributeName' is not present in the rendering data.")
         );
-        assert_eq!(
-            failure.details.get("template_name").map(String::as_str),
-            Some("MyTemplate")
-        );
 
         let delay = &decode_fixture("event-delivery-delay")[0];
         assert_eq!(delay.reason.as_deref(), Some("TransientCommunicationFailure"));
         assert_eq!(delay.smtp_status.as_deref(), Some("4.4.1"));
 
         let subscription = &decode_fixture("event-subscription")[0];
-        assert_eq!(
-            subscription.details.get("contact_list").map(String::as_str),
-            Some("ContactListName")
+        assert_eq!(subscription.reason.as_deref(), Some("UnsubscribeHeader"));
+        assert_eq!(subject_of("not json"), None);
+    }
+
+    #[test]
+    fn whole_message_events_for_several_destinations_are_ambiguous() {
+        let two = r#"{"eventType":"Subscription","mail":{"messageId":"m","timestamp":"2020-01-01T00:00:00Z","destination":["a@x.io","b@y.io"]},
+            "subscription":{"timestamp":"2020-01-01T00:00:01Z","newTopicPreferences":{"unsubscribeAll":true}}}"#;
+        let events = decode(two, received()).unwrap().events;
+        assert_eq!(events.len(), 2);
+        assert!(events
+            .iter()
+            .all(|e| e.recipient_ambiguous && e.kind == EventKind::Unsubscribed));
+        assert!(
+            std::sync::Arc::ptr_eq(&events[0].raw, &events[1].raw),
+            "one copy of the message"
         );
-        assert_eq!(
-            subscription.details.get("topic_preferences").map(String::as_str),
-            Some(r#"{"topics":{"ExampleTopicName":"OptOut"},"unsubscribe_all":true}"#)
-        );
+        let open = two
+            .replace("Subscription", "Open")
+            .replace(r#""subscription""#, r#""open""#);
+        assert!(decode(&open, received())
+            .unwrap()
+            .events
+            .iter()
+            .all(|e| e.recipient_ambiguous));
+        let one = two.replace(r#","b@y.io""#, "");
+        assert!(!decode(&one, received()).unwrap().events[0].recipient_ambiguous);
+        let send = two.replace("Subscription", "Send");
+        assert!(decode(&send, received())
+            .unwrap()
+            .events
+            .iter()
+            .all(|e| !e.recipient_ambiguous));
+    }
+
+    #[test]
+    fn ten_thousand_recipients_share_one_message() {
+        let destination: Vec<String> = (0..10_000).map(|i| format!("r{i}@x{}.io", i % 7)).collect();
+        let message = serde_json::json!({
+            "eventType": "Open",
+            "mail": {"messageId": "m", "timestamp": "2020-01-01T00:00:00Z", "destination": destination},
+            "open": {"timestamp": "2020-01-01T00:00:01Z"}
+        })
+        .to_string();
+        let events = decode(&message, received()).unwrap().events;
+        assert_eq!(events.len(), 10_000);
+        assert!(events
+            .iter()
+            .all(|e| std::sync::Arc::ptr_eq(&e.raw, &events[0].raw)));
     }
 
     #[test]
@@ -271,10 +311,6 @@ mod tests {
         let deliveries = decode_fixture("notification-delivery");
         assert_eq!(deliveries.len(), 1);
         assert_eq!(deliveries[0].recipient.as_deref(), Some("mary@example.com"));
-        assert!(
-            deliveries[0].metadata.is_empty(),
-            "identity notifications carry no tags"
-        );
     }
 
     #[test]

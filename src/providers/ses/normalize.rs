@@ -1,8 +1,12 @@
 //! SES messages into normalized events: what each event type means, and one event per
 //! recipient it names.
+//!
+//! The fan-out is linear in the recipients: the raw message is shared by every event made of
+//! it (never copied per recipient), repeats are found with a set, and the domains a complaint
+//! may be ambiguous over are counted once.
 
-use std::collections::BTreeMap;
-use std::ops::Not as _;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use super::message::{Recipient, SesMessage};
 use super::subscription;
@@ -22,7 +26,8 @@ pub(super) fn type_key(name: &str) -> String {
         .collect()
 }
 
-/// Everything one SES message says, per recipient.
+/// What one SES message says about one recipient.
+#[derive(Default)]
 struct PerRecipient {
     address: Option<String>,
     status: Option<String>,
@@ -45,9 +50,7 @@ impl PerRecipient {
     fn address(address: String) -> Self {
         PerRecipient {
             address: Some(address),
-            status: None,
-            diagnostic: None,
-            action: None,
+            ..PerRecipient::default()
         }
     }
 }
@@ -62,9 +65,9 @@ struct Common {
     smtp_response: Option<String>,
     reason: Option<String>,
     url: Option<String>,
-    user_agent: Option<String>,
-    ip: Option<String>,
-    details: Vec<(&'static str, Option<String>)>,
+    /// The event names no recipient of its own (opens, clicks, subscriptions): it is credited
+    /// to every destination of the message.
+    whole_message: bool,
 }
 
 impl Common {
@@ -78,9 +81,7 @@ impl Common {
             smtp_response: None,
             reason: None,
             url: None,
-            user_agent: None,
-            ip: None,
-            details: Vec::new(),
+            whole_message: false,
         }
     }
 }
@@ -114,14 +115,7 @@ pub(super) fn normalize(
                     .iter()
                     .any(|known| sub_type.trim().eq_ignore_ascii_case(known))
             });
-            c.reason = non_empty(b.bounce_sub_type.clone());
-            c.details = vec![
-                ("bounce_type", b.bounce_type),
-                ("bounce_sub_type", b.bounce_sub_type),
-                ("feedback_id", b.feedback_id),
-                ("reporting_mta", b.reporting_mta),
-                ("remote_mta_ip", b.remote_mta_ip),
-            ];
+            c.reason = non_empty(b.bounce_sub_type);
             (
                 c,
                 b.bounced_recipients.into_iter().map(PerRecipient::from).collect(),
@@ -139,14 +133,7 @@ pub(super) fn normalize(
                 EventKind::Complained
             });
             c.time = x.timestamp;
-            c.user_agent = x.user_agent;
-            c.reason = non_empty(x.complaint_feedback_type.clone());
-            c.details = vec![
-                ("complaint_feedback_type", x.complaint_feedback_type),
-                ("complaint_sub_type", x.complaint_sub_type),
-                ("feedback_id", x.feedback_id),
-                ("arrival_date", x.arrival_date),
-            ];
+            c.reason = non_empty(x.complaint_feedback_type);
             (
                 c,
                 x.complained_recipients
@@ -160,11 +147,6 @@ pub(super) fn normalize(
             let mut c = Common::new(EventKind::Delivered);
             c.time = d.timestamp;
             c.smtp_response = d.smtp_response;
-            c.details = vec![
-                ("processing_time_millis", d.processing_time_millis),
-                ("reporting_mta", d.reporting_mta),
-                ("remote_mta_ip", d.remote_mta_ip),
-            ];
             (c, d.recipients.into_iter().map(PerRecipient::address).collect())
         }
         "send" => (Common::new(EventKind::Sent), destination()),
@@ -182,34 +164,21 @@ pub(super) fn normalize(
                 EventKind::Opened
             });
             c.time = e.timestamp;
-            c.ip = e.ip_address;
-            c.user_agent = e.user_agent;
             c.url = e.link;
-            let link_tags = (!e.link_tags.is_empty()).then(|| {
-                let map: BTreeMap<&str, &Vec<String>> =
-                    e.link_tags.iter().map(|(k, v)| (k.as_str(), &v.0)).collect();
-                serde_json::to_string(&map).unwrap_or_default()
-            });
-            c.details = vec![("link_tags", link_tags)];
+            c.whole_message = true;
             (c, destination())
         }
         "renderingfailure" => {
             let f = message.failure.unwrap_or_default();
             let mut c = Common::new(EventKind::Failed);
             c.reason = f.error_message;
-            c.details = vec![("template_name", f.template_name)];
             (c, destination())
         }
         "deliverydelay" => {
             let d = message.delivery_delay.unwrap_or_default();
             let mut c = Common::new(EventKind::Deferred);
             c.time = d.timestamp;
-            c.reason = non_empty(d.delay_type.clone());
-            c.details = vec![
-                ("delay_type", d.delay_type),
-                ("expiration_time", d.expiration_time),
-                ("reporting_mta", d.reporting_mta),
-            ];
+            c.reason = non_empty(d.delay_type);
             (
                 c,
                 d.delayed_recipients.into_iter().map(PerRecipient::from).collect(),
@@ -221,11 +190,7 @@ pub(super) fn normalize(
             c.subscription_changes = subscription::changes(&s);
             c.time = s.timestamp.clone();
             c.reason = non_empty(s.source.clone());
-            c.details = vec![
-                ("contact_list", s.contact_list.clone()),
-                ("subscription_source", s.source.clone()),
-                ("topic_preferences", subscription::topic_preferences_text(&s)),
-            ];
+            c.whole_message = true;
             (c, destination())
         }
         _ => (Common::new(EventKind::Unknown), destination()),
@@ -234,12 +199,7 @@ pub(super) fn normalize(
     let recipients = if recipients.is_empty() {
         let fallback = destination();
         if fallback.is_empty() {
-            vec![PerRecipient {
-                address: None,
-                status: None,
-                diagnostic: None,
-                action: None,
-            }]
+            vec![PerRecipient::default()]
         } else {
             fallback
         }
@@ -248,37 +208,30 @@ pub(super) fn normalize(
     };
 
     let time = event_time(common.time.as_deref(), mail.timestamp.as_deref(), received_at);
-    let metadata: BTreeMap<String, String> = mail
-        .tags
-        .iter()
-        .map(|(name, values)| (name.clone(), values.0.join(",")))
-        .collect();
-    let subject = mail
-        .common_headers
-        .as_ref()
-        .and_then(|h| non_empty(h.subject.clone()));
+    let message_id = non_empty(mail.message_id.clone());
+    let raw: Arc<str> = Arc::from(raw);
+    let domains = DomainCounts::of(&mail.destination);
+    let several = domains.distinct_addresses > 1;
 
-    let mut seen = Vec::with_capacity(recipients.len());
+    let mut seen = HashSet::with_capacity(recipients.len());
     let mut events = Vec::with_capacity(recipients.len());
     for recipient in recipients {
         let address = recipient.address.as_deref().and_then(normalize_recipient);
         // SES names a recipient once per event; a repeat would only be the same item again.
-        if seen.contains(&address) {
+        if !seen.insert(address.clone()) {
             continue;
         }
-        seen.push(address.clone());
         let mut out = NormalizedEvent::new(EventBasics {
             provider: Provider::Ses,
             kind: common.kind,
             provider_event: type_name.clone(),
             time,
             received_at,
-            raw: raw.to_owned(),
+            raw: raw.clone(),
         });
-        out.message_id = non_empty(mail.message_id.clone());
+        out.message_id = message_id.clone();
         out.recipient = address;
-        out.sender = non_empty(mail.source.clone());
-        out.subject = subject.clone();
+        out.recipient_ambiguous = common.whole_message && several;
         out.bounce_class = common
             .bounce_class
             .map(|class| recipient_bounce_class(class, &recipient));
@@ -290,27 +243,13 @@ pub(super) fn normalize(
             && out
                 .recipient
                 .as_deref()
-                .is_some_and(|address| shares_domain_with_another(address, &mail.destination));
+                .is_some_and(|address| domains.shared_with_another(address));
         out.smtp_status = recipient.status;
         out.smtp_response = recipient
             .diagnostic
             .or_else(|| non_empty(common.smtp_response.clone()));
         out.reason = non_empty(common.reason.clone());
         out.url = non_empty(common.url.clone());
-        out.user_agent = non_empty(common.user_agent.clone());
-        out.ip = non_empty(common.ip.clone());
-        out.metadata = metadata.clone();
-        for (name, value) in &common.details {
-            if let Some(value) = non_empty(value.clone()) {
-                out.details.insert((*name).to_owned(), value);
-            }
-        }
-        if let Some(action) = recipient.action {
-            out.details.insert("action".to_owned(), action);
-        }
-        if let Some(account) = non_empty(mail.sending_account_id.clone()) {
-            out.details.insert("sending_account_id".to_owned(), account);
-        }
         out.distinguish_by_url_and_class();
         events.push(out);
     }
@@ -328,16 +267,44 @@ fn event_time(own: Option<&str>, mail: Option<&str>, received_at: Timestamp) -> 
     }
 }
 
-/// Whether `destination` holds another address at `address`'s domain.
-fn shares_domain_with_another(address: &str, destination: &[String]) -> bool {
-    let domain = |a: &str| a.rsplit_once('@').map(|(_, d)| d.trim().to_ascii_lowercase());
-    let Some(own) = domain(address) else {
-        return false;
-    };
-    destination
-        .iter()
-        .filter(|other| other.trim().eq_ignore_ascii_case(address).not())
-        .any(|other| domain(other).as_deref() == Some(own.as_str()))
+/// How many distinct destination addresses each domain has, counted once per message.
+struct DomainCounts {
+    addresses: HashSet<String>,
+    by_domain: HashMap<String, usize>,
+    distinct_addresses: usize,
+}
+
+impl DomainCounts {
+    fn of(destination: &[String]) -> DomainCounts {
+        let addresses: HashSet<String> = destination
+            .iter()
+            .map(|a| a.trim().to_ascii_lowercase())
+            .filter(|a| !a.is_empty())
+            .collect();
+        let mut by_domain = HashMap::new();
+        for address in &addresses {
+            if let Some((_, domain)) = address.rsplit_once('@') {
+                *by_domain.entry(domain.to_owned()).or_insert(0) += 1;
+            }
+        }
+        DomainCounts {
+            distinct_addresses: addresses.len(),
+            addresses,
+            by_domain,
+        }
+    }
+
+    /// Whether the destination holds another address at `address`'s domain.
+    fn shared_with_another(&self, address: &str) -> bool {
+        let address = address.trim().to_ascii_lowercase();
+        let Some((_, domain)) = address.rsplit_once('@') else {
+            return false;
+        };
+        let at_domain = self.by_domain.get(domain).copied().unwrap_or(0);
+        // `address` itself is one of them when it is in the destination.
+        let own = usize::from(self.addresses.contains(&address));
+        at_domain > own
+    }
 }
 
 /// A recipient of a `Permanent` bounce whose own status is 4.x.x, or whose action is

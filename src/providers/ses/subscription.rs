@@ -1,7 +1,5 @@
 //! SES Subscription events: whether a change of topic preferences opts out or back in.
 
-use std::collections::BTreeMap;
-
 use super::message::{Subscription, TopicPreferences};
 use crate::model::{EventKind, Scope, SubscriptionChange};
 
@@ -79,23 +77,6 @@ pub(super) fn changes(s: &Subscription) -> Vec<SubscriptionChange> {
         });
     }
     out
-}
-
-/// The new topic preferences as compact JSON: `{"unsubscribe_all":true,"topics":{"T":"OptOut"}}`.
-pub(super) fn topic_preferences_text(s: &Subscription) -> Option<String> {
-    let new = s.new_topic_preferences.as_ref()?;
-    let topics: BTreeMap<&str, &str> = new
-        .topic_subscription_status
-        .iter()
-        .map(|t| {
-            (
-                t.topic_name.as_deref().unwrap_or(""),
-                t.subscription_status.as_deref().unwrap_or(""),
-            )
-        })
-        .collect();
-    let value = serde_json::json!({ "unsubscribe_all": unsubscribe_all(Some(new)), "topics": topics });
-    Some(value.to_string())
 }
 
 #[cfg(test)]

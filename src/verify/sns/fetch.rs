@@ -35,13 +35,24 @@ type HttpClient =
 
 /// The real client: hyper with rustls and the system's root certificates. HTTPS for SNS;
 /// plain HTTP is allowed only because issuer certificates are served that way, and they are
-/// trusted only by the chain they complete.
+/// trusted only by the chain they complete. A client error from the host (4xx) is told apart
+/// from a failure to fetch: it means there is no such certificate.
 #[derive(Debug, Default)]
 pub struct SnsHttpsClient {
     client: OnceCell<HttpClient>,
+    origin: Option<Uri>,
 }
 
 impl SnsHttpsClient {
+    /// The same client sending every request to `origin` (`http://127.0.0.1:<port>`) with the
+    /// same path and query: a local server stands in for SNS's hosts in tests.
+    pub fn redirected_to(origin: Uri) -> SnsHttpsClient {
+        SnsHttpsClient {
+            client: OnceCell::new(),
+            origin: Some(origin),
+        }
+    }
+
     async fn client(&self) -> Result<&HttpClient, VerifyError> {
         self.client
             .get_or_try_init(|| async {
@@ -60,10 +71,21 @@ impl SnsHttpsClient {
     async fn fetch(&self, url: &Uri) -> Result<Bytes, VerifyError> {
         let unavailable = |e: &dyn std::fmt::Display| VerifyError::CertificateUnavailable(e.to_string());
         let client = self.client().await?;
-        let response = tokio::time::timeout(REQUEST_TIMEOUT, client.get(url.clone()))
+        let target = match &self.origin {
+            None => url.clone(),
+            Some(origin) => {
+                let mut parts = origin.clone().into_parts();
+                parts.path_and_query = url.path_and_query().cloned();
+                Uri::from_parts(parts).map_err(|e| unavailable(&e))?
+            }
+        };
+        let response = tokio::time::timeout(REQUEST_TIMEOUT, client.get(target))
             .await
             .map_err(|e| unavailable(&e))?
             .map_err(|e| unavailable(&e))?;
+        if response.status().is_client_error() {
+            return Err(VerifyError::CertificateRefused(response.status().as_u16()));
+        }
         if !response.status().is_success() {
             return Err(VerifyError::CertificateUnavailable(format!(
                 "{} answered {}",

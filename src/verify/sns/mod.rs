@@ -23,7 +23,7 @@ use aws_lc_rs::signature::{
 use base64::Engine as _;
 use rustls_pki_types::CertificateDer;
 
-use self::cache::{FetchBudget, KeyCache};
+use self::cache::{KeyCache, RefusedUrls, RegionBudgets};
 use self::certificate::{CertificateTrust, TrustError};
 use self::fetch::HttpsGet;
 pub use self::message::SnsHttpMessage;
@@ -126,7 +126,8 @@ pub struct SnsVerifier {
     trust: CertificateTrust,
     keys: KeyCache,
     issuers: Mutex<Vec<CertificateDer<'static>>>,
-    budget: FetchBudget,
+    budgets: RegionBudgets,
+    refused: RefusedUrls,
     https: Arc<dyn HttpsGet>,
 }
 
@@ -145,7 +146,8 @@ impl SnsVerifier {
             trust: CertificateTrust::default(),
             keys: KeyCache::default(),
             issuers: Mutex::new(Vec::new()),
-            budget: FetchBudget::default(),
+            budgets: RegionBudgets::default(),
+            refused: RefusedUrls::default(),
             https,
         }
     }
@@ -209,12 +211,23 @@ impl SnsVerifier {
         let key = match self.local_certificate(url) {
             Some(pem) => certificate::public_key(&certificate::parse_pem(&pem)?[0])?,
             None => {
-                if !self.budget.take() {
+                if let Some(status) = self.refused.get(&cache_key) {
+                    return Err(VerifyError::CertificateRefused(status));
+                }
+                let budget = self.budgets.of(url.region());
+                if !budget.take() {
                     return Err(VerifyError::CertificateUnavailable(
-                        "too many new signing certificates; retry later".into(),
+                        "too many new signing certificates in this region; retry later".into(),
                     ));
                 }
-                let pem = self.https.get(url.uri()).await?;
+                let pem = match self.https.get(url.uri()).await {
+                    Err(VerifyError::CertificateRefused(status)) => {
+                        budget.refund();
+                        self.refused.insert(cache_key, status);
+                        return Err(VerifyError::CertificateRefused(status));
+                    }
+                    other => other?,
+                };
                 let certificates = certificate::parse_pem(&pem)?;
                 self.trusted(&certificates, url).await?;
                 certificate::public_key(&certificates[0])?

@@ -257,3 +257,96 @@ async fn confirms_subscriptions_at_sns_only() {
     assert!(verifier.confirm_subscription(&evil).await.is_err());
     assert_eq!(recorder.asked().len(), 1);
 }
+
+/// A local HTTP server standing in for SNS's and Amazon Trust Services' hosts: it serves the
+/// test PKI at the fixture's paths, answers 404 to any other path, and counts what it was asked.
+struct StandIn {
+    origin: Uri,
+    asked: Arc<StdMutex<Vec<String>>>,
+}
+
+async fn stand_in_for_sns() -> StandIn {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin: Uri = format!("http://{}", listener.local_addr().unwrap())
+        .parse()
+        .unwrap();
+    let asked = Arc::new(StdMutex::new(Vec::new()));
+    let log = asked.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let log = log.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                let line = String::from_utf8_lossy(&request)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_owned();
+                let path = line.split(' ').nth(1).unwrap_or("").to_owned();
+                log.lock().unwrap().push(path.clone());
+                let (status, body): (&str, &[u8]) = if path.ends_with(FIXTURE_CERT) {
+                    ("200 OK", LEAF)
+                } else if path.ends_with("test-intermediate.cer") {
+                    (
+                        "200 OK",
+                        include_bytes!("../../../fixtures/sns/pki/test-intermediate.cer"),
+                    )
+                } else {
+                    ("404 Not Found", b"<Error><Code>NotFound</Code></Error>")
+                };
+                let head = format!(
+                    "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(body).await;
+            });
+        }
+    });
+    StandIn { origin, asked }
+}
+
+/// A stranger who knows an allowed topic sends messages naming certificate URLs SNS does not
+/// have: each is fetched once for real, answered 404 by the SNS host, refused as forged (not
+/// "unavailable"), remembered, and spends none of the budget, so the genuine certificate is
+/// still fetched when SNS rotates to it.
+#[tokio::test]
+async fn certificate_urls_sns_does_not_know_are_forged_and_spend_no_budget() {
+    let stand_in = stand_in_for_sns().await;
+    let https = Arc::new(fetch::SnsHttpsClient::redirected_to(stand_in.origin.clone()));
+    let verifier =
+        SnsVerifier::new(TopicAllowList::new(vec![TOPIC.to_owned()]), None, https).with_trust(test_trust());
+    for i in 0..20 {
+        let mut message = fixture("notification-v1");
+        message.signing_cert_url = format!(
+            "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-{:032x}.pem",
+            i % 10
+        );
+        assert!(
+            matches!(
+                verifier.verify(&message).await,
+                Err(VerifyError::CertificateRefused(404))
+            ),
+            "message {i}"
+        );
+    }
+    assert_eq!(
+        stand_in.asked.lock().unwrap().len(),
+        10,
+        "each unknown URL fetched once"
+    );
+    // The budget is whole: the genuine certificate is fetched, chained and used.
+    verifier.verify(&fixture("notification-v1")).await.unwrap();
+    verifier.verify(&fixture("notification-v2")).await.unwrap();
+    let asked = stand_in.asked.lock().unwrap().clone();
+    assert_eq!(asked.len(), 12, "{asked:?}");
+    assert!(asked[10].ends_with(FIXTURE_CERT));
+}

@@ -1,0 +1,159 @@
+//! The one list of providers. Everything that differs by provider (its route, its secret, how a
+//! request is proven genuine, how its body holds events, how one event decodes, which status
+//! asks it to retry) is read from here: the router, the configuration, the metrics' dimensions,
+//! the command's filters and the template's generated alarms and widgets. Adding a provider is
+//! a variant of [`Provider`], its entry in [`PROVIDERS`], its verifier and its decoder module.
+
+use std::sync::Arc;
+
+use crate::model::{NormalizedEvent, Timestamp};
+use crate::verify::{ChannelSettings, SetupError, Verifier};
+
+/// The email service provider an event came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Provider {
+    /// Amazon SES, through SNS (a trigger or an HTTPS subscription) or EventBridge.
+    Ses,
+    /// Twilio SendGrid's Event Webhook.
+    SendGrid,
+    /// SendPulse's SMTP webhooks.
+    SendPulse,
+}
+
+/// How a provider's request body holds its events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyShape {
+    /// A JSON array of event objects, and nothing else (SendGrid, SendPulse).
+    Array,
+    /// One event object, or an array of them (Mailjet's grouping, Brevo's batches).
+    ObjectOrArray,
+    /// One event object per request (Mailgun, Postmark, Resend).
+    Object,
+    /// An SES event record, as SNS or EventBridge carries it.
+    SesRecord,
+}
+
+/// Decodes one event's JSON into its normalized events (one per recipient it names).
+pub type DecodeEvent = fn(&str, Timestamp) -> Result<Vec<NormalizedEvent>, serde_json::Error>;
+
+/// Reads a message's subject from one of the provider's raw events, where it sends one.
+pub type SubjectOf = fn(&str) -> Option<String>;
+
+/// A webhook channel: its route, its secret and how requests are proven genuine.
+#[derive(Debug, Clone, Copy)]
+pub struct WebhookSpec {
+    /// The last path segment of its route: `POST …/webhooks/<route>`.
+    pub route: &'static str,
+    /// The environment variable holding its secret(s).
+    pub secret_variable: &'static str,
+    /// The template parameter that fills it.
+    pub secret_parameter: &'static str,
+    /// The environment variable bounding a signed timestamp's age, with its default in
+    /// seconds; `None` when the channel signs no time.
+    pub max_age: Option<(&'static str, i64)>,
+    /// The largest body accepted.
+    pub max_body_bytes: usize,
+    /// Builds the verifier from the configured secret(s).
+    pub verifier: fn(&ChannelSettings) -> Result<Arc<dyn Verifier>, SetupError>,
+    /// The status that asks this provider to send the request again (a store failure, a
+    /// closed channel): most retry on any 5xx; Brevo discards a 5xx and retries a 429.
+    pub retry_status: u16,
+}
+
+/// How events of a provider reach the function.
+#[derive(Debug, Clone, Copy)]
+pub enum Channel {
+    /// A webhook route (HTTP API or function URL).
+    Webhook(WebhookSpec),
+    /// SNS (a trigger, or HTTPS at `POST …/webhooks/ses`) and EventBridge.
+    Ses,
+}
+
+/// Everything that differs by provider.
+#[derive(Debug, Clone, Copy)]
+pub struct ProviderSpec {
+    /// The provider.
+    pub provider: Provider,
+    /// The name stored in items, metrics and logs: `sendgrid`.
+    pub name: &'static str,
+    /// Its name for people: `SendGrid`.
+    pub title: &'static str,
+    /// How its events arrive.
+    pub channel: Channel,
+    /// How a body holds events.
+    pub body: BodyShape,
+    /// How one event decodes.
+    pub decode_event: DecodeEvent,
+    /// How a subject is read back from a raw event.
+    pub subject: SubjectOf,
+}
+
+/// Every provider, in the order of [`Provider`]'s variants.
+pub static PROVIDERS: [ProviderSpec; 3] = [super::ses::SPEC, super::sendgrid::SPEC, super::sendpulse::SPEC];
+
+impl Provider {
+    /// Every provider, in a fixed order.
+    pub const ALL: [Provider; 3] = [Provider::Ses, Provider::SendGrid, Provider::SendPulse];
+
+    /// What differs for this provider.
+    pub fn spec(self) -> &'static ProviderSpec {
+        &PROVIDERS[self as usize]
+    }
+
+    /// The name stored in the `provider` attribute.
+    pub fn as_str(self) -> &'static str {
+        self.spec().name
+    }
+
+    /// The provider of a stored name.
+    pub fn parse(name: &str) -> Option<Provider> {
+        PROVIDERS.iter().find(|s| s.name == name).map(|s| s.provider)
+    }
+
+    /// Its webhook channel, when it has one.
+    pub fn webhook(self) -> Option<&'static WebhookSpec> {
+        match &self.spec().channel {
+            Channel::Webhook(webhook) => Some(webhook),
+            Channel::Ses => None,
+        }
+    }
+}
+
+/// The provider whose webhook route is `segment` (`ses` for SNS's HTTPS deliveries).
+pub fn for_route(segment: &str) -> Option<&'static ProviderSpec> {
+    PROVIDERS.iter().find(|spec| match &spec.channel {
+        Channel::Webhook(webhook) => webhook.route == segment,
+        Channel::Ses => segment == SES_HTTPS_ROUTE,
+    })
+}
+
+/// The route segment of SNS's HTTPS deliveries of SES events.
+pub const SES_HTTPS_ROUTE: &str = "ses";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_list_follows_the_variants_and_names_are_unique() {
+        for (index, spec) in PROVIDERS.iter().enumerate() {
+            assert_eq!(spec.provider as usize, index, "{}", spec.name);
+            assert_eq!(Provider::ALL[index], spec.provider);
+            assert_eq!(Provider::parse(spec.name), Some(spec.provider));
+        }
+        let names: std::collections::HashSet<&str> = PROVIDERS.iter().map(|s| s.name).collect();
+        assert_eq!(names.len(), PROVIDERS.len());
+        let routes: Vec<&str> = PROVIDERS
+            .iter()
+            .filter_map(|s| s.provider.webhook().map(|w| w.route))
+            .collect();
+        for route in &routes {
+            assert_eq!(
+                for_route(route).map(|s| s.provider.webhook().unwrap().route),
+                Some(*route)
+            );
+        }
+        assert_eq!(for_route("ses").map(|s| s.provider), Some(Provider::Ses));
+        assert!(for_route("nope").is_none());
+    }
+}
