@@ -53,7 +53,7 @@ lint: $(PY_TOOLS)
 	cargo fmt --all -- --check
 	cargo clippy --all-targets --all-features --locked -- -D warnings
 	cfn-lint template.yaml
-	$(VENV)/bin/python scripts/check_dashboard.py
+	$(VENV)/bin/python scripts/check_template.py --self-test
 
 unit:
 	cargo test --lib --locked

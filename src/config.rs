@@ -180,7 +180,8 @@ pub fn soft_bounce_from_env() -> Result<Option<crate::suppression::Escalation>, 
     soft_bounce(&|name: &str| setting(&lookup, name))
 }
 
-/// The soft-bounce escalation: on when `SOFT_BOUNCE_LIMIT` is set.
+/// The soft-bounce escalation: on when `SOFT_BOUNCE_LIMIT` is set to 1 or more (`0`, the
+/// template's default, is off).
 fn soft_bounce(
     value: &impl Fn(&str) -> Option<String>,
 ) -> Result<Option<crate::suppression::Escalation>, ConfigError> {
@@ -190,13 +191,16 @@ fn soft_bounce(
     let limit = limit
         .parse::<u32>()
         .ok()
-        .filter(|n| (1..=1000).contains(n))
+        .filter(|n| (0..=1000).contains(n))
         .ok_or_else(|| {
             invalid(
                 "SOFT_BOUNCE_LIMIT",
-                "expected a whole number of bounces from 1 to 1000",
+                "expected a whole number of bounces from 0 (off) to 1000",
             )
         })?;
+    if limit == 0 {
+        return Ok(None);
+    }
     let days = match value("SOFT_BOUNCE_DAYS") {
         None => 7,
         Some(days) => days
@@ -310,6 +314,23 @@ mod tests {
                 Err(ConfigError::Invalid { .. })
             ));
         }
+    }
+
+    #[test]
+    fn the_escalation_is_off_at_zero_and_on_from_one() {
+        let at = |limit: &str| {
+            from(&[
+                ("TABLE_NAME", "t"),
+                ("SOFT_BOUNCE_LIMIT", limit),
+                ("SOFT_BOUNCE_DAYS", "3"),
+            ])
+        };
+        assert_eq!(at("0").unwrap().soft_bounce, None);
+        assert_eq!(
+            at("5").unwrap().soft_bounce,
+            Some(crate::suppression::Escalation { limit: 5, days: 3 })
+        );
+        assert!(at("1001").is_err() && at("-1").is_err());
     }
 
     #[test]

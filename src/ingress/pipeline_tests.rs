@@ -501,3 +501,67 @@ async fn each_invocation_writes_its_metric_lines() {
     invoke_http(&off, &sendgrid_post(seed_sendgrid_body())).await;
     assert!(take().is_empty());
 }
+
+/// SNS gives up on an HTTPS answer after about 15 s and sends again: `/webhooks/ses` gives up
+/// within its own budget, however long the function may still run.
+#[tokio::test(start_paused = true)]
+async fn sns_https_work_is_bounded_by_snss_wait_not_the_functions_timeout() {
+    let (app, store) = app();
+    store.set_fault(Fault::Hang);
+    let started = tokio::time::Instant::now();
+    let request = http_post("/webhooks/ses", &sns_https_fixture("notification-v2"));
+    let reply = invoke_by(&app, &request, Deadline::after(Duration::from_secs(25)))
+        .await
+        .unwrap();
+    let Reply::Http(reply) = reply else {
+        panic!("not HTTP")
+    };
+    assert_eq!(reply.status(), 500);
+    let waited = started.elapsed();
+    assert!(
+        waited <= crate::ingress::sns_https::SNS_HTTPS_BUDGET + Duration::from_millis(50),
+        "{waited:?}"
+    );
+    assert!(waited >= Duration::from_secs(10), "{waited:?}");
+    // A webhook route keeps the function's own deadline.
+    let started = tokio::time::Instant::now();
+    invoke_by(
+        &app,
+        &sendgrid_post(seed_sendgrid_body()),
+        Deadline::after(Duration::from_secs(25)),
+    )
+    .await
+    .unwrap();
+    assert!(started.elapsed() >= Duration::from_secs(24));
+}
+
+/// SNS's host answers a made-up certificate URL with 404: that is a forgery, answered like an
+/// unknown topic, never "retry later".
+#[tokio::test]
+async fn a_certificate_url_sns_does_not_know_reads_like_an_unknown_topic() {
+    #[derive(Debug)]
+    struct RefusingSns;
+    impl crate::verify::sns::fetch::HttpsGet for RefusingSns {
+        fn get<'a>(
+            &'a self,
+            _url: &'a aws_lambda_events::http::Uri,
+        ) -> crate::verify::sns::fetch::GetFuture<'a> {
+            Box::pin(async { Err(crate::verify::VerifyError::CertificateRefused(404)) })
+        }
+    }
+    let mut config = config();
+    config.sns_cert_dir = None;
+    let store = std::sync::Arc::new(crate::store::MemoryStore::default());
+    let app = crate::app::App::with_https(config, store.clone(), std::sync::Arc::new(RefusingSns));
+    let genuine: Value = serde_json::from_str(&sns_https_fixture("notification-v2")).unwrap();
+    let mut made_up = genuine.clone();
+    made_up["SigningCertURL"] =
+        "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000000000000000.pem".into();
+    let mut unknown_topic = genuine;
+    unknown_topic["TopicArn"] = "arn:aws:sns:us-east-1:999999999999:attacker".into();
+    let forged = invoke_http(&app, &http_post("/webhooks/ses", &made_up.to_string())).await;
+    let stranger = invoke_http(&app, &http_post("/webhooks/ses", &unknown_topic.to_string())).await;
+    assert_eq!(forged.0, 403, "{}", forged.1);
+    assert_eq!(forged, stranger);
+    assert!(store.is_empty());
+}

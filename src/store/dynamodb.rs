@@ -475,16 +475,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_grows_and_is_capped() {
+    fn backoff_grows_with_each_retry_up_to_its_cap_and_is_jittered() {
         let policy = RetryPolicy {
             max_attempts: 5,
             base_delay: Duration::from_millis(10),
             max_delay: Duration::from_millis(100),
         };
-        for _ in 0..200 {
-            assert!(policy.delay(0) <= Duration::from_millis(10));
-            assert!(policy.delay(2) <= Duration::from_millis(40));
-            assert!(policy.delay(30) <= Duration::from_millis(100));
+        let sample = |retry: u32| -> Vec<Duration> { (0..2000).map(|_| policy.delay(retry)).collect() };
+        let mean = |d: &[Duration]| d.iter().sum::<Duration>() / d.len() as u32;
+        let max = |d: &[Duration]| *d.iter().max().unwrap();
+        let min = |d: &[Duration]| *d.iter().min().unwrap();
+        for (retry, ceiling) in [(0, 10), (1, 20), (2, 40), (3, 80), (4, 100), (30, 100)] {
+            let delays = sample(retry);
+            let ceiling = Duration::from_millis(ceiling);
+            assert!(max(&delays) <= ceiling, "retry {retry}: {:?}", max(&delays));
+            // Full jitter: spread over the whole range, so about half the ceiling on average.
+            assert!(
+                max(&delays) >= ceiling.mul_f64(0.9),
+                "retry {retry}: {:?}",
+                max(&delays)
+            );
+            assert!(
+                min(&delays) <= ceiling.mul_f64(0.1),
+                "retry {retry}: {:?}",
+                min(&delays)
+            );
+            let m = mean(&delays);
+            assert!(
+                m >= ceiling.mul_f64(0.4) && m <= ceiling.mul_f64(0.6),
+                "retry {retry}: {m:?}"
+            );
         }
+        assert!(mean(&sample(3)) > mean(&sample(1)) * 3, "the wait grows");
     }
 }

@@ -41,7 +41,8 @@ impl Item {
     /// event's texts move into the item; nothing is copied but the key.
     pub fn from_event(event: NormalizedEvent, retention_days: u32) -> Item {
         let key = ItemKey::of(&event);
-        Item::build(event, key, retention_days, None)
+        let receipt = Receipt::of(event.received_at, retention_days);
+        Item::build(event, key, &receipt, None)
     }
 
     /// Builds the items for a batch of events, in order. Events that follow one another with
@@ -54,9 +55,15 @@ impl Item {
         let mut items = Vec::with_capacity(events.len());
         // The key of the item holding the raw event the next event may share.
         let mut holder: Option<ItemKey> = None;
+        // The events of one request share their receive time: written once.
+        let mut receipt: Option<Receipt> = None;
         let mut events = events.into_iter().peekable();
         while let Some(event) = events.next() {
             let key = ItemKey::of(&event);
+            let receipt = match receipt.take() {
+                Some(kept) if kept.at == event.received_at => receipt.insert(kept),
+                _ => receipt.insert(Receipt::of(event.received_at, retention_days)),
+            };
             let raw_in = holder
                 .as_ref()
                 .filter(|h| h.pk == key.pk && h.sk != key.sk)
@@ -71,13 +78,13 @@ impl Item {
                 (true, true) => holder,
                 (true, false) => Some(key.clone()),
             };
-            items.push(Item::build(event, key, retention_days, raw_in));
+            items.push(Item::build(event, key, receipt, raw_in));
         }
         items
     }
 
     /// The item for `event` under `key`; with `raw_in`, the raw event is left to that item.
-    fn build(event: NormalizedEvent, key: ItemKey, retention_days: u32, raw_in: Option<String>) -> Item {
+    fn build(event: NormalizedEvent, key: ItemKey, receipt: &Receipt, raw_in: Option<String>) -> Item {
         // What a timeline shows and a query filters on is kept as attributes; everything else
         // the provider said (sender data, provider details, headers, user agents) is in the
         // compressed raw event, which the decoders read again whenever needed.
@@ -89,7 +96,6 @@ impl Item {
             recipient,
             recipient_ambiguous,
             time,
-            received_at,
             bounce_class,
             provider_suppressed,
             complaint_ambiguous,
@@ -106,7 +112,7 @@ impl Item {
             reason.as_deref(),
             smtp_response.as_deref(),
         ]);
-        let mut a = HashMap::with_capacity(28);
+        let mut a = HashMap::with_capacity(20);
         let mut text = |name: &str, value: Option<String>| {
             if let Some(value) = value.filter(|v| !v.is_empty()) {
                 a.insert(
@@ -124,12 +130,17 @@ impl Item {
         // to fit the key).
         text("message_id", message_id.filter(|id| *id != key.pk));
         text("recipient", recipient);
-        text("occurred_at", Some(time.at.to_rfc3339()));
+        // The sort key starts with the event's time whenever it is its own (or its message's).
+        let occurred_at = match time.source {
+            TimeSource::Event | TimeSource::Mail => key.sk[..24].to_owned(),
+            TimeSource::Received => time.at.to_rfc3339(),
+        };
+        text("occurred_at", Some(occurred_at));
         // The common case, the event's own clock, is left out.
         if time.source != TimeSource::Event {
             text("time_source", Some(time.source.as_str().to_owned()));
         }
-        text("received_at", Some(received_at.to_rfc3339()));
+        text("received_at", Some(receipt.text.clone()));
         text("bounce_class", bounce_class.map(|c| c.as_str().to_owned()));
         text("smtp_status", smtp_status);
         text("reason", reason.map(|r| truncated(r, MAX_REASON_BYTES)));
@@ -150,12 +161,31 @@ impl Item {
             }
             None => put_raw(&mut a, provider, &raw),
         }
-        let expires_at = expires_at(received_at, retention_days);
-        a.insert("expires_at".to_owned(), AttributeValue::N(expires_at.to_string()));
+        a.insert(
+            "expires_at".to_owned(),
+            AttributeValue::N(receipt.expires_at.clone()),
+        );
         Item {
             key,
             attributes: a,
             source: Some(raw),
+        }
+    }
+}
+
+/// When the events of a request were received, written once for all their items.
+struct Receipt {
+    at: Timestamp,
+    text: String,
+    expires_at: String,
+}
+
+impl Receipt {
+    fn of(at: Timestamp, retention_days: u32) -> Receipt {
+        Receipt {
+            at,
+            text: at.to_rfc3339(),
+            expires_at: expires_at(at, retention_days).to_string(),
         }
     }
 }

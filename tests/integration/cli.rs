@@ -361,3 +361,138 @@ async fn every_command_works_against_the_local_server() {
     assert!(stderr.starts_with("mailtrail: "), "{stderr}");
     assert!(failed.stdout.is_empty());
 }
+
+/// The dead-letter queue has a way back: each message goes to the function again (through
+/// `cargo lambda watch`'s Invoke API) and is deleted only when that invocation succeeded; a
+/// dry run lists and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dlq_replay_sends_messages_back_and_keeps_what_still_fails() {
+    let (_app, client, table, suppressions) = setup().await;
+    let moto = moto();
+    let sqs_config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "local", "local", None, None, "tests",
+        ))
+        .endpoint_url(&moto.endpoint)
+        .load()
+        .await;
+    let sqs = aws_sdk_sqs::Client::new(&sqs_config);
+    let queue = sqs
+        .create_queue()
+        .queue_name(format!("dlq-{}", std::process::id()))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    // What Lambda puts in a dead-letter queue: the original event, with the error's name.
+    let good = read("events/ses-event-bounce.json");
+    let mut refused_topic: Value = serde_json::from_str(&good).unwrap();
+    refused_topic["Records"][0]["Sns"]["TopicArn"] = "arn:aws:sns:us-east-1:999999999999:unknown".into();
+    for body in [
+        good.clone(),
+        refused_topic.to_string(),
+        read("events/ses-event-delivery.json"),
+    ] {
+        sqs.send_message()
+            .queue_url(&queue)
+            .message_body(body)
+            .message_attributes(
+                "ErrorCode",
+                aws_sdk_sqs::types::MessageAttributeValue::builder()
+                    .data_type("String")
+                    .string_value("StoreFailed")
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    let environment = test_environment(&table);
+    let mut env: Vec<(&str, String)> = environment
+        .iter()
+        .filter(|(k, _)| !["SNS_CERT_DIR", "METRICS"].contains(&k.as_str()))
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    env.extend([
+        ("AWS_ENDPOINT_URL_DYNAMODB", dynamo().endpoint.clone()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_ACCESS_KEY_ID", "local".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "local".to_owned()),
+        ("SUPPRESSIONS_TABLE_NAME", suppressions.clone()),
+    ]);
+    let watch = lambda_watch(&env);
+    let replay = |extra: &[&str]| {
+        let mut args = vec![
+            "dlq",
+            "replay",
+            "--queue-url",
+            queue.as_str(),
+            "--function",
+            "mailtrail-lambda",
+        ];
+        args.extend_from_slice(extra);
+        args.extend(["--output", "json"]);
+        let out = Command::new(env!("CARGO_BIN_EXE_mailtrail"))
+            .args(&args)
+            .env("AWS_ENDPOINT_URL_SQS", &moto.endpoint)
+            .env("AWS_ENDPOINT_URL_LAMBDA", &watch.endpoint)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "local")
+            .env("AWS_SECRET_ACCESS_KEY", "local")
+            .env("AWS_MAX_ATTEMPTS", "1")
+            .env_remove("AWS_PROFILE")
+            .output()
+            .expect("mailtrail runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let listed = replay(&["--dry-run"]);
+    assert_eq!(listed.as_array().unwrap().len(), 3, "{listed}");
+    assert!(listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m["replayed"] == false && m["error_code"] == "StoreFailed"));
+    assert!(
+        scan_all(&client, &table).await.is_empty(),
+        "a dry run invokes nothing"
+    );
+    let replayed = replay(&[]);
+    let outcomes = replayed.as_array().unwrap();
+    assert_eq!(outcomes.len(), 3, "{replayed}");
+    assert_eq!(
+        outcomes.iter().filter(|m| m["replayed"] == true).count(),
+        2,
+        "{replayed}"
+    );
+    let failed: Vec<&Value> = outcomes.iter().filter(|m| m["replayed"] == false).collect();
+    assert!(
+        failed[0]["error"].as_str().unwrap().contains("not allowed"),
+        "{replayed}"
+    );
+    let items = scan_all(&client, &table).await;
+    assert_eq!(items.len(), 2, "the bounce and the delivery are stored");
+    // The refused one stays in the queue for the next attempt.
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(&queue)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+        .send()
+        .await
+        .unwrap();
+    let count = |name: aws_sdk_sqs::types::QueueAttributeName| {
+        attributes
+            .attributes()
+            .and_then(|a| a.get(&name))
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(0)
+    };
+    assert_eq!(
+        count(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+            + count(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+        1
+    );
+}

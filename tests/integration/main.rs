@@ -10,5 +10,6 @@ mod http1;
 mod logs;
 mod metrics;
 mod pipeline;
+mod proxy;
 mod runtime_api;
 mod support;

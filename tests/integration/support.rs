@@ -224,3 +224,132 @@ pub async fn invoke_http(app: &App, event: &Value) -> (u16, Value) {
 pub fn read(path: &str) -> String {
     std::fs::read_to_string(root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
+
+/// A server started for the tests, stopped when this test process ends (its standard input,
+/// held by a small shell wrapper, closes then) or when dropped.
+pub struct LocalServer {
+    /// `http://127.0.0.1:<port>`.
+    pub endpoint: String,
+    /// The port.
+    pub port: u16,
+    child: Child,
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        // Closing its standard input makes the wrapper stop the server's whole process group.
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+/// A free port on 127.0.0.1 (free when asked; the caller binds it soon after).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Starts `program args…` (with `env`) in a process group of its own, under a shell that stops
+/// that group when the shell's standard input closes, then waits until `port` accepts
+/// connections.
+pub fn start_tied(
+    program: &std::path::Path,
+    args: &[String],
+    env: &[(&str, String)],
+    port: u16,
+    log: &str,
+) -> LocalServer {
+    assert!(
+        program.exists(),
+        "{} is not installed: run `make test` (or `make tools`)",
+        program.display()
+    );
+    let log_path = root().join("target").join(log);
+    let _ = std::fs::create_dir_all(root().join("target"));
+    let quoted: Vec<String> = std::iter::once(program.display().to_string())
+        .chain(args.iter().cloned())
+        .map(|a| format!("'{}'", a.replace('\'', r"'\''")))
+        .collect();
+    let script = format!(
+        "setsid {} >'{}' 2>&1 </dev/null & child=$!; cat >/dev/null; kill -TERM -$child 2>/dev/null; sleep 0.5; kill -KILL -$child 2>/dev/null; wait $child 2>/dev/null",
+        quoted.join(" "),
+        log_path.display()
+    );
+    let mut command = Command::new("sh");
+    command
+        .args(["-c", &script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let child = command.spawn().expect("sh starts");
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(120),
+            "{} did not listen on {port}; see {}",
+            program.display(),
+            log_path.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    LocalServer {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        port,
+        child,
+    }
+}
+
+/// moto's server (SQS, EventBridge, DynamoDB Streams), shared by every test of this process.
+pub fn moto() -> &'static LocalServer {
+    static SERVER: OnceLock<LocalServer> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let port = free_port();
+        start_tied(
+            &root().join(".venv/bin/moto_server"),
+            &["-H".into(), "127.0.0.1".into(), "-p".into(), port.to_string()],
+            &[],
+            port,
+            "moto.log",
+        )
+    })
+}
+
+/// `cargo lambda watch` serving the package's functions (and the Lambda Invoke API) with the
+/// variables in `env`, on a port of its own.
+pub fn lambda_watch(env: &[(&str, String)]) -> LocalServer {
+    let port = free_port();
+    let env_file = root().join(format!("target/watch-{port}.env"));
+    let text: String = env
+        .iter()
+        .map(|(name, value)| format!("{name}=\"{value}\"\n"))
+        .collect();
+    std::fs::write(&env_file, text).expect("the env file is written");
+    start_tied(
+        &root().join(".venv/bin/cargo-lambda"),
+        &[
+            "lambda".into(),
+            "watch".into(),
+            "--invoke-address".into(),
+            "127.0.0.1".into(),
+            "--invoke-port".into(),
+            port.to_string(),
+            "--env-file".into(),
+            env_file.display().to_string(),
+            "--ignore-changes".into(),
+        ],
+        &[(
+            "PATH",
+            format!(
+                "{}:{}",
+                root().join(".venv/bin").display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )],
+        port,
+        &format!("watch-{port}.log"),
+    )
+}

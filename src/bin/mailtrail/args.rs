@@ -70,6 +70,34 @@ pub enum Command {
     Quarantine(QuarantineCommand),
     /// Creates both tables as template.yaml declares them (for a local DynamoDB-API server).
     CreateTables,
+    /// The function's dead-letter queue: invocations that failed after Lambda's retries.
+    #[command(subcommand)]
+    Dlq(DlqCommand),
+}
+
+/// The dead-letter queue's commands.
+#[derive(Debug, Subcommand)]
+pub enum DlqCommand {
+    /// Sends each message back to the function, deleting it only when that invocation
+    /// succeeded; what still fails stays in the queue.
+    #[command(
+        after_help = "Example:\n  mailtrail --stack mailtrail dlq replay --dry-run\n  mailtrail dlq replay --queue-url https://sqs.eu-west-1.amazonaws.com/123456789012/mailtrail-dlq --function mailtrail-mailtrail\n\nAWS_ENDPOINT_URL_SQS and AWS_ENDPOINT_URL_LAMBDA point it at local servers."
+    )]
+    Replay {
+        /// The queue (else the stack's DeadLetterQueueUrl).
+        #[arg(long)]
+        queue_url: Option<String>,
+        /// The function to invoke (else the stack's FunctionName).
+        #[arg(long)]
+        function: Option<String>,
+        /// List the messages without invoking or deleting anything (they are visible again
+        /// when the listing ends).
+        #[arg(long)]
+        dry_run: bool,
+        /// At most this many messages.
+        #[arg(long, default_value_t = 1000)]
+        max: usize,
+    },
 }
 
 /// `mailtrail suppressed …`

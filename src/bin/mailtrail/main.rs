@@ -1,7 +1,9 @@
-//! `mailtrail`: read timelines, ask and edit the suppression list, replay quarantine.
+//! `mailtrail`: read timelines, ask and edit the suppression list, replay quarantine and the
+//! dead-letter queue.
 //! `mailtrail --help` lists the commands.
 
 mod args;
+mod dlq;
 mod items;
 mod quarantine;
 mod suppressed;
@@ -39,5 +41,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Suppressed(args) => suppressed::run(&context, args).await,
         Command::Quarantine(command) => quarantine::run(&context, command).await,
         Command::CreateTables => tables::create(&context).await,
+        Command::Dlq(command) => dlq::run(&context, command).await,
     }
 }

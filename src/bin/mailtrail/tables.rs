@@ -6,8 +6,23 @@ use aws_sdk_dynamodb::Client;
 
 use crate::args::{Cli, Output};
 
+/// What a stack's outputs name.
+#[derive(Debug, Default)]
+pub struct StackOutputs {
+    /// `EventsTableName`.
+    pub events_table: Option<String>,
+    /// `SuppressionsTableName`.
+    pub suppressions_table: Option<String>,
+    /// `DeadLetterQueueUrl`.
+    pub dead_letter_queue_url: Option<String>,
+    /// `FunctionName`.
+    pub function_name: Option<String>,
+}
+
 /// What every command needs.
 pub struct Context {
+    /// The SDK's configuration (credentials, region, endpoints), for other services' clients.
+    pub sdk: SdkConfig,
     /// The DynamoDB client (the SDK's standard chain).
     pub client: Client,
     /// The events table, when known.
@@ -16,6 +31,8 @@ pub struct Context {
     pub suppressions_table: Option<String>,
     /// How to print.
     pub output: Output,
+    /// The stack's outputs, when `--stack` was given and read.
+    pub outputs: StackOutputs,
 }
 
 impl Context {
@@ -30,21 +47,23 @@ impl Context {
         }
         let config = loader.load().await;
         let (mut table, mut suppressions_table) = (cli.table.clone(), cli.suppressions_table.clone());
-        // The stack is read only for a name no flag or variable gave.
-        if let Some(stack) = cli
-            .stack
-            .as_ref()
-            .filter(|_| table.is_none() || suppressions_table.is_none())
-        {
-            let outputs = stack_outputs(&config, stack).await?;
-            table = table.or(outputs.0);
-            suppressions_table = suppressions_table.or(outputs.1);
+        // The stack is read only for what no flag or variable gave.
+        let needs_stack = table.is_none()
+            || suppressions_table.is_none()
+            || matches!(cli.command, crate::args::Command::Dlq(_));
+        let mut outputs = StackOutputs::default();
+        if let Some(stack) = cli.stack.as_ref().filter(|_| needs_stack) {
+            outputs = stack_outputs(&config, stack).await?;
+            table = table.or(outputs.events_table.clone());
+            suppressions_table = suppressions_table.or(outputs.suppressions_table.clone());
         }
         Ok(Context {
             client: Client::new(&config),
+            sdk: config,
             table,
             suppressions_table,
             output: cli.output,
+            outputs,
         })
     }
 
@@ -63,8 +82,8 @@ impl Context {
     }
 }
 
-/// `EventsTableName` and `SuppressionsTableName` from the stack's outputs.
-async fn stack_outputs(config: &SdkConfig, stack: &str) -> anyhow::Result<(Option<String>, Option<String>)> {
+/// The stack's outputs the command uses.
+async fn stack_outputs(config: &SdkConfig, stack: &str) -> anyhow::Result<StackOutputs> {
     let client = aws_sdk_cloudformation::Client::new(config);
     let described = client
         .describe_stacks()
@@ -83,7 +102,12 @@ async fn stack_outputs(config: &SdkConfig, stack: &str) -> anyhow::Result<(Optio
             .find(|o| o.output_key() == Some(key))
             .and_then(|o| o.output_value().map(str::to_owned))
     };
-    Ok((output("EventsTableName"), output("SuppressionsTableName")))
+    Ok(StackOutputs {
+        events_table: output("EventsTableName"),
+        suppressions_table: output("SuppressionsTableName"),
+        dead_letter_queue_url: output("DeadLetterQueueUrl"),
+        function_name: output("FunctionName"),
+    })
 }
 
 /// `mailtrail create-tables`: both tables, as template.yaml declares them.
