@@ -21,7 +21,15 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let app = &app;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| async move {
         let deadline = Deadline::from_lambda_deadline_ms(event.context.deadline);
-        ingress::handle(app, &event.payload, &event.context.request_id, deadline).await
+        let context = &event.context;
+        ingress::handle_as(
+            app,
+            &event.payload,
+            &context.request_id,
+            &context.invoked_function_arn,
+            deadline,
+        )
+        .await
     }))
     .await
 }

@@ -1,7 +1,9 @@
 //! Ingress: what invoked the function ([`trigger`]), and its pipeline. HTTP requests are
 //! routed ([`routes`]) through the webhook pipeline ([`webhook`], [`sns_https`]) and always
-//! get a response ([`response`]); SNS records go through [`sns_trigger`].
+//! get a response ([`response`]); SNS records go through [`sns_trigger`], EventBridge events
+//! through [`eventbridge`].
 
+pub mod eventbridge;
 pub mod persist;
 pub mod response;
 pub mod routes;
@@ -28,7 +30,7 @@ use crate::model::Timestamp;
 pub enum Reply {
     /// An HTTP response, in the request's payload format.
     Http(Box<HttpReply>),
-    /// What an SNS invocation stored.
+    /// What an SNS (or EventBridge) invocation stored.
     Sns(SnsSummary),
 }
 
@@ -41,15 +43,30 @@ pub enum InvocationError {
     /// An SNS record could not be handled.
     #[error(transparent)]
     Sns(#[from] SnsError),
+    /// An EventBridge event could not be handled.
+    #[error(transparent)]
+    EventBridge(#[from] eventbridge::EventBridgeError),
 }
 
-/// Handles one invocation. HTTP requests always get a response (errors included); SNS
-/// invocations fail as a whole when anything could not be stored. Storing gives up at
-/// `deadline`, early enough to answer.
+/// Handles one invocation. HTTP requests always get a response (errors included); SNS and
+/// EventBridge invocations fail as a whole when anything could not be stored. Storing gives up
+/// at `deadline`, early enough to answer.
 pub async fn handle(
     app: &App,
     raw: &RawValue,
     request_id: &str,
+    deadline: Deadline,
+) -> Result<Reply, InvocationError> {
+    handle_as(app, raw, request_id, "", deadline).await
+}
+
+/// [`handle`] for the function `function_arn` (the invocation context's): EventBridge events
+/// from its own account are accepted.
+pub async fn handle_as(
+    app: &App,
+    raw: &RawValue,
+    request_id: &str,
+    function_arn: &str,
     deadline: Deadline,
 ) -> Result<Reply, InvocationError> {
     let received_at = Timestamp::now();
@@ -59,7 +76,7 @@ pub async fn handle(
         deadline,
         tally: &tally,
     };
-    let result = dispatch(app, raw, request_id, &invocation).await;
+    let result = dispatch(app, raw, request_id, function_arn, &invocation).await;
     app.metrics
         .write(&tally.emf_lines(&app.config.metrics_namespace, received_at.millis()));
     result
@@ -81,6 +98,7 @@ async fn dispatch(
     app: &App,
     raw: &RawValue,
     request_id: &str,
+    function_arn: &str,
     invocation: &Invocation<'_>,
 ) -> Result<Reply, InvocationError> {
     let trigger = trigger::parse(raw.get()).inspect_err(|error| {
@@ -103,15 +121,34 @@ async fn dispatch(
                 })?;
             Ok(Reply::Sns(summary))
         }
+        Trigger::EventBridge(event) => {
+            let span = tracing::info_span!(
+                "eventbridge",
+                request_id,
+                detail_type = event.detail_type.as_deref().unwrap_or("")
+            );
+            let summary = eventbridge::handle(app, &event, function_arn, invocation)
+                .instrument(span)
+                .await
+                .inspect_err(|error| {
+                    tracing::error!(request_id, error = %crate::logging::chain(error), "EventBridge invocation failed");
+                })?;
+            Ok(Reply::Sns(summary))
+        }
     }
 }
 
 impl From<InvocationError> for lambda_runtime::Diagnostic {
     fn from(error: InvocationError) -> Self {
+        use eventbridge::EventBridgeError;
         let error_type = match &error {
             InvocationError::Trigger(_) => "UnreadableEvent",
             InvocationError::Sns(SnsError::TopicNotAllowed { .. }) => "TopicNotAllowed",
-            InvocationError::Sns(SnsError::Store(_)) => "StoreFailed",
+            InvocationError::EventBridge(
+                EventBridgeError::WrongSource(_) | EventBridgeError::AccountNotAllowed,
+            ) => "EventNotAllowed",
+            InvocationError::Sns(SnsError::Store(_))
+            | InvocationError::EventBridge(EventBridgeError::Store(_)) => "StoreFailed",
         };
         // What the Lambda service records; the detail (with DynamoDB's text) is in the log.
         let error_message = match &error {
@@ -119,7 +156,9 @@ impl From<InvocationError> for lambda_runtime::Diagnostic {
             InvocationError::Sns(SnsError::TopicNotAllowed { record }) => {
                 format!("SNS record {record} comes from a topic that is not allowed")
             }
-            InvocationError::Sns(SnsError::Store(_)) => "events could not be stored".to_owned(),
+            InvocationError::EventBridge(EventBridgeError::Store(_))
+            | InvocationError::Sns(SnsError::Store(_)) => "events could not be stored".to_owned(),
+            InvocationError::EventBridge(e) => e.to_string(),
         };
         lambda_runtime::Diagnostic {
             error_type: error_type.to_owned(),
@@ -130,3 +169,5 @@ impl From<InvocationError> for lambda_runtime::Diagnostic {
 
 #[cfg(test)]
 mod pipeline_tests;
+#[cfg(test)]
+mod provider_tests;

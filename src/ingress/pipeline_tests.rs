@@ -45,7 +45,7 @@ async fn a_signed_sendgrid_batch_is_stored_once_however_often_it_comes() {
 async fn routes_methods_sizes_and_encodings_get_their_statuses() {
     let (app, store) = app();
     let cases: Vec<(Value, u16, &str)> = vec![
-        (http_post("/webhooks/mailgun", "[]"), 404, "not_found"),
+        (http_post("/webhooks/nosuchprovider", "[]"), 404, "not_found"),
         (
             http_request("GET", "/webhooks/sendgrid", "", false),
             405,
@@ -563,5 +563,79 @@ async fn a_certificate_url_sns_does_not_know_reads_like_an_unknown_topic() {
     let stranger = invoke_http(&app, &http_post("/webhooks/ses", &unknown_topic.to_string())).await;
     assert_eq!(forged.0, 403, "{}", forged.1);
     assert_eq!(forged, stranger);
+    assert!(store.is_empty());
+}
+
+fn eventbridge_fixture(name: &str) -> Value {
+    let path = format!(
+        "{}/fixtures/ses-eventbridge/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:mailtrail";
+
+async fn invoke_as(app: &crate::app::App, event: &Value, arn: &str) -> Result<Reply, super::InvocationError> {
+    let raw = serde_json::value::RawValue::from_string(event.to_string()).unwrap();
+    super::handle_as(app, &raw, "test", arn, Deadline::after(Duration::from_secs(60))).await
+}
+
+/// The same SES event through SNS and through EventBridge is one item: the key does not depend
+/// on the channel.
+#[tokio::test]
+async fn an_ses_event_through_sns_and_eventbridge_is_stored_once() {
+    let (app, store) = app();
+    let Reply::Sns(summary) = invoke_as(&app, &eventbridge_fixture("bounce"), FUNCTION_ARN)
+        .await
+        .unwrap()
+    else {
+        panic!("not a summary")
+    };
+    assert_eq!((summary.events, summary.stored), (1, 1));
+    let first = store.items();
+    invoke(&app, &sns_event(ses_fixture("event-bounce")))
+        .await
+        .unwrap();
+    let keys =
+        |items: &[(crate::model::ItemKey, _)]| items.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
+    assert_eq!(keys(&store.items()), keys(&first), "one item, whichever channel");
+    for name in ["delivery", "complaint", "open"] {
+        invoke_as(&app, &eventbridge_fixture(name), FUNCTION_ARN)
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.len(), 4);
+}
+
+/// Only SES's events from the function's own account (or one listed) are accepted; SES's other
+/// events carry no email event.
+#[tokio::test]
+async fn eventbridge_events_from_other_sources_or_accounts_fail_the_invocation() {
+    let (app, store) = app();
+    let mut other_source = eventbridge_fixture("bounce");
+    other_source["source"] = "aws.ec2".into();
+    let mut other_account = eventbridge_fixture("bounce");
+    other_account["account"] = "999999999999".into();
+    for event in [&other_source, &other_account] {
+        let error = invoke_as(&app, event, FUNCTION_ARN).await.unwrap_err();
+        assert_eq!(
+            lambda_runtime::Diagnostic::from(error).error_type,
+            "EventNotAllowed"
+        );
+    }
+    // Without a function ARN, only listed accounts.
+    assert!(invoke_as(&app, &eventbridge_fixture("bounce"), "").await.is_err());
+    let mut config = config();
+    config.ses_event_accounts = vec!["999999999999".into()];
+    let (listed, listed_store) = app_with(config);
+    invoke_as(&listed, &other_account, FUNCTION_ARN).await.unwrap();
+    assert_eq!(listed_store.len(), 1);
+    let mut advisor = eventbridge_fixture("bounce");
+    advisor["detail-type"] = "Advisor Recommendation Status Open".into();
+    let Reply::Sns(summary) = invoke_as(&app, &advisor, FUNCTION_ARN).await.unwrap() else {
+        panic!("not a summary")
+    };
+    assert_eq!((summary.ignored, summary.stored), (1, 0));
     assert!(store.is_empty());
 }

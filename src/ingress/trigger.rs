@@ -1,6 +1,7 @@
-//! What invoked the function: an SNS notification or an HTTP request.
+//! What invoked the function: an SNS notification, an EventBridge event or an HTTP request.
 //!
-//! The shape is told by a few keys (`Records`, `version`, `requestContext.http`, `httpMethod`);
+//! The shape is told by a few keys (`Records`, `detail-type`, `version`, `requestContext.http`,
+//! `httpMethod`);
 //! then exactly one concrete type is deserialized, so a malformed event gets that type's
 //! precise error rather than "did not match any variant".
 
@@ -22,8 +23,29 @@ pub const SNS_EVENT_SOURCE: &str = "aws:sns";
 pub enum Trigger {
     /// SNS records (SES events published to a topic the function subscribes to).
     Sns(SnsEvent),
+    /// An EventBridge event (SES events published to the default bus, routed by a rule).
+    EventBridge(EventBridgeEvent),
     /// An HTTP request through API Gateway or a function URL.
     Http(HttpRequest),
+}
+
+/// An EventBridge event: its envelope, and its `detail` exactly as received.
+#[derive(Debug, Deserialize)]
+pub struct EventBridgeEvent {
+    /// The event's id.
+    #[serde(default, deserialize_with = "text")]
+    pub id: Option<String>,
+    /// Who sent it (`aws.ses`).
+    #[serde(default, deserialize_with = "text")]
+    pub source: Option<String>,
+    /// What it is (`Email Bounced`, `Email Delivered`, …).
+    #[serde(default, rename = "detail-type", deserialize_with = "text")]
+    pub detail_type: Option<String>,
+    /// The account it comes from.
+    #[serde(default, deserialize_with = "text")]
+    pub account: Option<String>,
+    /// The event's own record (for SES: the same record SES publishes to SNS).
+    pub detail: Box<RawValue>,
 }
 
 /// Which API Gateway payload format the request came in, and so which response it expects.
@@ -86,6 +108,8 @@ struct ShapeProbe<'a> {
     version: Option<String>,
     #[serde(rename = "httpMethod", default)]
     http_method: Option<IgnoredAny>,
+    #[serde(rename = "detail-type", default)]
+    detail_type: Option<IgnoredAny>,
 }
 
 #[derive(Deserialize)]
@@ -114,6 +138,14 @@ pub fn parse(raw: &str) -> Result<Trigger, TriggerError> {
         let event: SnsEvent =
             serde_json::from_str(raw).map_err(|source| TriggerError::Malformed { kind: "SNS", source })?;
         return Ok(Trigger::Sns(event));
+    }
+    if probe.detail_type.is_some() {
+        let event: EventBridgeEvent =
+            serde_json::from_str(raw).map_err(|source| TriggerError::Malformed {
+                kind: "EventBridge",
+                source,
+            })?;
+        return Ok(Trigger::EventBridge(event));
     }
     let Some(context) = probe.request_context else {
         return Err(TriggerError::UnknownShape);
@@ -268,6 +300,26 @@ mod tests {
         assert!(matches!(
             parse(broken),
             Err(TriggerError::Malformed { kind: "SNS", .. })
+        ));
+    }
+
+    #[test]
+    fn reads_eventbridge_events_with_their_detail_as_received() {
+        let raw = r#"{"version":"0","id":"e1","detail-type":"Email Bounced","source":"aws.ses","account":"123456789012",
+            "time":"2024-01-01T00:00:00Z","region":"us-east-1","resources":[],"detail":{"eventType": "Bounce"}}"#;
+        let Trigger::EventBridge(event) = parse(raw).unwrap() else {
+            panic!("not EventBridge")
+        };
+        assert_eq!(event.source.as_deref(), Some("aws.ses"));
+        assert_eq!(event.detail_type.as_deref(), Some("Email Bounced"));
+        assert_eq!(event.account.as_deref(), Some("123456789012"));
+        assert_eq!(event.detail.get(), r#"{"eventType": "Bounce"}"#);
+        assert!(matches!(
+            parse(r#"{"detail-type":"x","source":"aws.ses"}"#),
+            Err(TriggerError::Malformed {
+                kind: "EventBridge",
+                ..
+            })
         ));
     }
 

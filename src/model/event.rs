@@ -244,6 +244,65 @@ pub fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.trim().is_empty())
 }
 
+/// The addresses of a header-style list (`Jane <jane@x.io>, bob@y.io`), each normalized; names,
+/// quotes and angle brackets are left out, entries that hold no address are skipped.
+pub fn addresses(list: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut quoted = false;
+    let mut start = 0;
+    let bytes = list.as_bytes();
+    for (i, byte) in bytes.iter().enumerate() {
+        match byte {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => {
+                out.extend(address(&list[start..i]));
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.extend(address(&list[start..]));
+    out
+}
+
+/// One entry of an address list: the part in angle brackets when there is one.
+fn address(entry: &str) -> Option<String> {
+    let inner = match (entry.rfind('<'), entry.rfind('>')) {
+        (Some(open), Some(close)) if open < close => &entry[open + 1..close],
+        _ => entry,
+    };
+    let inner = inner.trim().trim_matches('"');
+    inner.contains('@').then(|| normalize_recipient(inner)).flatten()
+}
+
+/// The enhanced SMTP status code (RFC 3463, `5.1.1`) a reply or diagnostic names, if any.
+pub fn enhanced_status(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    for (i, first) in bytes.iter().enumerate() {
+        if !matches!(first, b'2' | b'4' | b'5') || bytes.get(i + 1) != Some(&b'.') {
+            continue;
+        }
+        if i > 0 && (bytes[i - 1].is_ascii_digit() || bytes[i - 1] == b'.') {
+            continue;
+        }
+        let digits = |from: usize| bytes[from..].iter().take_while(|b| b.is_ascii_digit()).count();
+        let subject = digits(i + 2);
+        if !(1..=3).contains(&subject) || bytes.get(i + 2 + subject) != Some(&b'.') {
+            continue;
+        }
+        let detail = digits(i + 3 + subject);
+        if !(1..=3).contains(&detail) {
+            continue;
+        }
+        let end = i + 3 + subject + detail;
+        if bytes.get(end).is_some_and(|b| b.is_ascii_digit() || *b == b'.') {
+            continue;
+        }
+        return Some(text[i..end].to_owned());
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,6 +315,31 @@ mod tests {
         );
         assert_eq!(normalize_recipient("   "), None);
         assert_eq!(normalize_recipient(""), None);
+    }
+
+    #[test]
+    fn address_lists_give_their_addresses() {
+        assert_eq!(
+            addresses(r#"Recipient Name <Recipient@Example.org>, "Doe, Jane" <jane@x.io>, bob@y.io, nobody"#),
+            vec!["recipient@example.org", "jane@x.io", "bob@y.io"]
+        );
+        assert!(addresses("").is_empty());
+    }
+
+    #[test]
+    fn enhanced_status_codes_are_found_in_replies() {
+        assert_eq!(
+            enhanced_status("smtp;550 5.1.1 user unknown").as_deref(),
+            Some("5.1.1")
+        );
+        assert_eq!(
+            enhanced_status("RecipientError: 550 5.5.0 Requested").as_deref(),
+            Some("5.5.0")
+        );
+        assert_eq!(enhanced_status("421 4.4.10 try later").as_deref(), Some("4.4.10"));
+        assert_eq!(enhanced_status("250 OK 1626573338 r9si15457369edq.454"), None);
+        assert_eq!(enhanced_status("version 15.1.1.2 released"), None);
+        assert_eq!(enhanced_status("no code"), None);
     }
 
     #[test]

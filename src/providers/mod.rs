@@ -6,8 +6,13 @@
 //! others still decode. Nothing outside `providers` sees a provider's raw shape.
 
 pub mod batch;
+pub mod brevo;
 pub mod lenient;
+pub mod mailgun;
+pub mod mailjet;
+pub mod postmark;
 pub mod registry;
+pub mod resend;
 pub mod sendgrid;
 pub mod sendpulse;
 pub mod ses;

@@ -18,6 +18,16 @@ pub enum Provider {
     SendGrid,
     /// SendPulse's SMTP webhooks.
     SendPulse,
+    /// Mailgun's JSON webhooks.
+    Mailgun,
+    /// Postmark's webhooks.
+    Postmark,
+    /// Resend's webhooks (delivered by Svix).
+    Resend,
+    /// Mailjet's event webhooks.
+    Mailjet,
+    /// Brevo's transactional webhooks.
+    Brevo,
 }
 
 /// How a provider's request body holds its events.
@@ -69,6 +79,15 @@ pub enum Channel {
     Ses,
 }
 
+/// A versioned zstd dictionary for a provider's raw events (see `store::raw`).
+#[derive(Debug, Clone, Copy)]
+pub struct RawDictionary {
+    /// The name items record in `raw_codec`: `zstd:<provider>-<version>`.
+    pub codec: &'static str,
+    /// The dictionary.
+    pub bytes: &'static [u8],
+}
+
 /// Everything that differs by provider.
 #[derive(Debug, Clone, Copy)]
 pub struct ProviderSpec {
@@ -86,14 +105,34 @@ pub struct ProviderSpec {
     pub decode_event: DecodeEvent,
     /// How a subject is read back from a raw event.
     pub subject: SubjectOf,
+    /// The dictionary new raw events are compressed with.
+    pub dictionary: RawDictionary,
 }
 
 /// Every provider, in the order of [`Provider`]'s variants.
-pub static PROVIDERS: [ProviderSpec; 3] = [super::ses::SPEC, super::sendgrid::SPEC, super::sendpulse::SPEC];
+pub static PROVIDERS: [ProviderSpec; 8] = [
+    super::ses::SPEC,
+    super::sendgrid::SPEC,
+    super::sendpulse::SPEC,
+    super::mailgun::SPEC,
+    super::postmark::SPEC,
+    super::resend::SPEC,
+    super::mailjet::SPEC,
+    super::brevo::SPEC,
+];
 
 impl Provider {
     /// Every provider, in a fixed order.
-    pub const ALL: [Provider; 3] = [Provider::Ses, Provider::SendGrid, Provider::SendPulse];
+    pub const ALL: [Provider; 8] = [
+        Provider::Ses,
+        Provider::SendGrid,
+        Provider::SendPulse,
+        Provider::Mailgun,
+        Provider::Postmark,
+        Provider::Resend,
+        Provider::Mailjet,
+        Provider::Brevo,
+    ];
 
     /// What differs for this provider.
     pub fn spec(self) -> &'static ProviderSpec {

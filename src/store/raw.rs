@@ -8,41 +8,18 @@ use std::cell::RefCell;
 use zstd::bulk::{Compressor, Decompressor};
 
 use crate::model::Provider;
+use crate::providers::registry::{RawDictionary, PROVIDERS};
 
 /// The compression level: fast, and within a few percent of the default's ratio on small JSON.
 const LEVEL: i32 = 3;
 
-/// One versioned dictionary.
-struct Dictionary {
-    codec: &'static str,
-    provider: Provider,
-    bytes: &'static [u8],
-}
-
-/// Every dictionary, the current one of each provider first. A new version is added, never
-/// replaced: stored items name the one they need.
-const DICTIONARIES: &[Dictionary] = &[
-    Dictionary {
-        codec: "zstd:ses-2",
-        provider: Provider::Ses,
-        bytes: include_bytes!("dictionaries/ses-2.dict"),
-    },
-    Dictionary {
-        codec: "zstd:ses-1",
-        provider: Provider::Ses,
-        bytes: include_bytes!("dictionaries/ses-1.dict"),
-    },
-    Dictionary {
-        codec: "zstd:sendgrid-1",
-        provider: Provider::SendGrid,
-        bytes: include_bytes!("dictionaries/sendgrid-1.dict"),
-    },
-    Dictionary {
-        codec: "zstd:sendpulse-1",
-        provider: Provider::SendPulse,
-        bytes: include_bytes!("dictionaries/sendpulse-1.dict"),
-    },
-];
+/// Dictionaries no longer used to compress, kept to read the items they compressed. The
+/// current one of each provider is in the provider registry; a new version is added there and
+/// the one it replaces moves here, never removed: stored items name the one they need.
+const OLDER: &[RawDictionary] = &[RawDictionary {
+    codec: "zstd:ses-1",
+    bytes: include_bytes!("dictionaries/ses-1.dict"),
+}];
 
 /// Why a stored raw event could not be read back.
 #[derive(Debug, thiserror::Error)]
@@ -55,19 +32,11 @@ pub enum RawError {
     Corrupt(#[source] std::io::Error),
 }
 
-fn current(provider: Provider) -> (usize, &'static Dictionary) {
-    DICTIONARIES
-        .iter()
-        .enumerate()
-        .find(|(_, d)| d.provider == provider)
-        .expect("every provider has a dictionary")
-}
-
 thread_local! {
-    /// One compression context per dictionary and thread, made on first use (the dictionary is
+    /// One compression context per provider and thread, made on first use (the dictionary is
     /// digested once per context, then reused for every event).
-    static COMPRESSORS: RefCell<[Option<Compressor<'static>>; DICTIONARIES.len()]> =
-        const { RefCell::new([const { None }; DICTIONARIES.len()]) };
+    static COMPRESSORS: RefCell<[Option<Compressor<'static>>; PROVIDERS.len()]> =
+        const { RefCell::new([const { None }; PROVIDERS.len()]) };
 }
 
 /// Raw events shorter than this are kept as text: compressing them saves little storage and
@@ -80,7 +49,7 @@ pub fn compress(provider: Provider, raw: &[u8]) -> Option<(Vec<u8>, &'static str
     if raw.len() < MIN_COMPRESSED_BYTES {
         return None;
     }
-    let (index, dictionary) = current(provider);
+    let (index, dictionary) = (provider as usize, &provider.spec().dictionary);
     let compressed = COMPRESSORS.with(|cell| {
         let compressor = &mut cell.borrow_mut()[index];
         if compressor.is_none() {
@@ -94,8 +63,10 @@ pub fn compress(provider: Provider, raw: &[u8]) -> Option<(Vec<u8>, &'static str
 /// The original bytes of a compressed raw event, at most `max_bytes` long (the frame says how
 /// long the original was; memory is reserved for that, never more than `max_bytes`).
 pub fn decompress(codec: &str, data: &[u8], max_bytes: usize) -> Result<Vec<u8>, RawError> {
-    let dictionary = DICTIONARIES
+    let dictionary = PROVIDERS
         .iter()
+        .map(|spec| &spec.dictionary)
+        .chain(OLDER)
         .find(|d| d.codec == codec)
         .ok_or_else(|| RawError::UnknownCodec(codec.chars().take(64).collect()))?;
     let capacity = zstd::zstd_safe::get_frame_content_size(data)
@@ -150,11 +121,7 @@ mod tests {
     #[test]
     fn raw_events_compressed_with_an_older_dictionary_stay_readable() {
         let raw = ses_fixture("notification-bounce").as_bytes();
-        let (_, first) = DICTIONARIES
-            .iter()
-            .enumerate()
-            .find(|(_, d)| d.codec == "zstd:ses-1")
-            .unwrap();
+        let first = OLDER.iter().find(|d| d.codec == "zstd:ses-1").unwrap();
         let old = zstd::bulk::Compressor::with_dictionary(LEVEL, first.bytes)
             .unwrap()
             .compress(raw)
@@ -164,6 +131,22 @@ mod tests {
         assert_eq!(codec, "zstd:ses-2");
         assert_eq!(decompress(codec, &new, 1 << 20).unwrap(), raw);
         assert!(decompress("zstd:ses-1", &new, 1 << 20).map_or(true, |bytes| bytes != raw));
+    }
+
+    #[test]
+    fn every_provider_has_its_own_current_dictionary_that_shrinks_its_samples() {
+        let mut codecs = std::collections::HashSet::new();
+        for spec in PROVIDERS.iter() {
+            assert!(codecs.insert(spec.dictionary.codec), "{}", spec.dictionary.codec);
+            assert!(spec.dictionary.codec.starts_with(&format!("zstd:{}-", spec.name)));
+            let sample = format!("{{\"event\":\"x\",\"pad\":\"{}\"}}", "y".repeat(600));
+            let (compressed, codec) = compress(spec.provider, sample.as_bytes()).unwrap();
+            assert_eq!(codec, spec.dictionary.codec);
+            assert_eq!(
+                decompress(codec, &compressed, 1 << 20).unwrap(),
+                sample.as_bytes()
+            );
+        }
     }
 
     #[test]

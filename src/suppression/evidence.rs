@@ -146,7 +146,7 @@ impl Evidence {
 /// The global reason a provider's own refusal stands for.
 fn provider_reason(event: &NormalizedEvent) -> Reason {
     let reason = event.reason.as_deref().unwrap_or("").to_ascii_lowercase();
-    if reason.contains("spam") {
+    if reason.contains("spam") || reason.contains("complaint") {
         Reason::Complaint
     } else if reason.contains("unsubscribe") {
         Reason::Unsubscribe

@@ -1,12 +1,15 @@
 //! Proving requests genuine before anything is decoded or stored.
 //!
-//! One verifier per channel: SendGrid's ECDSA signature ([`sendgrid`]), secret tokens in the
-//! URL or the `Authorization` header ([`token`]), SNS's topic allow-list and RSA signatures
-//! ([`sns`]). Every webhook verifier implements [`Verifier`]; the provider registry says which
+//! One verifier per channel: SendGrid's ECDSA signature ([`sendgrid`]), Mailgun's HMAC over
+//! a timestamp and token ([`mailgun`]), Svix's HMAC over the body (Resend, [`svix`]), secret
+//! tokens in the URL or the `Authorization` header ([`token`]), SNS's topic allow-list and RSA
+//! signatures ([`sns`]). Every webhook verifier implements [`Verifier`]; the provider registry says which
 //! one a channel uses. A verifier built without its secret refuses every request.
 
+pub mod mailgun;
 pub mod sendgrid;
 pub mod sns;
+pub mod svix;
 pub mod token;
 
 use aws_lambda_events::http::HeaderMap;

@@ -14,6 +14,17 @@ pub const SENDPULSE_TOKEN: &str = "demo-sendpulse-token-change-me";
 /// The SNS topic the test configurations allow.
 pub const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:mailtrail-ses-events";
 
+/// The Mailgun signing key the test configurations accept (a demo key).
+pub const MAILGUN_KEY: &str = "demo-mailgun-signing-key-change-me";
+/// The Postmark token the test configurations accept.
+pub const POSTMARK_TOKEN: &str = "demo-postmark-token-change-me";
+/// The Resend (Svix) secret the test configurations accept: base64 of a demo key.
+pub const RESEND_SECRET: &str = "whsec_ZGVtby1yZXNlbmQtc2VjcmV0LWNoYW5nZS1tZQ==";
+/// The Mailjet token the test configurations accept.
+pub const MAILJET_TOKEN: &str = "demo-mailjet-token-change-me";
+/// The Brevo token the test configurations accept.
+pub const BREVO_TOKEN: &str = "demo-brevo-token-change-me";
+
 /// The environment of the test configurations: the demo secrets of every channel, SNS
 /// certificates from `fixtures/sns`, metrics off. Both test suites build their `Config` from it.
 pub fn test_environment(table: &str) -> std::collections::HashMap<String, String> {
@@ -29,6 +40,11 @@ pub fn test_environment(table: &str) -> std::collections::HashMap<String, String
         ),
         ("SENDGRID_MAX_AGE_SECONDS", "90000".to_owned()),
         ("SENDPULSE_WEBHOOK_TOKEN", SENDPULSE_TOKEN.to_owned()),
+        ("MAILGUN_WEBHOOK_SIGNING_KEY", MAILGUN_KEY.to_owned()),
+        ("POSTMARK_WEBHOOK_TOKEN", POSTMARK_TOKEN.to_owned()),
+        ("RESEND_WEBHOOK_SECRET", RESEND_SECRET.to_owned()),
+        ("MAILJET_WEBHOOK_TOKEN", MAILJET_TOKEN.to_owned()),
+        ("BREVO_WEBHOOK_TOKEN", BREVO_TOKEN.to_owned()),
         ("SNS_TOPIC_ARNS", TOPIC.to_owned()),
         ("SNS_CERT_DIR", format!("{root}/fixtures/sns")),
         ("METRICS", "off".to_owned()),
@@ -153,4 +169,83 @@ pub fn sns_event_from(topic: &str, message: &str) -> Value {
 /// An SNS Lambda event from the allowed topic carrying `message`.
 pub fn sns_event(message: &str) -> Value {
     sns_event_from(TOPIC, message)
+}
+
+/// HTTP Basic credentials carrying `token` as the password.
+pub fn basic(user: &str, token: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{token}"))
+    )
+}
+
+/// A Mailgun JSON webhook body with its `signature` block signed now with the demo key, with a
+/// token of its own (`token`).
+pub fn mailgun_signed(body: &str, token: &str) -> String {
+    let mut value: Value = serde_json::from_str(body).expect("a JSON body");
+    let timestamp = now_seconds().to_string();
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, MAILGUN_KEY.as_bytes());
+    let tag = aws_lc_rs::hmac::sign(&key, format!("{timestamp}{token}").as_bytes());
+    let signature: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    value["signature"] = json!({"timestamp": timestamp, "token": token, "signature": signature});
+    value.to_string()
+}
+
+/// A Mailgun webhook request for an already signed body.
+pub fn mailgun_post(signed_body: &str) -> Value {
+    http_post("/webhooks/mailgun", signed_body)
+}
+
+/// A Postmark webhook request carrying the test token as Basic credentials.
+pub fn postmark_post(body: &str) -> Value {
+    let mut request = http_post("/webhooks/postmark", body);
+    request["headers"]["authorization"] = basic("mailtrail", POSTMARK_TOKEN).into();
+    request
+}
+
+/// The Svix signature headers of `body` under `id`, signed now with the test secret.
+pub fn svix_headers(id: &str, body: &str) -> (String, String) {
+    let secret = base64::engine::general_purpose::STANDARD
+        .decode(RESEND_SECRET.trim_start_matches("whsec_"))
+        .unwrap();
+    let timestamp = now_seconds().to_string();
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret);
+    let tag = aws_lc_rs::hmac::sign(&key, format!("{id}.{timestamp}.{body}").as_bytes());
+    (
+        timestamp,
+        format!(
+            "v1,{}",
+            base64::engine::general_purpose::STANDARD.encode(tag.as_ref())
+        ),
+    )
+}
+
+/// A Resend webhook request signed now with the test secret.
+pub fn resend_post(body: &str) -> Value {
+    let id = format!("msg_{:016x}", fastrand_like(body));
+    let (timestamp, signature) = svix_headers(&id, body);
+    let mut request = http_post("/webhooks/resend", body);
+    request["headers"]["svix-id"] = id.into();
+    request["headers"]["svix-timestamp"] = timestamp.into();
+    request["headers"]["svix-signature"] = signature.into();
+    request
+}
+
+/// A stable number from a text (to name a Svix message by its body).
+fn fastrand_like(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
+/// A Mailjet webhook request carrying the test token in its URL.
+pub fn mailjet_post(body: &str) -> Value {
+    with_query(http_post("/webhooks/mailjet", body), "token", MAILJET_TOKEN)
+}
+
+/// A Brevo webhook request carrying the test token as a bearer token.
+pub fn brevo_post(body: &str) -> Value {
+    let mut request = http_post("/webhooks/brevo", body);
+    request["headers"]["authorization"] = format!("Bearer {BREVO_TOKEN}").into();
+    request
 }

@@ -496,3 +496,98 @@ async fn dlq_replay_sends_messages_back_and_keeps_what_still_fails() {
         1
     );
 }
+
+/// A 200 KB SES notification (headers and all) reaches the function whole and is read back
+/// byte for byte: the raw event is compressed first, never cut.
+#[tokio::test]
+async fn a_200_kb_ses_notification_is_kept_whole() {
+    let (app, _client, table, suppressions) = setup().await;
+    let headers: Vec<String> = (0..4000)
+        .map(|i| format!(r#"{{"name":"X-Header-{i}","value":"value number {i} of a long list of headers"}}"#))
+        .collect();
+    let message = read("fixtures/ses/event-bounce.json").replacen(
+        r#""headersTruncated":false"#,
+        &format!(r#""headersTruncated":false,"headers":[{}]"#, headers.join(",")),
+        1,
+    );
+    assert!(message.len() > 200 * 1024, "{}", message.len());
+    let summary = invoke(&app, &sns_event(&message)).await.unwrap();
+    assert!(matches!(summary, mailtrail::ingress::Reply::Sns(s) if s.stored == 1));
+    let items = json_of(
+        &table,
+        &suppressions,
+        &[
+            "message",
+            "EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000",
+        ],
+    );
+    assert_eq!(items[0]["raw"].as_str(), Some(message.as_str()));
+    assert!(items[0].get("raw_bytes").is_none(), "not cut");
+}
+
+/// With the escalation on, 500 transient bounces for one address in any order leave a small
+/// record (the write units of each update stay bounded), and the verdict it records is read
+/// with no setting of the reader's own.
+#[tokio::test]
+async fn five_hundred_soft_bounces_leave_a_record_under_4_kb() {
+    let (_app, client, table, suppressions) = setup().await;
+    let mut config = test_config(&table);
+    config.suppressions_table = Some(suppressions.clone());
+    config.soft_bounce = Some(mailtrail::suppression::Escalation { limit: 3, days: 7 });
+    let store =
+        DynamoStore::new(client.clone(), table.clone(), 400).with_suppressions(Some(suppressions.clone()));
+    let app = App::with_https(
+        config,
+        std::sync::Arc::new(store),
+        std::sync::Arc::new(NoInternet::default()),
+    );
+    let mut order: Vec<i64> = (0..500).collect();
+    fastrand::Rng::with_seed(11).shuffle(&mut order);
+    for chunk in order.chunks(50) {
+        let events: Vec<Value> = chunk
+            .iter()
+            .map(|i| json!({"event": "soft_bounces", "email": ADDRESS, "message_id": 4_000_000 + i, "timestamp": 1_700_000_000 + i * 3600}))
+            .collect();
+        let (status, reply) = invoke_http(&app, &sendpulse_post(&Value::Array(events).to_string())).await;
+        assert_eq!(status, 200, "{reply}");
+    }
+    let item = client
+        .get_item()
+        .table_name(&suppressions)
+        .key("address", AttributeValue::S(ADDRESS.into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let bytes: usize = serde_json::to_string(&format!("{item:?}")).unwrap().len();
+    assert!(bytes < 4096, "{bytes} bytes");
+    // The reader runs without SOFT_BOUNCE_LIMIT: the record says it.
+    let verdict = json_of(&table, &suppressions, &["suppressed", ADDRESS]);
+    assert_eq!(verdict["reasons"], json!(["soft_bounce_limit"]), "{verdict}");
+}
+
+/// An SES unsubscribe on a message with several destinations is honoured for each, and said
+/// to be ambiguous in the items and in `mailtrail suppressed`.
+#[tokio::test]
+async fn an_ambiguous_unsubscribe_is_honoured_and_said_so() {
+    let (app, _client, table, suppressions) = setup().await;
+    let message = json!({
+        "eventType": "Subscription",
+        "mail": {"messageId": "ambiguous-1", "timestamp": "2022-01-12T01:00:00Z", "destination": [ADDRESS, "cc@other.org"]},
+        "subscription": {"timestamp": "2022-01-12T01:00:17.910Z", "source": "UnsubscribeHeader", "newTopicPreferences": {"unsubscribeAll": true}}
+    });
+    invoke(&app, &sns_event(&message.to_string())).await.unwrap();
+    let verdict = json_of(&table, &suppressions, &["suppressed", ADDRESS]);
+    assert_eq!(verdict["reasons"], json!(["unsubscribe"]));
+    assert_eq!(verdict["details"][0]["ambiguous"], true);
+    let items = json_of(&table, &suppressions, &["message", "ambiguous-1"]);
+    assert_eq!(items.as_array().unwrap().len(), 2);
+    assert!(items
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["recipient_ambiguous"] == true));
+    let table_output = mailtrail(&table, &suppressions, &["suppressed", ADDRESS]);
+    assert!(String::from_utf8_lossy(&table_output.stdout).contains("ambiguous"));
+}

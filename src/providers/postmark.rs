@@ -1,0 +1,309 @@
+//! Postmark's webhooks: one JSON object per POST, told apart by `RecordType` (`Delivery`,
+//! `Bounce` with its `Type`, `SpamComplaint`, `Open`, `Click`, `SubscriptionChange`).
+//!
+//! Postmark signs nothing: the webhook URL carries HTTP Basic credentials (the password is the
+//! token) or `?token=`. Its events carry no event id; the content key makes retries rewrites.
+
+use serde::Deserialize;
+
+use super::batch::shared_raw;
+use super::lenient::text;
+use super::registry::{BodyShape, Channel, Provider, ProviderSpec, WebhookSpec};
+use crate::model::event::{enhanced_status, non_empty, normalize_recipient};
+use crate::model::{
+    BounceClass, Distinguisher, EventBasics, EventKind, EventTime, NormalizedEvent, Scope,
+    SubscriptionChange, Timestamp,
+};
+use crate::verify::token::Carriers;
+
+/// The variable holding the token(s) of Postmark's webhook URL.
+pub const TOKEN_VARIABLE: &str = "POSTMARK_WEBHOOK_TOKEN";
+
+/// Postmark in the provider registry.
+pub const SPEC: ProviderSpec = ProviderSpec {
+    provider: Provider::Postmark,
+    name: "postmark",
+    title: "Postmark",
+    channel: Channel::Webhook(WebhookSpec {
+        route: "postmark",
+        secret_variable: TOKEN_VARIABLE,
+        secret_parameter: "PostmarkWebhookToken",
+        max_age: None,
+        max_body_bytes: crate::ingress::routes::MAX_WEBHOOK_BODY_BYTES,
+        verifier: |settings| crate::verify::token::build(TOKEN_VARIABLE, Carriers::BASIC_OR_QUERY, settings),
+        retry_status: 500,
+    }),
+    body: BodyShape::Object,
+    decode_event,
+    subject: subject_of,
+    dictionary: super::registry::RawDictionary {
+        codec: "zstd:postmark-1",
+        bytes: include_bytes!("../store/dictionaries/postmark-1.dict"),
+    },
+};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PostmarkEvent {
+    #[serde(default, deserialize_with = "text")]
+    record_type: Option<String>,
+    #[serde(default, rename = "Type", deserialize_with = "text")]
+    kind: Option<String>,
+    #[serde(default, rename = "MessageID", deserialize_with = "text")]
+    message_id: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    email: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    recipient: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    delivered_at: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    bounced_at: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    received_at: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    changed_at: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    details: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    description: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    original_link: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    suppress_sending: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    suppression_reason: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    subject: Option<String>,
+}
+
+/// Decodes one Postmark webhook body (one event).
+pub fn decode_event(raw: &str, received_at: Timestamp) -> Result<Vec<NormalizedEvent>, serde_json::Error> {
+    let event: PostmarkEvent = serde_json::from_str(raw)?;
+    Ok(vec![normalize(event, raw, received_at)])
+}
+
+/// What a bounce `Type` (or a `SubscriptionChange`'s `SuppressionReason`) means.
+fn bounce_type(kind: &str) -> (EventKind, Option<BounceClass>, bool) {
+    match kind {
+        "HardBounce" | "BadEmailAddress" => (EventKind::Bounced, Some(BounceClass::Permanent), false),
+        "SoftBounce" => (EventKind::Bounced, Some(BounceClass::Transient), false),
+        "Transient" | "DnsError" | "OpenRelayTest" => (EventKind::Deferred, None, false),
+        "VirusNotification" => (EventKind::Bounced, Some(BounceClass::Undetermined), false),
+        "SpamComplaint" | "SpamNotification" => (EventKind::Complained, None, false),
+        "ManuallyDeactivated" => (EventKind::Rejected, None, true),
+        "Blocked" | "Unconfirmed" | "DMARCPolicy" => (EventKind::Rejected, None, false),
+        "Unsubscribe" | "ManualSuppression" => (EventKind::Unsubscribed, None, false),
+        "Subscribe" => (EventKind::Subscribed, None, false),
+        "SMTPApiError" | "TemplateRenderingFailed" => (EventKind::Failed, None, false),
+        _ => (EventKind::Unknown, None, false),
+    }
+}
+
+fn normalize(e: PostmarkEvent, raw: &str, received_at: Timestamp) -> NormalizedEvent {
+    let record_type = e.record_type.clone().unwrap_or_default();
+    let suppress = e
+        .suppress_sending
+        .as_deref()
+        .is_none_or(|v| !v.eq_ignore_ascii_case("false"));
+    let (kind, class, refused) = match record_type.as_str() {
+        "Delivery" => (EventKind::Delivered, None, false),
+        "Open" => (EventKind::Opened, None, false),
+        "Click" => (EventKind::Clicked, None, false),
+        "SpamComplaint" => (EventKind::Complained, None, false),
+        "Bounce" => bounce_type(e.kind.as_deref().unwrap_or("")),
+        // A suppression for a hard bounce or a complaint is that evidence; otherwise an opt-out.
+        "SubscriptionChange" if !suppress => (EventKind::Subscribed, None, false),
+        "SubscriptionChange" => match e.suppression_reason.as_deref() {
+            Some("HardBounce") => (EventKind::Bounced, Some(BounceClass::Permanent), false),
+            Some("SpamComplaint") => (EventKind::Complained, None, false),
+            _ => (EventKind::Unsubscribed, None, false),
+        },
+        _ => (EventKind::Unknown, None, false),
+    };
+    let time = [&e.delivered_at, &e.bounced_at, &e.received_at, &e.changed_at]
+        .into_iter()
+        .flatten()
+        .find_map(|t| Timestamp::parse_rfc3339(t))
+        .map_or(EventTime::received(received_at), EventTime::own);
+    let mut out = NormalizedEvent::new(EventBasics {
+        provider: Provider::Postmark,
+        kind,
+        provider_event: record_type.clone(),
+        time,
+        received_at,
+        raw: shared_raw(raw),
+    });
+    out.message_id = non_empty(e.message_id);
+    out.recipient = e.email.or(e.recipient).as_deref().and_then(normalize_recipient);
+    out.bounce_class = class.filter(|_| kind == EventKind::Bounced);
+    out.provider_suppressed = refused;
+    out.smtp_status = e.details.as_deref().and_then(enhanced_status);
+    out.smtp_response = non_empty(e.details);
+    out.reason = non_empty(e.kind.clone())
+        .or(non_empty(e.suppression_reason.clone()))
+        .or(non_empty(e.description));
+    out.url = non_empty(e.original_link);
+    out.subscription_changes = match kind {
+        EventKind::Unsubscribed => vec![SubscriptionChange {
+            scope: Scope::Global,
+            subscribed: false,
+        }],
+        EventKind::Subscribed => vec![SubscriptionChange {
+            scope: Scope::Global,
+            subscribed: true,
+        }],
+        _ => Vec::new(),
+    };
+    // Two records of one message at one time are told apart by their type.
+    if let Some(kind) = non_empty(e.kind).or(non_empty(e.suppression_reason)) {
+        out.distinguishers.push(Distinguisher::BounceType(kind));
+    }
+    out.distinguish_by_url_and_class();
+    out
+}
+
+/// The `Subject` Postmark sends with bounces and complaints.
+fn subject_of(raw: &str) -> Option<String> {
+    non_empty(serde_json::from_str::<PostmarkEvent>(raw).ok()?.subject)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn received() -> Timestamp {
+        Timestamp::parse_rfc3339("2026-11-24T12:00:00Z").unwrap()
+    }
+
+    fn fixture(name: &str) -> NormalizedEvent {
+        let path = format!("{}/fixtures/postmark/{name}.json", env!("CARGO_MANIFEST_DIR"));
+        let raw = std::fs::read_to_string(path).unwrap();
+        let mut events = decode_event(&raw, received()).unwrap();
+        assert_eq!(events.len(), 1, "{name}");
+        events.remove(0)
+    }
+
+    #[test]
+    fn decodes_every_documented_record() {
+        let expected = [
+            (
+                "delivery",
+                "delivered",
+                None,
+                "john@example.com",
+                "2019-11-05T16:33:54.907Z",
+            ),
+            (
+                "bounce-hard",
+                "bounced",
+                Some(BounceClass::Permanent),
+                "john@example.com",
+                "2019-11-05T16:33:54.907Z",
+            ),
+            (
+                "bounce-soft",
+                "bounced",
+                Some(BounceClass::Transient),
+                "full@example.com",
+                "2016-04-27T20:28:50.396Z",
+            ),
+            (
+                "bounce-transient",
+                "deferred",
+                None,
+                "slow@example.com",
+                "2016-04-27T20:30:50.396Z",
+            ),
+            (
+                "bounce-manually-deactivated",
+                "rejected",
+                None,
+                "deactivated@example.com",
+                "2016-04-28T10:00:00.000Z",
+            ),
+            (
+                "spam-complaint",
+                "complained",
+                None,
+                "john@example.com",
+                "2019-11-05T16:33:54.907Z",
+            ),
+            (
+                "open",
+                "opened",
+                None,
+                "john@example.com",
+                "2019-11-05T16:33:54.907Z",
+            ),
+            (
+                "click",
+                "clicked",
+                None,
+                "john@example.com",
+                "2017-10-25T15:21:11.906Z",
+            ),
+            (
+                "subscription-change-unsubscribe",
+                "unsubscribed",
+                None,
+                "bounced-address@wildbit.com",
+                "2020-02-01T10:53:34.416Z",
+            ),
+            (
+                "subscription-change-resubscribe",
+                "subscribed",
+                None,
+                "bounced-address@wildbit.com",
+                "2020-02-03T10:53:34.416Z",
+            ),
+            (
+                "subscription-change-hard-bounce",
+                "bounced",
+                Some(BounceClass::Permanent),
+                "john@example.com",
+                "2022-06-05T17:17:32.000Z",
+            ),
+        ];
+        for (name, kind, class, recipient, time) in expected {
+            let e = fixture(name);
+            assert_eq!(e.kind.as_str(), kind, "{name}");
+            assert_eq!(e.bounce_class, class, "{name}");
+            assert_eq!(e.recipient.as_deref(), Some(recipient), "{name}");
+            assert_eq!(e.occurred_at().to_rfc3339(), time, "{name}");
+        }
+        let hard = fixture("bounce-hard");
+        assert_eq!(
+            hard.message_id.as_deref(),
+            Some("883953f4-6105-42a2-a16a-77a8eac79483")
+        );
+        assert_eq!(hard.smtp_status.as_deref(), Some("5.1.1"));
+        assert_eq!(subject_of(&hard.raw).as_deref(), Some("Test subject"));
+        assert!(
+            hard.raw.contains("4323372036854775807"),
+            "the bounce ID's digits, as received"
+        );
+        assert!(fixture("bounce-manually-deactivated").provider_suppressed);
+        assert_eq!(fixture("click").url.as_deref(), Some("https://example.com"));
+        assert_eq!(
+            fixture("subscription-change-unsubscribe").subscription_changes[0],
+            SubscriptionChange {
+                scope: Scope::Global,
+                subscribed: false
+            }
+        );
+    }
+
+    #[test]
+    fn an_unsubscribe_bounce_variant_and_unknown_types_are_kept() {
+        let raw = r#"{"Description":"Unsubscribe or Remove request.","ID":555555555,"MessageID":"5555555-5555555-5555-5555555","RecordType":"Bounce","Type":"Unsubscribe","TypeCode":16}"#;
+        let e = &decode_event(raw, received()).unwrap()[0];
+        assert_eq!(e.kind, EventKind::Unsubscribed);
+        assert_eq!(e.time.source, crate::model::TimeSource::Received);
+        let other = r#"{"RecordType":"Teleport","MessageID":"m","Recipient":"a@x.io"}"#;
+        assert_eq!(
+            decode_event(other, received()).unwrap()[0].kind,
+            EventKind::Unknown
+        );
+    }
+}

@@ -1,0 +1,259 @@
+//! Resend's webhooks (delivered by Svix): one event per POST, `{"type", "created_at", "data"}`.
+//!
+//! Types: `email.sent`, `.delivered`, `.delivery_delayed`, `.bounced`, `.complained`,
+//! `.opened`, `.clicked`, `.failed`, and others (stored as `unknown`). The message id is
+//! `data.email_id`, the time the root `created_at`. `data.to` lists every `to` address and
+//! Resend does not say which one an event is for: each address gets the event, marked
+//! `recipient_ambiguous` when there are several.
+
+use serde::Deserialize;
+
+use super::batch::shared_raw;
+use super::lenient::{text, text_list};
+use super::registry::{BodyShape, Channel, Provider, ProviderSpec, WebhookSpec};
+use crate::model::event::{addresses, non_empty};
+use crate::model::{BounceClass, EventBasics, EventKind, EventTime, NormalizedEvent, Timestamp};
+
+/// The variable holding the Svix signing secret(s) of Resend's webhook.
+pub const SECRET_VARIABLE: &str = "RESEND_WEBHOOK_SECRET";
+
+/// Resend in the provider registry.
+pub const SPEC: ProviderSpec = ProviderSpec {
+    provider: Provider::Resend,
+    name: "resend",
+    title: "Resend",
+    channel: Channel::Webhook(WebhookSpec {
+        route: "resend",
+        secret_variable: SECRET_VARIABLE,
+        secret_parameter: "ResendWebhookSecret",
+        max_age: Some((
+            "RESEND_MAX_AGE_SECONDS",
+            crate::verify::svix::DEFAULT_MAX_AGE_SECONDS,
+        )),
+        max_body_bytes: crate::ingress::routes::MAX_WEBHOOK_BODY_BYTES,
+        verifier: |settings| crate::verify::svix::build(SECRET_VARIABLE, settings),
+        retry_status: 500,
+    }),
+    body: BodyShape::Object,
+    decode_event,
+    subject: subject_of,
+    dictionary: super::registry::RawDictionary {
+        codec: "zstd:resend-1",
+        bytes: include_bytes!("../store/dictionaries/resend-1.dict"),
+    },
+};
+
+#[derive(Debug, Default, Deserialize)]
+struct ResendEvent {
+    #[serde(default, rename = "type", deserialize_with = "text")]
+    kind: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    created_at: Option<String>,
+    #[serde(default)]
+    data: Option<Data>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Data {
+    #[serde(default, deserialize_with = "text")]
+    email_id: Option<String>,
+    #[serde(default, deserialize_with = "text_list")]
+    to: Vec<String>,
+    #[serde(default, deserialize_with = "text")]
+    subject: Option<String>,
+    #[serde(default)]
+    bounce: Option<Bounce>,
+    #[serde(default)]
+    click: Option<Click>,
+    #[serde(default)]
+    failed: Option<Failed>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Bounce {
+    #[serde(default, deserialize_with = "text")]
+    message: Option<String>,
+    #[serde(default, rename = "type", deserialize_with = "text")]
+    kind: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    sub_type: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Click {
+    #[serde(default, deserialize_with = "text")]
+    link: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Failed {
+    #[serde(default, deserialize_with = "text")]
+    reason: Option<String>,
+}
+
+/// Decodes one Resend webhook body: one event per `to` address.
+pub fn decode_event(raw: &str, received_at: Timestamp) -> Result<Vec<NormalizedEvent>, serde_json::Error> {
+    let event: ResendEvent = serde_json::from_str(raw)?;
+    Ok(normalize(event, raw, received_at))
+}
+
+fn normalize(e: ResendEvent, raw: &str, received_at: Timestamp) -> Vec<NormalizedEvent> {
+    let provider_event = e.kind.unwrap_or_default();
+    let data = e.data.unwrap_or_default();
+    let bounce = data.bounce.unwrap_or_default();
+    let message = bounce.message.as_deref().unwrap_or("").to_ascii_lowercase();
+    // Resend refusing an address on its suppression list: the provider's own refusal.
+    let suppressed = bounce
+        .sub_type
+        .as_deref()
+        .is_some_and(|s| s.eq_ignore_ascii_case("suppressed"))
+        || message.contains("suppressed sending")
+        || message.contains("on the suppression list");
+    let kind = match provider_event.to_ascii_lowercase().as_str() {
+        "email.sent" => EventKind::Sent,
+        "email.delivered" => EventKind::Delivered,
+        "email.delivery_delayed" => EventKind::Deferred,
+        "email.bounced" if suppressed => EventKind::Rejected,
+        "email.bounced" => EventKind::Bounced,
+        "email.complained" => EventKind::Complained,
+        "email.opened" => EventKind::Opened,
+        "email.clicked" => EventKind::Clicked,
+        "email.failed" => EventKind::Failed,
+        _ => EventKind::Unknown,
+    };
+    let class = match bounce.kind.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        Some("transient") => BounceClass::Transient,
+        Some("undetermined") => BounceClass::Undetermined,
+        _ => BounceClass::Permanent,
+    };
+    let time = e
+        .created_at
+        .as_deref()
+        .and_then(Timestamp::parse_rfc3339)
+        .map_or(EventTime::received(received_at), EventTime::own);
+    let mut recipients: Vec<Option<String>> = Vec::new();
+    for address in data.to.iter().flat_map(|to| addresses(to)) {
+        if !recipients.contains(&Some(address.clone())) {
+            recipients.push(Some(address));
+        }
+    }
+    if recipients.is_empty() {
+        recipients.push(None);
+    }
+    let ambiguous = recipients.len() > 1;
+    let raw = shared_raw(raw);
+    let reason = non_empty(bounce.sub_type).or(data.failed.and_then(|f| non_empty(f.reason)));
+    let url = data.click.and_then(|c| non_empty(c.link));
+    recipients
+        .into_iter()
+        .map(|recipient| {
+            let mut out = NormalizedEvent::new(EventBasics {
+                provider: Provider::Resend,
+                kind,
+                provider_event: provider_event.clone(),
+                time,
+                received_at,
+                raw: raw.clone(),
+            });
+            out.message_id = non_empty(data.email_id.clone());
+            out.recipient = recipient;
+            out.recipient_ambiguous = ambiguous;
+            out.bounce_class = (kind == EventKind::Bounced).then_some(class);
+            out.provider_suppressed = kind == EventKind::Rejected;
+            out.smtp_response = non_empty(bounce.message.clone());
+            out.reason = reason.clone();
+            out.url = url.clone();
+            out.distinguish_by_url_and_class();
+            out
+        })
+        .collect()
+}
+
+/// The subject Resend sends with every email event.
+fn subject_of(raw: &str) -> Option<String> {
+    non_empty(serde_json::from_str::<ResendEvent>(raw).ok()?.data?.subject)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn received() -> Timestamp {
+        Timestamp::parse_rfc3339("2026-11-24T12:00:00Z").unwrap()
+    }
+
+    fn fixture(name: &str) -> Vec<NormalizedEvent> {
+        let path = format!("{}/fixtures/resend/{name}.json", env!("CARGO_MANIFEST_DIR"));
+        decode_event(&std::fs::read_to_string(path).unwrap(), received()).unwrap()
+    }
+
+    #[test]
+    fn decodes_every_documented_type() {
+        let expected = [
+            ("delivered", "delivered", "2023-09-28T17:19:44.823Z"),
+            ("delivery-delayed", "deferred", "2023-02-22T23:41:12.126Z"),
+            ("bounced", "bounced", "2024-11-22T23:41:12.126Z"),
+            ("bounced-transient", "bounced", "2024-11-23T08:00:00.000Z"),
+            ("bounced-legacy", "bounced", "2023-10-02T18:11:26.101Z"),
+            ("bounced-suppressed", "rejected", "2023-10-01T20:01:01.598Z"),
+            ("complained", "complained", "2023-10-02T18:10:03.690Z"),
+            ("opened", "opened", "2023-09-28T17:20:38.990Z"),
+            ("clicked", "clicked", "2023-09-28T17:21:35.257Z"),
+            ("failed", "failed", "2024-11-22T23:41:12.126Z"),
+        ];
+        for (name, kind, time) in expected {
+            let events = fixture(name);
+            assert_eq!(events.len(), 1, "{name}");
+            assert_eq!(events[0].kind.as_str(), kind, "{name}");
+            assert_eq!(events[0].occurred_at().to_rfc3339(), time, "{name}");
+            assert!(!events[0].recipient_ambiguous, "{name}");
+        }
+        assert_eq!(fixture("bounced")[0].bounce_class, Some(BounceClass::Permanent));
+        assert_eq!(
+            fixture("bounced-legacy")[0].bounce_class,
+            Some(BounceClass::Permanent)
+        );
+        assert_eq!(
+            fixture("bounced-transient")[0].bounce_class,
+            Some(BounceClass::Transient)
+        );
+        assert!(fixture("bounced-suppressed")[0].provider_suppressed);
+        assert_eq!(
+            fixture("clicked")[0].url.as_deref(),
+            Some("https://example.com/test")
+        );
+        assert_eq!(
+            fixture("failed")[0].reason.as_deref(),
+            Some("reached_daily_quota")
+        );
+        assert_eq!(
+            fixture("delivered")[0].message_id.as_deref(),
+            Some("aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee")
+        );
+    }
+
+    #[test]
+    fn every_to_address_gets_the_event_marked_ambiguous() {
+        let events = fixture("sent");
+        let recipients: Vec<_> = events.iter().map(|e| e.recipient.as_deref().unwrap()).collect();
+        assert_eq!(recipients, vec!["to@example.org", "to2@example.org"]);
+        assert!(events
+            .iter()
+            .all(|e| e.recipient_ambiguous && e.kind == EventKind::Sent));
+        assert!(std::sync::Arc::ptr_eq(&events[0].raw, &events[1].raw));
+        assert_ne!(
+            crate::model::ItemKey::of(&events[0]),
+            crate::model::ItemKey::of(&events[1])
+        );
+        assert_eq!(subject_of(&events[0].raw).as_deref(), Some("Sending test"));
+    }
+
+    #[test]
+    fn other_types_are_kept_as_unknown() {
+        let raw = r#"{"type":"contact.created","created_at":"2024-01-01T00:00:00Z","data":{"id":"c1"}}"#;
+        let events = decode_event(raw, received()).unwrap();
+        assert_eq!((events.len(), events[0].kind), (1, EventKind::Unknown));
+        assert_eq!(events[0].recipient, None);
+    }
+}
