@@ -15,7 +15,7 @@ export SAM_CLI_TELEMETRY := 0
 CARGO_FUZZ := .tools/cargo/bin/cargo-fuzz
 FUZZ_SECONDS ?= 30
 
-.PHONY: help tools build cli test unit lint fmt demo fuzz bench validate deploy clean
+.PHONY: help tools build cli test unit lint fmt template demo fuzz bench validate deploy clean
 
 help:
 	@echo "make demo      run mailtrail locally on the sample events and print the timelines"
@@ -23,6 +23,7 @@ help:
 	@echo "make build     release build of the Lambda (arm64 zip under target/lambda/mailtrail-lambda)"
 	@echo "make cli       release build of the mailtrail command (target/release/mailtrail)"
 	@echo "make lint      cargo fmt --check, clippy, cfn-lint"
+	@echo "make template  rewrite the generated sections of template.yaml from the provider registry"
 	@echo "make bench     throughput, peer, end to end, cold start, memory, store efficiency, cost (a few minutes)"
 	@echo "make fuzz      every fuzz target for FUZZ_SECONDS (default 30) each (installs cargo-fuzz)"
 	@echo "make validate  sam validate --lint (installs the SAM CLI)"
@@ -54,6 +55,9 @@ lint: $(PY_TOOLS)
 	cargo clippy --all-targets --all-features --locked -- -D warnings
 	cfn-lint template.yaml
 	$(VENV)/bin/python scripts/check_template.py --self-test
+
+template:
+	MAILTRAIL_WRITE_TEMPLATE=1 cargo test --lib --locked template_sections -- --test-threads=1
 
 unit:
 	cargo test --lib --locked

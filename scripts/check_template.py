@@ -149,6 +149,8 @@ def main() -> int:
     problems = topic_problems(resources)
 
     body = resources["Dashboard"]["Properties"]["DashboardBody"]["Sub"]
+    if isinstance(body, list):
+        body = body[0]
     dashboard = json.loads(re.sub(r"\$\{[^}]+\}", "PLACEHOLDER", body))
     named = set()
     for widget in dashboard["widgets"]:

@@ -21,6 +21,11 @@ MAILTRAIL=target/debug/mailtrail
 # Demo secrets: the demo SendGrid key pair in events/, a demo SendPulse token, the sample topic.
 SENDGRID_KEY="$(tr -d '[:space:]' < events/demo-sendgrid-public-key.txt)"
 SENDPULSE_TOKEN=demo-sendpulse-token-change-me
+MAILGUN_KEY=demo-mailgun-signing-key-change-me
+POSTMARK_TOKEN=demo-postmark-token-change-me
+RESEND_SECRET=whsec_ZGVtby1yZXNlbmQtc2VjcmV0LWNoYW5nZS1tZQ==
+MAILJET_TOKEN=demo-mailjet-token-change-me
+BREVO_TOKEN=demo-brevo-token-change-me
 TOPIC=arn:aws:sns:us-east-1:123456789012:mailtrail-ses-events
 
 pids=()
@@ -59,6 +64,12 @@ AWS_SECRET_ACCESS_KEY="local"
 RUST_LOG="info"
 SENDGRID_WEBHOOK_PUBLIC_KEY="${SENDGRID_KEY}"
 SENDPULSE_WEBHOOK_TOKEN="${SENDPULSE_TOKEN}"
+MAILGUN_WEBHOOK_SIGNING_KEY="${MAILGUN_KEY}"
+POSTMARK_WEBHOOK_TOKEN="${POSTMARK_TOKEN}"
+RESEND_WEBHOOK_SECRET="${RESEND_SECRET}"
+MAILJET_WEBHOOK_TOKEN="${MAILJET_TOKEN}"
+BREVO_WEBHOOK_TOKEN="${BREVO_TOKEN}"
+SES_EVENT_ACCOUNTS="123456789012"
 SNS_TOPIC_ARNS="${TOPIC}"
 SNS_CERT_DIR="${PWD}/fixtures/sns"
 ENV
@@ -82,6 +93,33 @@ post() { # expected status, path (with query), body file, extra curl arguments..
     echo "expected HTTP $expected" >&2
     exit 1
   fi
+}
+
+post_mailgun() { # expected status, body file: its signature block signed now with the demo key
+  mkdir -p "$WORK/mailgun"
+  cargo run --quiet --example sign_webhook -- mailgun "$MAILGUN_KEY" "$2" >"$WORK/mailgun/${2##*/}"
+  post "$1" /webhooks/mailgun "$WORK/mailgun/${2##*/}"
+}
+
+stored_items() { # how many items the events table holds (a scan, fine for a demo table)
+  python3 - <<'PY'
+import boto3, os
+table = boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL_DYNAMODB"])
+pages = table.get_paginator("scan").paginate(TableName=os.environ["TABLE_NAME"], Select="COUNT")
+print(sum(page["Count"] for page in pages))
+PY
+}
+
+unchanged_since() { # item count before
+  local now
+  now=$(stored_items)
+  if [ "$1" = "$now" ]; then echo "the table still holds $now items"; else echo "the table went from $1 to $now items" >&2; exit 1; fi
+}
+
+post_resend() { # expected status, body file: Svix headers signed now with the demo secret
+  local id timestamp signature
+  read -r id timestamp signature < <(cargo run --quiet --example sign_webhook -- resend "$RESEND_SECRET" "$2")
+  post "$1" /webhooks/resend "$2" -H "svix-id: ${id}" -H "svix-timestamp: ${timestamp}" -H "svix-signature: ${signature}"
 }
 
 post_sendgrid() { # expected status, body file: signed now with the demo key
@@ -111,15 +149,42 @@ for body in fixtures/sendpulse/*.json; do
 done
 post 200 /webhooks/ses fixtures/sns/notification-v2.json -H 'x-amz-sns-message-type: Notification'
 
-step "A provider retry changes nothing"
+step "SES events through EventBridge (cargo lambda invoke; the same record as SNS's, so stored once)"
+for event in fixtures/ses-eventbridge/*.json; do
+  printf '%-44s ' "$event"
+  invoke_sns "$event" | tr -d '\n'
+  echo
+done
+
+step "Mailgun (signed), Postmark (Basic credentials), Resend (Svix), Mailjet (?token=), Brevo (Bearer)"
+cargo build --quiet --example sign_webhook
+for body in fixtures/mailgun/*.json; do post_mailgun 200 "$body"; done
+for body in fixtures/postmark/*.json; do post 200 /webhooks/postmark "$body" -u "mailtrail:${POSTMARK_TOKEN}"; done
+for body in fixtures/resend/*.json; do post_resend 200 "$body"; done
+for body in fixtures/mailjet/*.json; do post 200 "/webhooks/mailjet?token=${MAILJET_TOKEN}" "$body"; done
+for body in fixtures/brevo/*.json; do post 200 /webhooks/brevo "$body" -H "Authorization: Bearer ${BREVO_TOKEN}"; done
+
+step "A provider retry changes nothing (each write is keyed by the event's content)"
+items=$(stored_items)
 post_sendgrid 200 fixtures/sendgrid/seed-batch.json
+post 200 /webhooks/mailgun "$WORK/mailgun/delivered.json" # Mailgun retries with the same token
+post 200 /webhooks/brevo fixtures/brevo/batch.json -H "Authorization: Bearer ${BREVO_TOKEN}"
+unchanged_since "$items"
 
 step "Forged and unauthenticated requests are refused, and nothing is stored"
+items=$(stored_items)
 post 401 /webhooks/sendgrid fixtures/sendgrid/seed-batch.json \
   -H "X-Twilio-Email-Event-Webhook-Timestamp: $(date +%s)" \
   -H 'X-Twilio-Email-Event-Webhook-Signature: MEUCIQDforgedforgedforgedforgedforgedforgedforgedforgAIgZm9yZ2VkZm9yZ2VkZm9yZ2VkZm9yZ2VkZm9yZ2U='
 post 401 "/webhooks/sendpulse?token=guessed-token-0000000000" fixtures/sendpulse/unsubscribed.json
 post 401 /webhooks/sendpulse fixtures/sendpulse/unsubscribed.json
+post 401 /webhooks/postmark fixtures/postmark/bounce-hard.json -u "mailtrail:guessed-token-0000000000"
+post 401 /webhooks/resend fixtures/resend/bounced.json -H "svix-id: msg_forged" -H "svix-timestamp: $(date +%s)" -H "svix-signature: v1,Zm9yZ2Vk"
+post 401 /webhooks/mailgun fixtures/mailgun/failed-permanent.json
+printf 'event=delivered&recipient=a%%40example.com&timestamp=1&token=t&signature=s' >"$WORK/mailgun-legacy.txt"
+echo "Mailgun's legacy form-encoded webhooks are answered 406, which Mailgun does not retry:"
+post 406 /webhooks/mailgun "$WORK/mailgun-legacy.txt" -H 'content-type: application/x-www-form-urlencoded'
+unchanged_since "$items"
 
 step "One address through the suppression list (mailtrail suppressed)"
 ann_bounce="$WORK/ann-hard-bounce.json"
@@ -143,7 +208,9 @@ step "The suppression list"
 
 step "Stored timelines (mailtrail message)"
 for id in EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000 14c5d75ce93.dfd.64b469 \
-          KudqDUo-QX6llQHrmxzMEQ 1149317311; do
+          KudqDUo-QX6llQHrmxzMEQ 1149317311 20180812211713.1.DF5966851B4BAA99@example.org \
+          883953f4-6105-42a2-a16a-77a8eac79483 aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee 13792286917004336 \
+          '<201798300811.5787683@relay.domain.com>'; do
   "$MAILTRAIL" message "$id"
 done
 

@@ -22,4 +22,6 @@ pub mod suppression;
 pub mod verify;
 
 #[cfg(test)]
+mod template_sections;
+#[cfg(test)]
 pub(crate) mod test_support;

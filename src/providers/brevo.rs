@@ -26,6 +26,7 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     provider: Provider::Brevo,
     name: "brevo",
     title: "Brevo",
+    pascal: "Brevo",
     channel: Channel::Webhook(WebhookSpec {
         route: "brevo",
         secret_variable: TOKEN_VARIABLE,

@@ -25,6 +25,7 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     provider: Provider::Mailjet,
     name: "mailjet",
     title: "Mailjet",
+    pascal: "Mailjet",
     channel: Channel::Webhook(WebhookSpec {
         route: "mailjet",
         secret_variable: TOKEN_VARIABLE,

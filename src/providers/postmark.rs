@@ -24,6 +24,7 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     provider: Provider::Postmark,
     name: "postmark",
     title: "Postmark",
+    pascal: "Postmark",
     channel: Channel::Webhook(WebhookSpec {
         route: "postmark",
         secret_variable: TOKEN_VARIABLE,

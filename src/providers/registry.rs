@@ -97,6 +97,8 @@ pub struct ProviderSpec {
     pub name: &'static str,
     /// Its name for people: `SendGrid`.
     pub title: &'static str,
+    /// Its name in the template's resources and parameters: `SendGrid`, `Ses`.
+    pub pascal: &'static str,
     /// How its events arrive.
     pub channel: Channel,
     /// How a body holds events.

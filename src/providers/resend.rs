@@ -22,6 +22,7 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     provider: Provider::Resend,
     name: "resend",
     title: "Resend",
+    pascal: "Resend",
     channel: Channel::Webhook(WebhookSpec {
         route: "resend",
         secret_variable: SECRET_VARIABLE,

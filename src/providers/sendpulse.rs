@@ -24,6 +24,7 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     provider: Provider::SendPulse,
     name: "sendpulse",
     title: "SendPulse",
+    pascal: "SendPulse",
     channel: Channel::Webhook(WebhookSpec {
         route: "sendpulse",
         secret_variable: TOKEN_VARIABLE,

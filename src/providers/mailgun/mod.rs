@@ -22,6 +22,7 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     provider: Provider::Mailgun,
     name: "mailgun",
     title: "Mailgun",
+    pascal: "Mailgun",
     channel: Channel::Webhook(WebhookSpec {
         route: "mailgun",
         secret_variable: KEY_VARIABLE,

@@ -20,6 +20,7 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     provider: Provider::SendGrid,
     name: "sendgrid",
     title: "SendGrid",
+    pascal: "SendGrid",
     channel: Channel::Webhook(WebhookSpec {
         route: "sendgrid",
         secret_variable: crate::verify::sendgrid::KEYS_VARIABLE,

@@ -22,6 +22,7 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     provider: Provider::Ses,
     name: "ses",
     title: "Amazon SES",
+    pascal: "Ses",
     channel: Channel::Ses,
     body: BodyShape::SesRecord,
     decode_event,

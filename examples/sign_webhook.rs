@@ -1,0 +1,54 @@
+//! Signs a webhook body as Mailgun or Resend (Svix) would, with the demo secrets, for the demo
+//! and for trying the function by hand.
+//!
+//! - `sign_webhook mailgun SIGNING_KEY BODY_FILE`: prints the body with its `signature` block
+//!   (timestamp now, a token of its own) signed.
+//! - `sign_webhook resend whsec_SECRET BODY_FILE`: prints `<svix-id> <svix-timestamp>
+//!   <svix-signature>` for the three headers.
+
+use anyhow::{bail, Context};
+use aws_lc_rs::hmac;
+use base64::Engine as _;
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [provider, secret, body_path] = args.as_slice() else {
+        bail!("usage: sign_webhook mailgun|resend SECRET BODY_FILE");
+    };
+    let body = std::fs::read_to_string(body_path).with_context(|| format!("reading {body_path}"))?;
+    let now = mailtrail::model::Timestamp::now();
+    let timestamp = now.unix_seconds().to_string();
+    // A token or message id of its own: the same body signed again is a new request.
+    let unique = format!(
+        "{:x}{}",
+        now.millis(),
+        mailtrail::digest::short_hash(body.as_bytes())
+    );
+    match provider.as_str() {
+        "mailgun" => {
+            let mut value: serde_json::Value = serde_json::from_str(&body).context("a JSON body")?;
+            let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
+            let tag = hmac::sign(&key, format!("{timestamp}{unique}").as_bytes());
+            value["signature"] = serde_json::json!({
+                "timestamp": timestamp,
+                "token": unique,
+                "signature": mailtrail::digest::hex(tag.as_ref()),
+            });
+            println!("{value}");
+        }
+        "resend" => {
+            let key_bytes = base64::engine::general_purpose::STANDARD
+                .decode(secret.trim_start_matches("whsec_"))
+                .context("the secret is whsec_ and base64")?;
+            let id = format!("msg_{unique}");
+            let key = hmac::Key::new(hmac::HMAC_SHA256, &key_bytes);
+            let tag = hmac::sign(&key, format!("{id}.{timestamp}.{body}").as_bytes());
+            println!(
+                "{id} {timestamp} v1,{}",
+                base64::engine::general_purpose::STANDARD.encode(tag.as_ref())
+            );
+        }
+        other => bail!("no signer for {other}: mailgun or resend"),
+    }
+    Ok(())
+}
