@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 
 DB_PORT="${DEMO_DYNAMODB_PORT:-8000}"
 FN_PORT="${DEMO_LAMBDA_PORT:-9000}"
+MOTO_PORT="${DEMO_MOTO_PORT:-5055}"
 WORK=target/demo
 mkdir -p "$WORK"
 
@@ -17,6 +18,7 @@ export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:${DB_PORT}"
 export TABLE_NAME=mailtrail-demo
 export MAILTRAIL_TABLE=mailtrail-demo MAILTRAIL_SUPPRESSIONS_TABLE=mailtrail-demo-suppressions
+export MAILTRAIL_OPERATOR=demo-operator
 MAILTRAIL=target/debug/mailtrail
 # Demo secrets: the demo SendGrid key pair in events/, a demo SendPulse token, the sample topic.
 SENDGRID_KEY="$(tr -d '[:space:]' < events/demo-sendgrid-public-key.txt)"
@@ -53,6 +55,14 @@ wait_for_port "$DB_PORT" "the DynamoDB-API server" "$WORK/dynamodb.log"
 cargo build --quiet --features cli --bin mailtrail
 "$MAILTRAIL" create-tables
 
+step "EventBridge and SQS (moto's server) on 127.0.0.1:${MOTO_PORT}: the bus the sending app listens on"
+moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.log" 2>&1 &
+pids+=($!)
+wait_for_port "$MOTO_PORT" "moto's server" "$WORK/moto.log"
+export MOTO_ENDPOINT="http://127.0.0.1:${MOTO_PORT}"
+APP_QUEUE=$(python3 scripts/demo_notify.py setup)
+echo "bus mailtrail-demo, with a rule on source mailtrail to the app's queue"
+
 step "mailtrail under cargo lambda watch on 127.0.0.1:${FN_PORT}"
 cat >"$WORK/function.env" <<ENV
 TABLE_NAME="${TABLE_NAME}"
@@ -72,6 +82,8 @@ BREVO_WEBHOOK_TOKEN="${BREVO_TOKEN}"
 SES_EVENT_ACCOUNTS="123456789012"
 SNS_TOPIC_ARNS="${TOPIC}"
 SNS_CERT_DIR="${PWD}/fixtures/sns"
+EVENT_BUS_NAME="mailtrail-demo"
+AWS_ENDPOINT_URL_EVENTBRIDGE="${MOTO_ENDPOINT}"
 ENV
 cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$FN_PORT" \
   --env-file "$WORK/function.env" --ignore-changes >"$WORK/watch.log" 2>&1 &
@@ -202,6 +214,22 @@ if [ "$before" = "$after" ]; then echo "the retry changed nothing"; else echo "t
 echo "A later resubscribe lifts an unsubscribe, never a bounce:"
 post 200 "/webhooks/sendpulse?token=${SENDPULSE_TOKEN}" "$ann_resubscribe"
 "$MAILTRAIL" suppressed ann@example.com --output json | python3 -c 'import json,sys; v=json.load(sys.stdin); print("suppressed:", v["suppressed"], v["reasons"]); sys.exit(0 if v["suppressed"] else 1)'
+
+step "Day one: import what SendGrid already knows (mailtrail suppressed import)"
+export_file=fixtures/suppressions/sendgrid-bounces.csv
+echo "$export_file:"; sed 's/^/  /' "$export_file"
+python3 scripts/demo_notify.py snapshot "$MAILTRAIL_SUPPRESSIONS_TABLE" gone@example.com >"$WORK/before.json"
+"$MAILTRAIL" suppressed import --csv "$export_file" --format sendgrid-bounces --dry-run
+"$MAILTRAIL" suppressed import --csv "$export_file" --format sendgrid-bounces
+echo "The same file again:"
+"$MAILTRAIL" suppressed import --csv "$export_file" --format sendgrid-bounces
+python3 scripts/demo_notify.py snapshot "$MAILTRAIL_SUPPRESSIONS_TABLE" gone@example.com >"$WORK/after.json"
+
+step "The event the sending app receives (mailtrail-notify fed the table's stream record)"
+python3 scripts/demo_notify.py stream "$WORK/before.json" "$WORK/after.json" >"$WORK/stream.json"
+cargo lambda invoke mailtrail-notify --invoke-address 127.0.0.1 --invoke-port "$FN_PORT" --data-file "$WORK/stream.json"
+echo
+python3 scripts/demo_notify.py receive "$APP_QUEUE"
 
 step "The suppression list"
 "$MAILTRAIL" suppressed list

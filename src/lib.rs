@@ -4,7 +4,8 @@
 //! [`ingress`] (trigger shapes, routes, status codes, the webhook and SNS pipelines)
 //! → [`verify`] (is it genuine) → [`providers`] (one decoder per provider)
 //! → [`model`] (the normalized event, its time and its key) → [`store`] (the storage traits,
-//! DynamoDB, quarantine).
+//! DynamoDB, quarantine). [`notify`] is the second binary's: the suppression table's stream
+//! → EventBridge events for the sending app.
 
 pub mod app;
 pub mod aws_client;
@@ -16,6 +17,7 @@ pub mod logging;
 pub mod mask;
 pub mod metrics;
 pub mod model;
+pub mod notify;
 pub mod providers;
 pub mod store;
 pub mod suppression;

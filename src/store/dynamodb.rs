@@ -105,7 +105,7 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// Full jitter: a random delay up to `min(max, base * 2^retry)`.
-    fn delay(&self, retry: u32) -> Duration {
+    pub(crate) fn delay(&self, retry: u32) -> Duration {
         let ceiling = self
             .base_delay
             .saturating_mul(1u32 << retry.min(16))

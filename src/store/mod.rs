@@ -4,6 +4,7 @@
 //! The pipelines hand over normalized events or an undecodable body; the store owns how they
 //! become items (retention, keys, size bounds) and how they are written.
 
+pub mod batch_get;
 pub mod dynamodb;
 pub mod item;
 pub mod memory;

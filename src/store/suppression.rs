@@ -149,6 +149,27 @@ pub fn record_from_item(item: &HashMap<String, AttributeValue>) -> Record {
     }
 }
 
+/// The records of `addresses` (an address without one is left out), read with consistent
+/// `BatchGetItem`s.
+pub async fn read_records(
+    client: &Client,
+    table: &str,
+    addresses: impl IntoIterator<Item = String>,
+) -> Result<HashMap<String, Record>, StoreError> {
+    let keys = addresses
+        .into_iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(|address| HashMap::from([(ADDRESS.to_owned(), AttributeValue::S(address))]))
+        .collect();
+    let items = super::batch_get::batch_get(client, table, keys, true).await?;
+    Ok(items
+        .iter()
+        .map(record_from_item)
+        .map(|record| (record.address.clone(), record))
+        .collect())
+}
+
 /// The bounces the escalation counts, as a DynamoDB map.
 fn soft_bounces_attribute(record: &Record) -> AttributeValue {
     AttributeValue::M(

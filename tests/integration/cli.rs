@@ -3,7 +3,6 @@
 //! read back with `mailtrail suppressed … --output json`.
 
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -13,33 +12,13 @@ use serde_json::{json, Value};
 
 use crate::support::*;
 
-/// Fresh events and suppression tables, and an app writing both.
-async fn setup() -> (App, aws_sdk_dynamodb::Client, String, String) {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let client = client().await;
-    let table = fresh_table(&client).await;
-    let suppressions = format!(
-        "suppressions-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    );
-    mailtrail::store::table::create_suppressions(&client, &suppressions)
-        .await
-        .unwrap();
-    let mut config = test_config(&table);
-    config.suppressions_table = Some(suppressions.clone());
-    let store =
-        DynamoStore::new(client.clone(), table.clone(), 400).with_suppressions(Some(suppressions.clone()));
-    let app = App::with_https(
-        config,
-        std::sync::Arc::new(store),
-        std::sync::Arc::new(NoInternet::default()),
-    );
-    (app, client, table, suppressions)
+/// Runs `mailtrail` against the local server.
+pub(crate) fn mailtrail(table: &str, suppressions: &str, args: &[&str]) -> Output {
+    mailtrail_with(table, suppressions, args, &[])
 }
 
-/// Runs `mailtrail` against the local server.
-fn mailtrail(table: &str, suppressions: &str, args: &[&str]) -> Output {
+/// Runs `mailtrail` against the local server with more variables (other services' endpoints).
+pub(crate) fn mailtrail_with(table: &str, suppressions: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mailtrail"))
         .args(args)
         .env("AWS_ENDPOINT_URL_DYNAMODB", &dynamo().endpoint)
@@ -50,12 +29,13 @@ fn mailtrail(table: &str, suppressions: &str, args: &[&str]) -> Output {
         .env("MAILTRAIL_SUPPRESSIONS_TABLE", suppressions)
         .env("MAILTRAIL_OPERATOR", "ops@tests")
         .env_remove("AWS_PROFILE")
+        .envs(env.iter().copied())
         .output()
         .expect("the mailtrail binary runs")
 }
 
 /// Runs `mailtrail … --output json` and parses its one document.
-fn json_of(table: &str, suppressions: &str, args: &[&str]) -> Value {
+pub(crate) fn json_of(table: &str, suppressions: &str, args: &[&str]) -> Value {
     let mut all = args.to_vec();
     all.extend(["--output", "json"]);
     let out = mailtrail(table, suppressions, &all);
@@ -96,7 +76,7 @@ fn sequence() -> Vec<Value> {
 async fn the_verdict_depends_on_the_events_not_their_order_or_repeats() {
     let mut verdicts = Vec::new();
     for seed in [1_u64, 2, 3] {
-        let (app, _client, table, suppressions) = setup().await;
+        let (app, _client, table, suppressions) = app_with_suppressions().await;
         let mut requests = sequence();
         let mut rng = fastrand::Rng::with_seed(seed);
         rng.shuffle(&mut requests);
@@ -126,7 +106,7 @@ async fn the_verdict_depends_on_the_events_not_their_order_or_repeats() {
 
 #[tokio::test]
 async fn a_retry_changes_nothing_and_events_without_evidence_write_nothing() {
-    let (app, client, table, suppressions) = setup().await;
+    let (app, client, table, suppressions) = app_with_suppressions().await;
     let delivered = sendpulse_post(&read("fixtures/sendpulse/delivered.json"));
     invoke_http(&app, &delivered).await;
     let scan = |client: aws_sdk_dynamodb::Client, name: String| async move { scan_all(&client, &name).await };
@@ -168,7 +148,7 @@ async fn a_failing_suppression_write_fails_the_request() {
 
 #[tokio::test]
 async fn every_command_works_against_the_local_server() {
-    let (app, client, table, suppressions) = setup().await;
+    let (app, client, table, suppressions) = app_with_suppressions().await;
     assert_eq!(
         invoke_http(&app, &sendgrid_post(&read("fixtures/sendgrid/seed-batch.json")))
             .await
@@ -367,7 +347,7 @@ async fn every_command_works_against_the_local_server() {
 /// dry run lists and changes nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dlq_replay_sends_messages_back_and_keeps_what_still_fails() {
-    let (_app, client, table, suppressions) = setup().await;
+    let (_app, client, table, suppressions) = app_with_suppressions().await;
     let moto = moto();
     let sqs_config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
@@ -501,7 +481,7 @@ async fn dlq_replay_sends_messages_back_and_keeps_what_still_fails() {
 /// byte for byte: the raw event is compressed first, never cut.
 #[tokio::test]
 async fn a_200_kb_ses_notification_is_kept_whole() {
-    let (app, _client, table, suppressions) = setup().await;
+    let (app, _client, table, suppressions) = app_with_suppressions().await;
     let headers: Vec<String> = (0..4000)
         .map(|i| format!(r#"{{"name":"X-Header-{i}","value":"value number {i} of a long list of headers"}}"#))
         .collect();
@@ -530,7 +510,7 @@ async fn a_200_kb_ses_notification_is_kept_whole() {
 /// with no setting of the reader's own.
 #[tokio::test]
 async fn five_hundred_soft_bounces_leave_a_record_under_4_kb() {
-    let (_app, client, table, suppressions) = setup().await;
+    let (_app, client, table, suppressions) = app_with_suppressions().await;
     let mut config = test_config(&table);
     config.suppressions_table = Some(suppressions.clone());
     config.soft_bounce = Some(mailtrail::suppression::Escalation { limit: 3, days: 7 });
@@ -571,7 +551,7 @@ async fn five_hundred_soft_bounces_leave_a_record_under_4_kb() {
 /// to be ambiguous in the items and in `mailtrail suppressed`.
 #[tokio::test]
 async fn an_ambiguous_unsubscribe_is_honoured_and_said_so() {
-    let (app, _client, table, suppressions) = setup().await;
+    let (app, _client, table, suppressions) = app_with_suppressions().await;
     let message = json!({
         "eventType": "Subscription",
         "mail": {"messageId": "ambiguous-1", "timestamp": "2022-01-12T01:00:00Z", "destination": [ADDRESS, "cc@other.org"]},

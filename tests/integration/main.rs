@@ -12,4 +12,8 @@ mod metrics;
 mod pipeline;
 mod proxy;
 mod runtime_api;
+#[cfg(feature = "cli")]
+mod sesv2_standin;
 mod support;
+#[cfg(feature = "cli")]
+mod sync;

@@ -353,3 +353,28 @@ pub fn lambda_watch(env: &[(&str, String)]) -> LocalServer {
         &format!("watch-{port}.log"),
     )
 }
+
+/// Fresh events and suppression tables, and an app writing both.
+pub async fn app_with_suppressions() -> (App, aws_sdk_dynamodb::Client, String, String) {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let client = client().await;
+    let table = fresh_table(&client).await;
+    let suppressions = format!(
+        "suppressions-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    mailtrail::store::table::create_suppressions(&client, &suppressions)
+        .await
+        .unwrap();
+    let mut config = test_config(&table);
+    config.suppressions_table = Some(suppressions.clone());
+    let store =
+        DynamoStore::new(client.clone(), table.clone(), 400).with_suppressions(Some(suppressions.clone()));
+    let app = App::with_https(
+        config,
+        std::sync::Arc::new(store),
+        std::sync::Arc::new(NoInternet::default()),
+    );
+    (app, client, table, suppressions)
+}

@@ -148,8 +148,67 @@ pub enum SuppressedCommand {
         /// Lift a complaint all the same.
         #[arg(long)]
         force: bool,
+        /// Also delete the address from this provider's own list (`ses`: the account-level
+        /// suppression list), once no bounce or complaint keeps it here.
+        #[arg(long, value_parser = ["ses"])]
+        at: Option<String>,
+    },
+    /// Adds what a provider's list already holds: SES's account-level list (`--from ses`) or
+    /// a provider's export file (`--csv FILE --format F`). Newer evidence is never overridden;
+    /// importing the same list again changes nothing.
+    #[command(after_help = IMPORT_HELP)]
+    Import {
+        /// Read SES's account-level suppression list (ListSuppressedDestinations).
+        #[arg(long, value_parser = ["ses"], conflicts_with_all = ["csv", "format"], required_unless_present = "csv")]
+        from: Option<String>,
+        /// A provider's export (CSV; the providers' API JSON is read too).
+        #[arg(long, requires = "format")]
+        csv: Option<std::path::PathBuf>,
+        /// The export's format.
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(
+            mailtrail::suppression::import::ImportFormat::ALL.map(|f| f.name())))]
+        format: Option<String>,
+        /// The unsubscribe group of a `sendgrid-group-unsubscribes` file without a group column.
+        #[arg(long)]
+        group: Option<String>,
+        /// Count what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Sends every address suppressed for a hard bounce or a complaint to a provider's list
+    /// (`ses`: PutSuppressedDestination, BOUNCE or COMPLAINT), skipping what it already holds.
+    Push {
+        /// The provider.
+        #[arg(long, value_parser = ["ses"])]
+        to: String,
+        /// Count what would be sent; send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// At most this many requests a second.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        rate: u32,
     },
 }
+
+const IMPORT_HELP: &str = "Formats (columns are found by their header's name, in any order):
+  sendgrid-bounces              email, created, reason, status (4.x.x rows are skipped)
+  sendgrid-blocks               every row skipped: a block is not a suppression
+  sendgrid-spam-reports         email, created            -> complaint
+  sendgrid-invalid-emails       email, created, reason    -> hard_bounce
+  sendgrid-global-unsubscribes  email, created            -> unsubscribe
+  sendgrid-group-unsubscribes   email, group_id (or --group), created -> that group
+  mailgun-bounces               address, code, error, created_at -> hard_bounce
+  mailgun-complaints            address, created_at       -> complaint
+  mailgun-unsubscribes          address, tags, created_at -> unsubscribe (a tag: that topic)
+  postmark                      EmailAddress, SuppressionReason, Origin, CreatedAt (or the dump's JSON)
+  ses                           email,BOUNCE|COMPLAINT rows, or ListSuppressedDestinations JSON
+  brevo                         email, reason (code), blockedAt (or the blockedContacts JSON)
+  generic                       email, reason[, created_at] (hard_bounce, complaint, unsubscribe, manual)
+
+Examples:
+  mailtrail suppressed import --from ses --dry-run
+  mailtrail suppressed import --csv bounces.csv --format sendgrid-bounces
+  mailtrail suppressed push --to ses";
 
 /// The quarantine's commands.
 #[derive(Debug, Subcommand)]

@@ -7,6 +7,7 @@ mod dlq;
 mod items;
 mod quarantine;
 mod suppressed;
+mod sync;
 mod tables;
 mod timeline;
 

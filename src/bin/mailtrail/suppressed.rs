@@ -36,15 +36,39 @@ pub async fn run(context: &Context, args: &SuppressedArgs) -> anyhow::Result<()>
                 reason,
                 note,
                 force,
+                at,
             }),
         ) => {
             let reason = parse_reason(reason)?;
             if reason == Reason::Complaint && !force {
                 bail!("lifting a complaint needs --force: the recipient reported your mail as spam");
             }
-            change(context, address, Mark::Removed(reason), note).await
+            change(context, address, Mark::Removed(reason), note).await?;
+            match at.as_deref() {
+                Some("ses") => crate::sync::remove_at_ses(context, &normalized(address)?).await,
+                _ => Ok(()),
+            }
         }
-        _ => bail!("name an address, or one of: list, export, add, remove (see mailtrail suppressed --help)"),
+        (
+            None,
+            Some(SuppressedCommand::Import {
+                from,
+                csv,
+                format,
+                group,
+                dry_run,
+            }),
+        ) => match (from.as_deref(), csv, format) {
+            (Some("ses"), _, _) => crate::sync::import_from_ses(context, *dry_run).await,
+            (_, Some(path), Some(format)) => {
+                crate::sync::import_file(context, path, format, group.clone(), *dry_run).await
+            }
+            _ => bail!("name a list: --from ses, or --csv FILE --format F"),
+        },
+        (None, Some(SuppressedCommand::Push { to: _, dry_run, rate })) => {
+            crate::sync::push_to_ses(context, *dry_run, *rate).await
+        }
+        _ => bail!("name an address, or one of: list, export, add, remove, import, push (see mailtrail suppressed --help)"),
     }
 }
 
@@ -52,13 +76,13 @@ fn parse_reason(name: &str) -> anyhow::Result<Reason> {
     Reason::parse(name).with_context(|| format!("unknown reason {name}"))
 }
 
-fn normalized(address: &str) -> anyhow::Result<String> {
+pub(crate) fn normalized(address: &str) -> anyhow::Result<String> {
     mailtrail::model::event::normalize_recipient(address)
         .with_context(|| format!("{address:?} is not an address"))
 }
 
 /// The record of one address (empty when it has none).
-async fn record(context: &Context, address: &str) -> anyhow::Result<Record> {
+pub(crate) async fn record(context: &Context, address: &str) -> anyhow::Result<Record> {
     let item = context
         .client
         .get_item()
@@ -142,7 +166,7 @@ fn print_verdict(verdict: &Verdict) {
 }
 
 /// Every record of the table.
-async fn all_records(context: &Context) -> anyhow::Result<Vec<Record>> {
+pub(crate) async fn all_records(context: &Context) -> anyhow::Result<Vec<Record>> {
     let scan = context.client.scan().table_name(context.suppressions_table()?);
     let items = scan_all(scan, "the suppression list").await?;
     let mut records: Vec<Record> = items.iter().map(record_from_item).collect();
@@ -213,13 +237,18 @@ fn csv_field(text: &str) -> String {
     }
 }
 
+/// Who runs the command: `MAILTRAIL_OPERATOR`, else the login name.
+pub(crate) fn operator() -> String {
+    std::env::var("MAILTRAIL_OPERATOR")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "unknown".to_owned())
+}
+
 /// An operator's change: recorded like any evidence, at the current time.
 async fn change(context: &Context, address: &str, mark: Mark, note: &str) -> anyhow::Result<()> {
     let address = normalized(address)?;
     let now = Timestamp::now();
-    let by = std::env::var("MAILTRAIL_OPERATOR")
-        .or_else(|_| std::env::var("USER"))
-        .unwrap_or_else(|_| "unknown".to_owned());
+    let by = operator();
     let evidence = Evidence {
         address: address.clone(),
         key: ItemKey {

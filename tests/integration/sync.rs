@@ -1,0 +1,677 @@
+//! The suppression list in step with the providers: `mailtrail suppressed import | push |
+//! remove --at ses` against the local DynamoDB-API server and the SES v2 stand-in, and the
+//! notifier fed the stream records of real changes, putting events that an EventBridge rule in
+//! moto routes to an SQS queue.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use mailtrail::notify::publish::EventBridgeSink;
+use mailtrail::notify::stream::stream_record;
+use mailtrail::notify::Notifier;
+use serde_json::{json, Value};
+
+use crate::cli::{mailtrail, mailtrail_with};
+use crate::sesv2_standin::SesStandIn;
+use crate::support::*;
+
+/// Runs `mailtrail … --output json` with SES's endpoint at `ses` (off the test's runtime,
+/// which serves the stand-in).
+async fn run(tables: &(String, String), ses: Option<&str>, args: &[&str]) -> Value {
+    let (table, suppressions) = tables.clone();
+    let ses = ses.map(str::to_owned);
+    let mut all: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    all.extend(["--output".to_owned(), "json".to_owned()]);
+    let out = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = all.iter().map(String::as_str).collect();
+        match ses {
+            Some(ses) => mailtrail_with(&table, &suppressions, &args, &[("AWS_ENDPOINT_URL_SESV2", &ses)]),
+            None => mailtrail(&table, &suppressions, &args),
+        }
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    // `remove` prints the verdict's JSON, then a line about SES.
+    let first = text.lines().next().unwrap_or("");
+    serde_json::from_str(first).unwrap_or_else(|e| panic!("{args:?}: {e}: {text}"))
+}
+
+/// The verdict of one address, through the command.
+async fn verdict(tables: &(String, String), address: &str) -> Value {
+    run(tables, None, &["suppressed", address]).await
+}
+
+async fn tables() -> (mailtrail::app::App, aws_sdk_dynamodb::Client, (String, String)) {
+    let (app, client, table, suppressions) = app_with_suppressions().await;
+    (app, client, (table, suppressions))
+}
+
+fn fixture(name: &str) -> String {
+    root()
+        .join("fixtures/suppressions")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_from_ses_reads_every_page_retries_throttling_and_changes_nothing_again() {
+    let (_app, client, tables) = tables().await;
+    let ses = SesStandIn::start().await;
+    {
+        let mut state = ses.state.lock().unwrap();
+        for i in 0..2_345 {
+            let reason = if i % 5 == 0 { "COMPLAINT" } else { "BOUNCE" };
+            state.list.insert(
+                format!("user{i:05}@example.com"),
+                (reason.to_owned(), 1_700_000_000.0 + f64::from(i)),
+            );
+        }
+        state.throttle_next = 1;
+    }
+    let first = run(
+        &tables,
+        Some(&ses.endpoint),
+        &["suppressed", "import", "--from", "ses"],
+    )
+    .await;
+    assert_eq!(first["origin"], "import:ses");
+    assert_eq!(first["entries"], 2_345);
+    assert_eq!(first["added"], 2_345);
+    assert_eq!(first["newly_suppressed"], 2_345);
+    let lists = ses
+        .state
+        .lock()
+        .unwrap()
+        .requests
+        .iter()
+        .filter(|r| r.starts_with("GET"))
+        .count();
+    assert_eq!(lists, 4, "three pages of 1,000, one throttled first");
+    let items = scan_all(&client, &tables.1).await;
+    assert_eq!(items.len(), 2_345);
+
+    let again = run(
+        &tables,
+        Some(&ses.endpoint),
+        &["suppressed", "import", "--from", "ses"],
+    )
+    .await;
+    assert_eq!(again["added"], 0);
+    assert_eq!(again["already_known"], 2_345);
+    assert_eq!(scan_all(&client, &tables.1).await, items, "nothing changed");
+
+    let complained = verdict(&tables, "user00005@example.com").await;
+    assert_eq!(complained["reasons"], json!(["complaint"]));
+    let detail = &complained["details"][0];
+    assert_eq!(detail["event"], "import:ses");
+    assert_eq!(detail["provider"], "ses");
+    assert_eq!(detail["provider_evidence"], true);
+    assert_eq!(detail["at"], "2023-11-14T22:13:25.000Z");
+}
+
+/// Every fixture with its format, and what it must add.
+const EXPORTS: &[(&str, &str, usize)] = &[
+    ("sendgrid-bounces.csv", "sendgrid-bounces", 1),
+    ("sendgrid-blocks.csv", "sendgrid-blocks", 0),
+    ("sendgrid-spam-reports.csv", "sendgrid-spam-reports", 1),
+    ("sendgrid-invalid-emails.csv", "sendgrid-invalid-emails", 2),
+    (
+        "sendgrid-global-unsubscribes.csv",
+        "sendgrid-global-unsubscribes",
+        1,
+    ),
+    (
+        "sendgrid-group-unsubscribes.csv",
+        "sendgrid-group-unsubscribes",
+        1,
+    ),
+    ("mailgun-bounces.csv", "mailgun-bounces", 2),
+    ("mailgun-complaints.csv", "mailgun-complaints", 1),
+    ("mailgun-unsubscribes.csv", "mailgun-unsubscribes", 2),
+    ("postmark.csv", "postmark", 4),
+    ("postmark-dump.json", "postmark", 3),
+    ("ses-bulk.csv", "ses", 2),
+    ("ses-list.json", "ses", 2),
+    ("brevo.json", "brevo", 4),
+    ("generic.csv", "generic", 3),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_export_format_imports_and_importing_it_again_changes_nothing() {
+    let (_app, client, tables) = tables().await;
+    for (file, format, added) in EXPORTS {
+        let path = fixture(file);
+        let args = ["suppressed", "import", "--csv", &path, "--format", format];
+        let dry = run(&tables, None, &[&args[..], &["--dry-run"]].concat()).await;
+        assert_eq!(dry["added"], *added, "{file} (dry run)");
+        assert_eq!(dry["dry_run"], true);
+        let before = scan_all(&client, &tables.1).await;
+        let first = run(&tables, None, &args).await;
+        assert_eq!(first["added"], *added, "{file}: {first}");
+        let after = scan_all(&client, &tables.1).await;
+        assert_eq!(after.len(), before.len() + added, "{file}");
+        let again = run(&tables, None, &args).await;
+        assert_eq!(again["added"], 0, "{file}: {again}");
+        assert_eq!(again["already_known"], *added, "{file}: {again}");
+        assert_eq!(
+            scan_all(&client, &tables.1).await,
+            after,
+            "{file}: nothing changed"
+        );
+    }
+    // Skipped entries are counted with why.
+    let bounces = run(
+        &tables,
+        None,
+        &[
+            "suppressed",
+            "import",
+            "--csv",
+            &fixture("sendgrid-bounces.csv"),
+            "--format",
+            "sendgrid-bounces",
+        ],
+    )
+    .await;
+    assert_eq!(
+        bounces["skipped"],
+        json!({"not a suppression: a transient (4.x.x) bounce": 1, "not an address": 1})
+    );
+    // A block is never a suppression; the group unsubscribe stays scoped.
+    assert_eq!(verdict(&tables, "blocked@example.com").await["suppressed"], false);
+    let scoped = verdict(&tables, "newsletter-out@example.com").await;
+    assert_eq!(scoped["suppressed"], false);
+    assert_eq!(scoped["scoped_unsubscribes"][0]["scope"], "group:42");
+    // Another provider's list adds its reason to what is known.
+    let spam = verdict(&tables, "spam@wildbit.com").await;
+    assert_eq!(spam["reasons"], json!(["complaint"]));
+    assert_eq!(spam["details"][0]["event"], "import:postmark");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_import_never_beats_newer_evidence() {
+    let (app, _client, tables) = tables().await;
+    // The function records a resubscribe at 2026-11-02 after an unsubscribe at 2026-11-01.
+    for (event, at) in [("unsubscribed", 1_793_491_200), ("resubscribed", 1_793_577_600)] {
+        let body = format!(
+            r#"[{{"event":"{event}","email":"eve@example.com","message_id":{at},"timestamp":{at}}}]"#
+        );
+        invoke(&app, &sendpulse_post(&body)).await.expect("stored");
+    }
+    assert_eq!(verdict(&tables, "eve@example.com").await["suppressed"], false);
+    let dir = std::env::temp_dir().join(format!("mailtrail-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let older = dir.join("older.csv");
+    std::fs::write(
+        &older,
+        "email,reason,created_at\neve@example.com,unsubscribe,2026-10-01T00:00:00Z\n",
+    )
+    .unwrap();
+    let path = older.display().to_string();
+    let outcome = run(
+        &tables,
+        None,
+        &["suppressed", "import", "--csv", &path, "--format", "generic"],
+    )
+    .await;
+    assert_eq!(outcome["older"], 1, "{outcome}");
+    assert_eq!(outcome["added"], 0);
+    assert_eq!(verdict(&tables, "eve@example.com").await["suppressed"], false);
+    // An undated entry is older than anything known about the reason.
+    let undated = dir.join("undated.csv");
+    std::fs::write(&undated, "email,reason\neve@example.com,unsubscribe\n").unwrap();
+    let path = undated.display().to_string();
+    let outcome = run(
+        &tables,
+        None,
+        &["suppressed", "import", "--csv", &path, "--format", "generic"],
+    )
+    .await;
+    assert_eq!(outcome["added"], 0, "{outcome}");
+    assert_eq!(verdict(&tables, "eve@example.com").await["suppressed"], false);
+    // A newer one is evidence like any other.
+    let newer = dir.join("newer.csv");
+    std::fs::write(
+        &newer,
+        "email,reason,created_at\neve@example.com,unsubscribe,2026-11-20T00:00:00Z\n",
+    )
+    .unwrap();
+    let path = newer.display().to_string();
+    let outcome = run(
+        &tables,
+        None,
+        &["suppressed", "import", "--csv", &path, "--format", "generic"],
+    )
+    .await;
+    assert_eq!(outcome["added"], 1, "{outcome}");
+    assert_eq!(
+        verdict(&tables, "eve@example.com").await["reasons"],
+        json!(["unsubscribe"])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn push_sends_bounces_and_complaints_once_and_keeps_the_other_reasons() {
+    let (_app, _client, tables) = tables().await;
+    let path = fixture("generic.csv");
+    run(
+        &tables,
+        None,
+        &["suppressed", "import", "--csv", &path, "--format", "generic"],
+    )
+    .await;
+    let ses = SesStandIn::start().await;
+    {
+        let mut state = ses.state.lock().unwrap();
+        state.list.insert(
+            "ann@example.com".to_owned(),
+            ("BOUNCE".to_owned(), 1_700_000_000.0),
+        );
+        state.throttle_next = 2;
+    }
+    let dry = run(
+        &tables,
+        Some(&ses.endpoint),
+        &["suppressed", "push", "--to", "ses", "--dry-run"],
+    )
+    .await;
+    assert_eq!(dry["sent"], 1);
+    assert_eq!(ses.state.lock().unwrap().list.len(), 1, "a dry run sends nothing");
+    let pushed = run(
+        &tables,
+        Some(&ses.endpoint),
+        &["suppressed", "push", "--to", "ses"],
+    )
+    .await;
+    assert_eq!(pushed["sent"], 1, "{pushed}");
+    assert_eq!(pushed["already_at_ses"], 1);
+    assert_eq!(pushed["stay_with_mailtrail"], json!({"unsubscribe": 1}));
+    {
+        let state = ses.state.lock().unwrap();
+        assert_eq!(state.list["bob@example.com"].0, "COMPLAINT");
+        assert!(
+            !state.list.contains_key("carl@example.com"),
+            "SES takes no unsubscribes"
+        );
+    }
+    let again = run(
+        &tables,
+        Some(&ses.endpoint),
+        &["suppressed", "push", "--to", "ses"],
+    )
+    .await;
+    assert_eq!(again["sent"], 0);
+    assert_eq!(again["already_at_ses"], 2);
+    let puts = ses
+        .state
+        .lock()
+        .unwrap()
+        .requests
+        .iter()
+        .filter(|r| r.starts_with("PUT"))
+        .count();
+    assert_eq!(puts, 1, "one address sent, once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remove_at_ses_deletes_its_entry_and_an_absent_one_is_no_error() {
+    let (_app, _client, tables) = tables().await;
+    let path = fixture("generic.csv");
+    run(
+        &tables,
+        None,
+        &["suppressed", "import", "--csv", &path, "--format", "generic"],
+    )
+    .await;
+    let ses = SesStandIn::start().await;
+    ses.state.lock().unwrap().list.insert(
+        "ann@example.com".to_owned(),
+        ("BOUNCE".to_owned(), 1_700_000_000.0),
+    );
+    let args = [
+        "suppressed",
+        "remove",
+        "ann@example.com",
+        "--reason",
+        "hard_bounce",
+        "--note",
+        "fixed",
+        "--at",
+        "ses",
+    ];
+    let lifted = run(&tables, Some(&ses.endpoint), &args).await;
+    assert_eq!(lifted["suppressed"], false);
+    assert!(ses.state.lock().unwrap().list.is_empty());
+    // Again: SES holds nothing for it any more, which is not an error.
+    run(&tables, Some(&ses.endpoint), &args).await;
+    // An address still suppressed here for a complaint stays at SES.
+    ses.state.lock().unwrap().list.insert(
+        "bob@example.com".to_owned(),
+        ("COMPLAINT".to_owned(), 1_700_000_000.0),
+    );
+    let args = [
+        "suppressed",
+        "remove",
+        "bob@example.com",
+        "--reason",
+        "manual",
+        "--note",
+        "n/a",
+        "--at",
+        "ses",
+    ];
+    run(&tables, Some(&ses.endpoint), &args).await;
+    assert!(ses.state.lock().unwrap().list.contains_key("bob@example.com"));
+}
+
+/// moto's EventBridge and SQS: a bus, a rule on `source: mailtrail` to a fresh queue.
+struct Bus {
+    events: aws_sdk_eventbridge::Client,
+    sqs: aws_sdk_sqs::Client,
+    bus: String,
+    queue_url: String,
+}
+
+async fn bus() -> Bus {
+    let moto = moto();
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "local", "local", None, None, "tests",
+        ))
+        .endpoint_url(&moto.endpoint)
+        .load()
+        .await;
+    let events = aws_sdk_eventbridge::Client::new(&config);
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("mailtrail-{}-{n}", std::process::id());
+    events.create_event_bus().name(&name).send().await.unwrap();
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(&name)
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let queue_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+        .clone();
+    // The consumer rule the docs show.
+    events
+        .put_rule()
+        .name(&name)
+        .event_bus_name(&name)
+        .event_pattern(
+            r#"{"source": ["mailtrail"], "detail-type": ["Address Suppressed", "Address Unsuppressed"]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    events
+        .put_targets()
+        .rule(&name)
+        .event_bus_name(&name)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("app")
+                .arn(queue_arn)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    Bus {
+        events,
+        sqs,
+        bus: name,
+        queue_url,
+    }
+}
+
+impl Bus {
+    fn notifier(&self) -> Notifier {
+        Notifier::new(
+            Box::new(EventBridgeSink {
+                client: self.events.clone(),
+                bus: self.bus.clone(),
+            }),
+            None,
+        )
+    }
+
+    /// Every event the queue holds now.
+    async fn received(&self) -> Vec<Value> {
+        let mut out = Vec::new();
+        loop {
+            let messages = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(1)
+                .send()
+                .await
+                .unwrap()
+                .messages
+                .unwrap_or_default();
+            if messages.is_empty() {
+                return out;
+            }
+            for message in messages {
+                out.push(serde_json::from_str(message.body().unwrap()).unwrap());
+                self.sqs
+                    .delete_message()
+                    .queue_url(&self.queue_url)
+                    .receipt_handle(message.receipt_handle().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+}
+
+/// The suppression item of an address, as the table holds it now.
+async fn image(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    address: &str,
+) -> Option<HashMap<String, AttributeValue>> {
+    client
+        .get_item()
+        .table_name(table)
+        .key("address", AttributeValue::S(address.to_owned()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_notifier_turns_real_changes_into_events_a_rule_delivers_and_sends_nothing_for_the_rest() {
+    let (app, client, tables) = tables().await;
+    let bus = bus().await;
+    let table_arn = format!("arn:aws:dynamodb:us-east-1:123456789012:table/{}", tables.1);
+    let address = "nia@example.com";
+    let bounce = format!(
+        r#"[{{"event":"hard_bounces","email":"{address}","message_id":7001,"timestamp":1795521600,"smtp_answer_code":"550"}}]"#
+    );
+    let mut records = Vec::new();
+    let mut sequence = 0;
+    let mut change = |before: Option<HashMap<String, AttributeValue>>,
+                      after: Option<HashMap<String, AttributeValue>>| {
+        sequence += 1;
+        // An update that changes nothing emits no stream record in AWS.
+        if before != after {
+            records.push(stream_record(
+                sequence,
+                before.as_ref(),
+                after.as_ref(),
+                &table_arn,
+            ));
+        }
+    };
+    // 1. A hard bounce through the function: suppressed.
+    let before = image(&client, &tables.1, address).await;
+    invoke(&app, &sendpulse_post(&bounce)).await.unwrap();
+    change(before, image(&client, &tables.1, address).await);
+    // 2. The provider's retry: nothing changes, no record.
+    let before = image(&client, &tables.1, address).await;
+    invoke(&app, &sendpulse_post(&bounce)).await.unwrap();
+    change(before, image(&client, &tables.1, address).await);
+    // 3. An unsubscribe of the same address: a reason added.
+    let before = image(&client, &tables.1, address).await;
+    let unsubscribe = format!(
+        r#"[{{"event":"unsubscribed","email":"{address}","message_id":7002,"timestamp":1795525200}}]"#
+    );
+    invoke(&app, &sendpulse_post(&unsubscribe)).await.unwrap();
+    change(before, image(&client, &tables.1, address).await);
+    // 4. A newer hard bounce: the slot moves, the verdict does not.
+    let before = image(&client, &tables.1, address).await;
+    let later = bounce.replace("1795521600", "1795530000").replace("7001", "7003");
+    invoke(&app, &sendpulse_post(&later)).await.unwrap();
+    change(before, image(&client, &tables.1, address).await);
+    // 5. An operator lifts both: unsuppressed.
+    for reason in ["hard_bounce", "unsubscribe"] {
+        let before = image(&client, &tables.1, address).await;
+        run(
+            &tables,
+            None,
+            &[
+                "suppressed",
+                "remove",
+                address,
+                "--reason",
+                reason,
+                "--note",
+                "checked",
+            ],
+        )
+        .await;
+        change(before, image(&client, &tables.1, address).await);
+    }
+    assert_eq!(records.len(), 5, "the retry made no stream record");
+    let batch = json!({ "Records": records });
+
+    let summary = bus.notifier().handle(&batch).await.unwrap();
+    assert_eq!(summary.records, 5);
+    assert_eq!(summary.events, 4, "the newer bounce changed no verdict");
+    let received = bus.received().await;
+    assert_eq!(received.len(), 4);
+    let kinds: Vec<(&str, Value, Value)> = received
+        .iter()
+        .map(|e| {
+            (
+                e["detail-type"].as_str().unwrap(),
+                e["detail"]["changed"]["added"].clone(),
+                e["detail"]["changed"]["lifted"].clone(),
+            )
+        })
+        .collect();
+    let mut kinds = kinds;
+    kinds.sort_by_key(|k| k.1.to_string() + &k.2.to_string());
+    assert!(
+        kinds.contains(&("Address Suppressed", json!(["hard_bounce"]), json!([]))),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("Address Suppressed", json!(["unsubscribe"]), json!([]))),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("Address Suppressed", json!([]), json!(["hard_bounce"]))),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("Address Unsuppressed", json!([]), json!(["unsubscribe"]))),
+        "{kinds:?}"
+    );
+    let first = received
+        .iter()
+        .find(|e| e["detail"]["changed"]["added"] == json!(["hard_bounce"]))
+        .unwrap();
+    assert_eq!(first["source"], "mailtrail");
+    assert_eq!(first["detail"]["address"], address);
+    assert_eq!(first["detail"]["suppressed"], true);
+    assert_eq!(first["detail"]["evidence"][0]["provider"], "sendpulse");
+    assert_eq!(first["detail"]["evidence"][0]["message_id"], "7001");
+
+    // The stream delivers the batch again: the same ids.
+    bus.notifier().handle(&batch).await.unwrap();
+    let again = bus.received().await;
+    let ids = |events: &[Value]| {
+        let mut ids: Vec<String> = events
+            .iter()
+            .map(|e| e["detail"]["event_id"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(&again), ids(&received));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_put_events_fails_the_batch() {
+    let (app, client, tables) = tables().await;
+    let bus = bus().await;
+    let address = "fay@example.com";
+    let body = format!(
+        r#"[{{"event":"spam_by_user","email":"{address}","message_id":8001,"timestamp":1795521600}}]"#
+    );
+    invoke(&app, &sendpulse_post(&body)).await.unwrap();
+    let after = image(&client, &tables.1, address).await;
+    let batch = json!({ "Records": [stream_record(1, None, after.as_ref(), "arn:aws:dynamodb:us-east-1:1:table/t")] });
+    // A bus that does not exist.
+    let missing = Notifier::new(
+        Box::new(EventBridgeSink {
+            client: bus.events.clone(),
+            bus: "no-such-bus".to_owned(),
+        }),
+        None,
+    );
+    assert!(missing.handle(&batch).await.is_err());
+    // EventBridge unreachable.
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "local", "local", None, None, "tests",
+        ))
+        .endpoint_url(format!("http://127.0.0.1:{}", free_port()))
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+        .load()
+        .await;
+    let unreachable = Notifier::new(
+        Box::new(EventBridgeSink {
+            client: aws_sdk_eventbridge::Client::new(&config),
+            bus: bus.bus.clone(),
+        }),
+        None,
+    );
+    assert!(unreachable.handle(&batch).await.is_err());
+    assert!(bus.received().await.is_empty());
+    // And the same batch to the real bus goes through.
+    assert_eq!(bus.notifier().handle(&batch).await.unwrap().events, 1);
+    assert_eq!(
+        bus.received().await[0]["detail"]["changed"]["added"],
+        json!(["complaint"])
+    );
+}
