@@ -15,10 +15,11 @@ export SAM_CLI_TELEMETRY := 0
 CARGO_FUZZ := .tools/cargo/bin/cargo-fuzz
 FUZZ_SECONDS ?= 30
 
-.PHONY: help tools build cli test unit lint fmt template demo fuzz bench validate deploy clean
+.PHONY: help tools browser build cli test unit lint fmt template demo ui fuzz bench validate deploy clean
 
 help:
 	@echo "make demo      run mailtrail locally on the sample events and print the timelines"
+	@echo "make ui        the demo's data in a browser (mailtrail ui on 127.0.0.1; Ctrl-C stops it)"
 	@echo "make test      every check CI runs: format, lint, unit and integration tests, template lint"
 	@echo "make build     release build of the Lambda (arm64 zip under target/lambda/mailtrail-lambda)"
 	@echo "make cli       release build of the mailtrail command (target/release/mailtrail)"
@@ -44,6 +45,21 @@ $(LOCAL_DYNAMODB): tools/local-dynamodb/package.json tools/local-dynamodb/packag
 
 tools: $(PY_TOOLS) $(LOCAL_DYNAMODB)
 
+# The browser tests drive Chromium through chromedriver. On Debian as root they are installed
+# from Debian's archive when missing; elsewhere install them yourself (any Chromium or Chrome
+# with its matching chromedriver) and point CHROMIUM and CHROMEDRIVER at them.
+CHROMIUM ?= /usr/bin/chromium
+CHROMEDRIVER ?= /usr/bin/chromedriver
+export CHROMIUM CHROMEDRIVER
+browser:
+	@if [ -x "$(CHROMIUM)" ] && [ -x "$(CHROMEDRIVER)" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing chromium and chromium-driver (Debian) for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else \
+	  echo "the browser tests need Chromium and chromedriver: install them, then set CHROMIUM and CHROMEDRIVER (now $(CHROMIUM), $(CHROMEDRIVER))" >&2; exit 1; \
+	fi
+
 build: $(PY_TOOLS)
 	cargo lambda build --release --arm64 --bin mailtrail-lambda --output-format zip
 
@@ -66,13 +82,16 @@ cli:
 	cargo build --release --features cli --bin mailtrail
 	@echo "built target/release/mailtrail"
 
-test: tools lint
+test: tools browser lint
 	mkdir -p target
 	cargo test --all-features --lib --bins --tests --examples --locked 2>&1 | tee target/test-output.log
 	@awk '/^test result:/ { passed += $$4; failed += $$6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' target/test-output.log
 
 demo: tools
 	scripts/demo.sh
+
+ui: tools
+	DEMO_UI=1 scripts/demo.sh
 
 $(CARGO_FUZZ):
 	cargo install cargo-fuzz --locked --version 0.13.2 --root .tools/cargo

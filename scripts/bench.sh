@@ -28,5 +28,9 @@ echo "== end to end, store efficiency, cold start, memory"
 MAILTRAIL_BIN=target/release/mailtrail-lambda HELLO_BIN=target/release/examples/hello_lambda \
   cargo bench --locked --bench system > target/bench/system.log
 
+echo "== mailtrail ui: a recipient of 1,000 events across 300 messages"
+cargo build --release --locked --features cli --bin mailtrail
+MAILTRAIL_CLI=target/release/mailtrail cargo bench --locked --features cli --bench ui > target/bench/ui.log
+
 echo
 python3 scripts/bench_summary.py

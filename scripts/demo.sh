@@ -247,3 +247,12 @@ step "Everything that happened to jane@example.com (mailtrail recipient, by_reci
 
 step "What the function reported to CloudWatch (its EMF lines, summed)"
 python3 scripts/emf_summary.py "$WORK/watch.log"
+
+if [ "${DEMO_UI:-}" = 1 ]; then
+  step "The same data in a browser (mailtrail ui; Ctrl-C stops it and the local servers)"
+  open_flag=()
+  if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ "$(uname)" != Darwin ]; then open_flag=(--no-open); fi
+  "$MAILTRAIL" ui --port "${DEMO_UI_PORT:-0}" "${open_flag[@]}" || true
+else
+  printf '\nThe same data in a browser: make ui\n'
+fi

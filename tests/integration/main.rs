@@ -17,3 +17,5 @@ mod sesv2_standin;
 mod support;
 #[cfg(feature = "cli")]
 mod sync;
+#[cfg(feature = "cli")]
+mod ui;

@@ -48,7 +48,7 @@ pub enum Output {
 pub enum Command {
     /// A message's timeline, every recipient, oldest first.
     Message {
-        /// The message id (SES messageId, SendGrid X-Message-Id, SendPulse message_id).
+        /// The message id, as its provider names it (SES messageId, SendGrid X-Message-Id, Mailgun message-id, …).
         id: String,
     },
     /// Everything that happened to an address (the `by_recipient` index), oldest first.
@@ -73,6 +73,19 @@ pub enum Command {
     /// The function's dead-letter queue: invocations that failed after Lambda's retries.
     #[command(subcommand)]
     Dlq(DlqCommand),
+    /// The timelines and the suppression list in a browser: a read-only web app on 127.0.0.1,
+    /// opened with the link it prints (the link carries the session's token).
+    #[command(
+        after_help = "Example:\n  mailtrail --stack mailtrail ui\n  mailtrail ui --port 8080 --no-open\n\nIt prints one line, `mailtrail ui: http://127.0.0.1:<port>/?token=<token>`, and runs until\ninterrupted. Only this machine can reach it; requests need the token (or the cookie the\nfirst one sets) and a Host of 127.0.0.1:<port> or localhost:<port>."
+    )]
+    Ui {
+        /// The port (0: a free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Print the link without opening a browser.
+        #[arg(long)]
+        no_open: bool,
+    },
 }
 
 /// The dead-letter queue's commands.

@@ -128,9 +128,6 @@ pub async fn scan_all(scan: ScanFluentBuilder, what: &str) -> anyhow::Result<Vec
 /// An events-table key: (`pk`, `sk`).
 pub type Key = (String, String);
 
-/// The most keys one BatchGetItem may carry.
-const BATCH_GET_SIZE: usize = 100;
-
 /// The items of `keys` in `table`, read with BatchGetItem (100 keys a request, unprocessed
 /// keys sent again); keys with no item are absent from the map.
 pub async fn get_all(
@@ -138,7 +135,6 @@ pub async fn get_all(
     table: &str,
     keys: impl IntoIterator<Item = Key>,
 ) -> anyhow::Result<HashMap<Key, Item>> {
-    use aws_sdk_dynamodb::types::KeysAndAttributes;
     let keys: Vec<Item> = keys
         .into_iter()
         .map(|(pk, sk)| {
@@ -148,43 +144,13 @@ pub async fn get_all(
             ])
         })
         .collect();
-    let mut found = HashMap::with_capacity(keys.len());
-    for chunk in keys.chunks(BATCH_GET_SIZE) {
-        let mut pending = Some(
-            KeysAndAttributes::builder()
-                .set_keys(Some(chunk.to_vec()))
-                .build()?,
-        );
-        for attempt in 0u32.. {
-            let Some(request) = pending.take() else { break };
-            if attempt == 10 {
-                anyhow::bail!("reading events: DynamoDB kept keys unprocessed after 10 attempts");
-            }
-            if attempt > 0 {
-                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt.min(5))).await;
-            }
-            let output = client
-                .batch_get_item()
-                .request_items(table, request)
-                .send()
-                .await
-                .map_err(aws_sdk_dynamodb::Error::from)
-                .context("reading events")?;
-            for item in output
-                .responses
-                .and_then(|mut r| r.remove(table))
-                .unwrap_or_default()
-            {
-                let key = (text(&item, "pk").to_owned(), text(&item, "sk").to_owned());
-                found.insert(key, item);
-            }
-            pending = output
-                .unprocessed_keys
-                .and_then(|mut left| left.remove(table))
-                .filter(|left| !left.keys().is_empty());
-        }
-    }
-    Ok(found)
+    let items = mailtrail::store::batch_get::batch_get(client, table, keys, false)
+        .await
+        .context("reading events")?;
+    Ok(items
+        .into_iter()
+        .map(|item| ((text(&item, "pk").to_owned(), text(&item, "sk").to_owned()), item))
+        .collect())
 }
 
 /// A table for people, fitted to the terminal.

@@ -1,5 +1,5 @@
-//! `mailtrail`: read timelines, ask and edit the suppression list, replay quarantine and the
-//! dead-letter queue.
+//! `mailtrail`: read timelines (in the terminal or a browser), ask, edit and sync the
+//! suppression list, replay quarantine and the dead-letter queue.
 //! `mailtrail --help` lists the commands.
 
 mod args;
@@ -10,6 +10,7 @@ mod suppressed;
 mod sync;
 mod tables;
 mod timeline;
+mod ui;
 
 use std::process::ExitCode;
 
@@ -43,5 +44,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Quarantine(command) => quarantine::run(&context, command).await,
         Command::CreateTables => tables::create(&context).await,
         Command::Dlq(command) => dlq::run(&context, command).await,
+        Command::Ui { port, no_open } => ui::run(context, *port, !*no_open).await,
     }
 }

@@ -26,7 +26,7 @@ pub async fn run(context: &Context, command: &QuarantineCommand) -> anyhow::Resu
 }
 
 /// Every kept body, by `<provider>/<hash>`.
-async fn bodies(context: &Context) -> anyhow::Result<BTreeMap<String, Vec<KeptPart>>> {
+pub(crate) async fn bodies(context: &Context) -> anyhow::Result<BTreeMap<String, Vec<KeptPart>>> {
     let mut bodies: BTreeMap<String, Vec<KeptPart>> = BTreeMap::new();
     for provider in Provider::ALL {
         let query = context
@@ -49,21 +49,21 @@ async fn bodies(context: &Context) -> anyhow::Result<BTreeMap<String, Vec<KeptPa
     Ok(bodies)
 }
 
+/// One kept body as `quarantine list --output json` shows it.
+pub(crate) fn row(key: &str, parts: &[KeptPart]) -> serde_json::Value {
+    json!({
+        "key": key,
+        "received_at": parts[0].received_at,
+        "parts": parts[0].parts,
+        "bytes": parts.iter().map(|p| p.bytes.len()).sum::<usize>(),
+        "complete": reassemble(parts).is_some(),
+        "error": parts[0].error,
+    })
+}
+
 async fn list(context: &Context) -> anyhow::Result<()> {
     let bodies = bodies(context).await?;
-    let rows: Vec<serde_json::Value> = bodies
-        .iter()
-        .map(|(key, parts)| {
-            json!({
-                "key": key,
-                "received_at": parts[0].received_at,
-                "parts": parts[0].parts,
-                "bytes": parts.iter().map(|p| p.bytes.len()).sum::<usize>(),
-                "complete": reassemble(parts).is_some(),
-                "error": parts[0].error,
-            })
-        })
-        .collect();
+    let rows: Vec<serde_json::Value> = bodies.iter().map(|(key, parts)| row(key, parts)).collect();
     match context.output {
         Output::Json => println!("{}", serde_json::Value::Array(rows)),
         Output::Table => {

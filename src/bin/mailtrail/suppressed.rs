@@ -175,7 +175,7 @@ pub(crate) async fn all_records(context: &Context) -> anyhow::Result<Vec<Record>
 }
 
 /// Suppressed verdicts, filtered by reason and by the time of that reason.
-async fn suppressed(
+pub(crate) async fn suppressed(
     context: &Context,
     reason: Option<&str>,
     since: Option<&str>,

@@ -11,8 +11,8 @@ use crate::args::Output;
 use crate::items::{detail, get_all, item_json, message_of, query_all, table, text, Item, Key};
 use crate::tables::Context;
 
-/// One message's timeline.
-pub async fn message(context: &Context, id: &str) -> anyhow::Result<()> {
+/// One message's items, every recipient, each with its raw event.
+pub async fn message_items(context: &Context, id: &str) -> anyhow::Result<Vec<Item>> {
     let query = context
         .client
         .query()
@@ -20,8 +20,61 @@ pub async fn message(context: &Context, id: &str) -> anyhow::Result<()> {
         .key_condition_expression("pk = :id")
         .expression_attribute_values(":id", AttributeValue::S(id.to_owned()));
     let items = query_all(query, "the message's timeline").await?;
-    let items = with_shared_raw(context, items).await?;
+    with_shared_raw(context, items).await
+}
+
+/// One message's timeline.
+pub async fn message(context: &Context, id: &str) -> anyhow::Result<()> {
+    let items = message_items(context, id).await?;
     print(context, &format!("Message {id}"), items)
+}
+
+/// The `by_recipient` rows of an address, with sort keys from `since` (inclusive) to `until`
+/// (exclusive), both sort-key prefixes; at most `limit` rows, newest first when `newest_first`.
+pub async fn recipient_rows(
+    context: &Context,
+    address: &str,
+    since: Option<&str>,
+    until: Option<&str>,
+    limit: Option<usize>,
+    newest_first: bool,
+) -> anyhow::Result<Vec<Item>> {
+    let mut query = context
+        .client
+        .query()
+        .table_name(context.table()?)
+        .index_name(BY_RECIPIENT_INDEX)
+        .scan_index_forward(!newest_first)
+        .expression_attribute_values(":r", AttributeValue::S(address.to_owned()));
+    query = match (since, until) {
+        (Some(since), Some(until)) => query
+            .key_condition_expression("recipient = :r AND sk BETWEEN :since AND :until")
+            .expression_attribute_values(":since", AttributeValue::S(since.to_owned()))
+            .expression_attribute_values(":until", AttributeValue::S(until.to_owned())),
+        (Some(since), None) => query
+            .key_condition_expression("recipient = :r AND sk >= :since")
+            .expression_attribute_values(":since", AttributeValue::S(since.to_owned())),
+        (None, Some(until)) => query
+            .key_condition_expression("recipient = :r AND sk < :until")
+            .expression_attribute_values(":until", AttributeValue::S(until.to_owned())),
+        (None, None) => query.key_condition_expression("recipient = :r"),
+    };
+    let Some(limit) = limit else {
+        return query_all(query, "the address's timeline").await;
+    };
+    let mut rows = Vec::new();
+    let mut pages = query.into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page
+            .map_err(aws_sdk_dynamodb::Error::from)
+            .map_err(|e| anyhow::anyhow!(e).context("reading the address's timeline"))?;
+        rows.extend(page.items.unwrap_or_default());
+        if rows.len() >= limit {
+            rows.truncate(limit);
+            break;
+        }
+    }
+    Ok(rows)
 }
 
 /// Everything that happened to one address since a time.
@@ -32,25 +85,33 @@ pub async fn recipient(
     detail: bool,
 ) -> anyhow::Result<()> {
     let address = address.trim().to_lowercase();
-    let mut query = context
-        .client
-        .query()
-        .table_name(context.table()?)
-        .index_name(BY_RECIPIENT_INDEX)
-        .expression_attribute_values(":r", AttributeValue::S(address.clone()));
-    query = match since {
-        Some(since) => query
-            .key_condition_expression("recipient = :r AND sk >= :since")
-            .expression_attribute_values(":since", AttributeValue::S(since_key(since)?)),
-        None => query.key_condition_expression("recipient = :r"),
-    };
-    let items = query_all(query, "the address's timeline").await?;
+    let since = since.map(since_key).transpose()?;
+    let items = recipient_rows(context, &address, since.as_deref(), None, None, false).await?;
     let items = if detail {
-        with_shared_raw(context, full_items(context, items).await?).await?
+        with_full_items(context, items).await?
     } else {
         items
     };
     print(context, &format!("Recipient {address}"), items)
+}
+
+/// Each index row's full item with its raw event.
+pub async fn with_full_items(context: &Context, rows: Vec<Item>) -> anyhow::Result<Vec<Item>> {
+    with_shared_raw(context, full_items(context, rows).await?).await
+}
+
+/// One item by its key, with its raw event.
+pub async fn event_item(context: &Context, pk: &str, sk: &str) -> anyhow::Result<Option<Item>> {
+    let mut found = get_all(
+        &context.client,
+        context.table()?,
+        [(pk.to_owned(), sk.to_owned())],
+    )
+    .await?;
+    match found.remove(&(pk.to_owned(), sk.to_owned())) {
+        Some(item) => Ok(with_shared_raw(context, vec![item]).await?.pop()),
+        None => Ok(None),
+    }
 }
 
 /// Each index row's full item, read in batches.

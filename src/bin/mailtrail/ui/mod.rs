@@ -1,0 +1,563 @@
+//! `mailtrail ui`: the timelines and the suppression list in a browser, served on 127.0.0.1
+//! only, read-only, with the command's own tables and credentials.
+//!
+//! Who may ask is decided by [`guard`] (Host, session token, safety headers); what a page shows
+//! is read here with the index and `BatchGetItem` (never a `Scan` for a search); how it looks
+//! is [`views`] (maud, escaped by construction). The same data is served as JSON under `/api/`
+//! in the shapes of the command's `--output json`.
+
+mod guard;
+mod outcome;
+mod views;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use mailtrail::providers::Provider;
+use maud::Markup;
+use serde_json::Value;
+
+use crate::items::{item_json, message_of, text, Item};
+use crate::tables::Context;
+use crate::timeline::{event_item, message_items, recipient_rows, since_key, with_full_items};
+use guard::form_pairs;
+use outcome::{group, Filters};
+
+/// Messages on one page of a recipient.
+const MESSAGES_PER_PAGE: usize = 50;
+/// The most index rows one recipient page reads (the newest).
+const MAX_ROWS: usize = 10_000;
+
+/// The running UI's state.
+pub struct Ui {
+    context: Context,
+    token: String,
+    port: u16,
+}
+
+const APP_CSS: &str = include_str!("assets/app.css");
+const APP_JS: &str = include_str!("assets/app.js");
+
+/// A random session token: 32 bytes from the system's generator, as hex (256 bits).
+fn new_token() -> anyhow::Result<String> {
+    use aws_lc_rs::rand::SecureRandom as _;
+    let mut bytes = [0u8; 32];
+    aws_lc_rs::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| anyhow::anyhow!("the system's random generator failed"))?;
+    Ok(mailtrail::digest::hex(&bytes))
+}
+
+/// Opens `url` in the user's browser, quietly; failing is fine (the URL is printed).
+fn open_browser(url: &str) {
+    let candidates: &[(&str, &[&str])] = if cfg!(target_os = "macos") {
+        &[("open", &[])]
+    } else if cfg!(windows) {
+        &[("cmd", &["/C", "start", ""])]
+    } else {
+        &[("xdg-open", &[])]
+    };
+    for (program, args) in candidates {
+        let spawned = std::process::Command::new(program)
+            .args(*args)
+            .arg(url)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        if spawned.is_ok() {
+            return;
+        }
+    }
+}
+
+/// The router: pages, their JSON, the embedded assets, behind the guard.
+fn router(ui: Arc<Ui>) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/search", get(search))
+        .route("/recipient/{address}", get(recipient_page))
+        .route("/message/{id}", get(message_page))
+        .route("/event/{pk}/{sk}", get(event_page))
+        .route("/suppressed", get(suppressed_page))
+        .route("/quarantine", get(quarantine_page))
+        .route("/quarantine/{provider}/{hash}", get(quarantined_page))
+        .route("/api/recipient/{address}", get(recipient_api))
+        .route("/api/message/{id}", get(message_api))
+        .route("/api/event/{pk}/{sk}", get(event_api))
+        .route("/api/suppressed", get(suppressed_api))
+        .route("/api/suppressed/{address}", get(verdict_api))
+        .route("/api/quarantine", get(quarantine_api))
+        .route(
+            "/assets/app.css",
+            get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], APP_CSS) }),
+        )
+        .route(
+            "/assets/app.js",
+            get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], APP_JS) }),
+        )
+        .fallback(|| async { page_not_found("There is no such page.") })
+        .layer(axum::middleware::from_fn_with_state(ui.clone(), guard::guard))
+        .with_state(ui)
+}
+
+/// Serves until interrupted (Ctrl-C or SIGTERM), then returns.
+pub async fn run(context: Context, port: u16, open: bool) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .with_context(|| format!("listening on 127.0.0.1:{port}"))?;
+    let port = listener.local_addr()?.port();
+    let token = new_token()?;
+    let url = format!("http://127.0.0.1:{port}/?token={token}");
+    {
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "mailtrail ui: {url}")?;
+        stdout.flush()?;
+    }
+    if open {
+        open_browser(&url);
+    }
+    let ui = Arc::new(Ui { context, token, port });
+    axum::serve(listener, router(ui))
+        .with_graceful_shutdown(interrupted())
+        .await
+        .context("serving the UI")
+}
+
+/// Resolves at Ctrl-C or SIGTERM.
+async fn interrupted() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+fn html(status: StatusCode, markup: Markup) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        markup.into_string(),
+    )
+        .into_response()
+}
+
+fn page_not_found(what: &str) -> Response {
+    html(StatusCode::NOT_FOUND, views::not_found(what))
+}
+
+fn json(status: StatusCode, value: &Value) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        value.to_string(),
+    )
+        .into_response()
+}
+
+/// A failed read: the error on the terminal, nothing of it in the answer.
+fn failed(error: &anyhow::Error, api: bool) -> Response {
+    eprintln!("mailtrail ui: {}", format!("{error:#}").replace('\n', " "));
+    if api {
+        json(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &serde_json::json!({"error": "the tables could not be read"}),
+        )
+    } else {
+        html(StatusCode::INTERNAL_SERVER_ERROR, views::failed())
+    }
+}
+
+async fn home() -> Response {
+    html(StatusCode::OK, views::home())
+}
+
+/// `/search?q=`: an address, a message id (either may hold `@`), or a quarantine key.
+async fn search(State(ui): State<Arc<Ui>>, RawQuery(query): RawQuery) -> Response {
+    let q = form_pairs(query.as_deref().unwrap_or(""))
+        .find(|(k, _)| k == "q")
+        .map(|(_, v)| v.trim().to_owned())
+        .unwrap_or_default();
+    if q.is_empty() {
+        return Redirect::to("/").into_response();
+    }
+    if let Some((provider, hash)) = q.split_once('/') {
+        if Provider::parse(provider).is_some()
+            && !hash.is_empty()
+            && hash.chars().all(|c| c.is_ascii_hexdigit())
+        {
+            return Redirect::to(&format!("/quarantine/{provider}/{hash}")).into_response();
+        }
+    }
+    let looks_like_address = q.contains('@') && !q.contains(['<', '>', ' ']);
+    if looks_like_address {
+        // A Mailgun message id looks like an address: a message with that id wins.
+        match message_exists(&ui.context, &q).await {
+            Ok(true) => return Redirect::to(&views::message_href(&q)).into_response(),
+            Ok(false) => return Redirect::to(&views::recipient_href(&q.to_lowercase())).into_response(),
+            Err(error) => return failed(&error, false),
+        }
+    }
+    Redirect::to(&views::message_href(&q)).into_response()
+}
+
+async fn message_exists(context: &Context, id: &str) -> anyhow::Result<bool> {
+    let output = context
+        .client
+        .query()
+        .table_name(context.table()?)
+        .key_condition_expression("pk = :id")
+        .expression_attribute_values(":id", aws_sdk_dynamodb::types::AttributeValue::S(id.to_owned()))
+        .limit(1)
+        .select(aws_sdk_dynamodb::types::Select::Count)
+        .send()
+        .await
+        .map_err(aws_sdk_dynamodb::Error::from)
+        .context("looking the message up")?;
+    Ok(output.count > 0)
+}
+
+/// A `since` or `until` filter as the sort-key prefix it compares with.
+fn bound(value: Option<&str>, name: &str) -> Result<Option<String>, String> {
+    value
+        .map(|v| {
+            since_key(v)
+                .map_err(|_| format!("{name} {v:?} is neither a date (2026-01-01) nor an RFC 3339 time"))
+        })
+        .transpose()
+}
+
+/// What the recipient page and its JSON read.
+struct RecipientRead {
+    verdict: mailtrail::suppression::Verdict,
+    rows: Vec<Item>,
+    truncated: bool,
+    filter_error: Option<String>,
+}
+
+async fn read_recipient(
+    context: &Context,
+    address: &str,
+    filters: &Filters,
+) -> anyhow::Result<RecipientRead> {
+    let (since, until, filter_error) = match (
+        bound(filters.since.as_deref(), "since"),
+        bound(filters.until.as_deref(), "until"),
+    ) {
+        (Ok(since), Ok(until)) => (since, until, None),
+        (Err(e), _) | (_, Err(e)) => (None, None, Some(e)),
+    };
+    let (verdict, rows) = tokio::try_join!(
+        async {
+            match context.suppressions_table {
+                Some(_) => Ok(crate::suppressed::record(context, address).await?.verdict()),
+                None => Ok(mailtrail::suppression::Record {
+                    address: address.to_owned(),
+                    ..Default::default()
+                }
+                .verdict()),
+            }
+        },
+        recipient_rows(
+            context,
+            address,
+            since.as_deref(),
+            until.as_deref(),
+            Some(MAX_ROWS + 1),
+            true
+        ),
+    )?;
+    let mut rows = rows;
+    let truncated = rows.len() > MAX_ROWS;
+    rows.truncate(MAX_ROWS);
+    Ok(RecipientRead {
+        verdict,
+        rows,
+        truncated,
+        filter_error,
+    })
+}
+
+/// The subjects of the messages on a page, read from raw events by each provider's decoder:
+/// the newest event of each message first, then, for messages whose newest event carries none
+/// (an SES delivery delay has no headers), the oldest. Each round is one batch of reads.
+async fn subjects(
+    context: &Context,
+    groups: &[outcome::MessageGroup],
+) -> anyhow::Result<HashMap<String, String>> {
+    let mut found: HashMap<String, String> = HashMap::new();
+    for pick in [0, 1] {
+        let representatives: Vec<Item> = groups
+            .iter()
+            .filter(|g| !g.message.is_empty() && !found.contains_key(&g.message))
+            .filter_map(|g| {
+                if pick == 0 {
+                    g.events.first()
+                } else {
+                    g.events.last().filter(|_| g.events.len() > 1)
+                }
+            })
+            .cloned()
+            .collect();
+        if representatives.is_empty() {
+            break;
+        }
+        for item in with_full_items(context, representatives).await? {
+            let subject = Provider::parse(text(&item, "provider")).and_then(|provider| {
+                let raw = mailtrail::store::item::original_raw(&item)?.ok()?;
+                (provider.spec().subject)(std::str::from_utf8(&raw).ok()?)
+            });
+            if let Some(subject) = subject {
+                found.insert(message_of(&item).to_owned(), subject);
+            }
+        }
+    }
+    Ok(found)
+}
+
+async fn recipient_page(
+    State(ui): State<Arc<Ui>>,
+    Path(address): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let address = address.trim().to_lowercase();
+    let filters = Filters::from_pairs(form_pairs(query.as_deref().unwrap_or("")));
+    let read = match read_recipient(&ui.context, &address, &filters).await {
+        Ok(read) => read,
+        Err(error) => return failed(&error, false),
+    };
+    let events_read = read.rows.len();
+    let groups = group(read.rows, |row| filters.shows(row));
+    let total_messages = groups.len();
+    let pages = total_messages.div_ceil(MESSAGES_PER_PAGE).max(1);
+    let page: Vec<_> = groups
+        .into_iter()
+        .skip((filters.page - 1) * MESSAGES_PER_PAGE)
+        .take(MESSAGES_PER_PAGE)
+        .collect();
+    if events_read == 0
+        && !read.verdict.suppressed
+        && read.verdict.details.is_empty()
+        && filters
+            == (Filters {
+                page: 1,
+                ..Filters::default()
+            })
+    {
+        return page_not_found(&format!("Nothing is known about {address}."));
+    }
+    let subjects = match subjects(&ui.context, &page).await {
+        Ok(subjects) => subjects,
+        Err(error) => return failed(&error, false),
+    };
+    html(
+        StatusCode::OK,
+        views::recipient(&views::RecipientPage {
+            address: &address,
+            verdict: &read.verdict,
+            groups: &page,
+            subjects: &subjects,
+            filters: &filters,
+            total_messages,
+            events_read,
+            truncated: read.truncated,
+            pages,
+            filter_error: read.filter_error,
+        }),
+    )
+}
+
+async fn recipient_api(
+    State(ui): State<Arc<Ui>>,
+    Path(address): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let address = address.trim().to_lowercase();
+    let filters = Filters::from_pairs(form_pairs(query.as_deref().unwrap_or("")));
+    match read_recipient(&ui.context, &address, &filters).await {
+        Ok(read) => {
+            let mut rows: Vec<&Item> = read.rows.iter().filter(|r| filters.shows(r)).collect();
+            rows.sort_by(|a, b| (text(a, "sk"), text(a, "pk")).cmp(&(text(b, "sk"), text(b, "pk"))));
+            json(
+                StatusCode::OK,
+                &Value::Array(rows.into_iter().map(item_json).collect()),
+            )
+        }
+        Err(error) => failed(&error, true),
+    }
+}
+
+async fn verdict_api(State(ui): State<Arc<Ui>>, Path(address): Path<String>) -> Response {
+    let address = address.trim().to_lowercase();
+    match crate::suppressed::record(&ui.context, &address).await {
+        Ok(record) => json(
+            StatusCode::OK,
+            &serde_json::to_value(record.verdict()).unwrap_or_default(),
+        ),
+        Err(error) => failed(&error, true),
+    }
+}
+
+async fn sorted_message(context: &Context, id: &str) -> anyhow::Result<Vec<Item>> {
+    let mut items = message_items(context, id).await?;
+    items.sort_by(|a, b| (text(a, "sk"), text(a, "recipient")).cmp(&(text(b, "sk"), text(b, "recipient"))));
+    Ok(items)
+}
+
+async fn message_page(State(ui): State<Arc<Ui>>, Path(id): Path<String>) -> Response {
+    match sorted_message(&ui.context, &id).await {
+        Ok(items) if items.is_empty() => page_not_found(&format!("No events for message {id}.")),
+        Ok(items) => {
+            let subject = items.iter().find_map(|item| {
+                let provider = Provider::parse(text(item, "provider"))?;
+                let raw = mailtrail::store::item::original_raw(item)?.ok()?;
+                (provider.spec().subject)(std::str::from_utf8(&raw).ok()?)
+            });
+            html(StatusCode::OK, views::message(&id, &items, subject.as_deref()))
+        }
+        Err(error) => failed(&error, false),
+    }
+}
+
+async fn message_api(State(ui): State<Arc<Ui>>, Path(id): Path<String>) -> Response {
+    match sorted_message(&ui.context, &id).await {
+        Ok(items) if items.is_empty() => {
+            json(StatusCode::NOT_FOUND, &serde_json::json!({"error": "not_found"}))
+        }
+        Ok(items) => json(
+            StatusCode::OK,
+            &Value::Array(items.iter().map(item_json).collect()),
+        ),
+        Err(error) => failed(&error, true),
+    }
+}
+
+async fn event_page(State(ui): State<Arc<Ui>>, Path((pk, sk)): Path<(String, String)>) -> Response {
+    match event_item(&ui.context, &pk, &sk).await {
+        Ok(Some(item)) => {
+            let value = item_json(&item);
+            let raw = value["raw"].as_str().map(str::to_owned);
+            html(StatusCode::OK, views::event(&value, raw.as_deref()))
+        }
+        Ok(None) => page_not_found("There is no such event."),
+        Err(error) => failed(&error, false),
+    }
+}
+
+async fn event_api(State(ui): State<Arc<Ui>>, Path((pk, sk)): Path<(String, String)>) -> Response {
+    match event_item(&ui.context, &pk, &sk).await {
+        Ok(Some(item)) => json(StatusCode::OK, &item_json(&item)),
+        Ok(None) => json(StatusCode::NOT_FOUND, &serde_json::json!({"error": "not_found"})),
+        Err(error) => failed(&error, true),
+    }
+}
+
+/// The `reason` and `since` of the suppressed page.
+fn list_filters(query: Option<&str>) -> (Option<String>, Option<String>) {
+    let mut reason = None;
+    let mut since = None;
+    for (name, value) in form_pairs(query.unwrap_or("")) {
+        let value = value.trim().to_owned();
+        match name.as_str() {
+            "reason" if !value.is_empty() => reason = Some(value),
+            "since" if !value.is_empty() => since = Some(value),
+            _ => {}
+        }
+    }
+    (reason, since)
+}
+
+async fn read_suppressed(
+    context: &Context,
+    reason: Option<&str>,
+    since: Option<&str>,
+) -> anyhow::Result<Vec<mailtrail::suppression::Verdict>> {
+    let since = since.filter(|s| since_key(s).is_ok());
+    crate::suppressed::suppressed(context, reason, since).await
+}
+
+async fn suppressed_page(State(ui): State<Arc<Ui>>, RawQuery(query): RawQuery) -> Response {
+    let (reason, since) = list_filters(query.as_deref());
+    match read_suppressed(&ui.context, reason.as_deref(), since.as_deref()).await {
+        Ok(verdicts) => html(
+            StatusCode::OK,
+            views::suppressed(&verdicts, reason.as_deref(), since.as_deref()),
+        ),
+        Err(error) => failed(&error, false),
+    }
+}
+
+async fn suppressed_api(State(ui): State<Arc<Ui>>, RawQuery(query): RawQuery) -> Response {
+    let (reason, since) = list_filters(query.as_deref());
+    match read_suppressed(&ui.context, reason.as_deref(), since.as_deref()).await {
+        Ok(verdicts) => json(
+            StatusCode::OK,
+            &serde_json::to_value(verdicts).unwrap_or_default(),
+        ),
+        Err(error) => failed(&error, true),
+    }
+}
+
+async fn quarantine_rows(context: &Context) -> anyhow::Result<Vec<Value>> {
+    let bodies = crate::quarantine::bodies(context).await?;
+    Ok(bodies
+        .iter()
+        .map(|(key, parts)| crate::quarantine::row(key, parts))
+        .collect())
+}
+
+async fn quarantine_page(State(ui): State<Arc<Ui>>) -> Response {
+    match quarantine_rows(&ui.context).await {
+        Ok(rows) => html(StatusCode::OK, views::quarantine(&rows)),
+        Err(error) => failed(&error, false),
+    }
+}
+
+async fn quarantine_api(State(ui): State<Arc<Ui>>) -> Response {
+    match quarantine_rows(&ui.context).await {
+        Ok(rows) => json(StatusCode::OK, &Value::Array(rows)),
+        Err(error) => failed(&error, true),
+    }
+}
+
+async fn quarantined_page(
+    State(ui): State<Arc<Ui>>,
+    Path((provider, hash)): Path<(String, String)>,
+) -> Response {
+    let key = format!("{provider}/{hash}");
+    let bodies = match crate::quarantine::bodies(&ui.context).await {
+        Ok(bodies) => bodies,
+        Err(error) => return failed(&error, false),
+    };
+    match bodies.get(&key) {
+        Some(parts) => {
+            let body = mailtrail::store::quarantine::reassemble(parts)
+                .map(|b| String::from_utf8_lossy(&b).into_owned());
+            html(
+                StatusCode::OK,
+                views::quarantined(&key, &crate::quarantine::row(&key, parts), body.as_deref()),
+            )
+        }
+        None => page_not_found(&format!("No kept body {key}.")),
+    }
+}

@@ -1,0 +1,531 @@
+//! `mailtrail ui` in a real browser: headless Chromium through chromedriver (WebDriver, with
+//! fantoccini), against the local DynamoDB-API server holding events stored by the real
+//! function. Searches, badges, the verdict, a filter, paging and the raw view; hostile content
+//! rendered inert; a foreign `Host` and a missing token refused.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+use crate::support::*;
+
+/// A `mailtrail ui` process and its link.
+struct UiServer {
+    child: Child,
+    url: String,
+    port: u16,
+    token: String,
+}
+
+impl Drop for UiServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_ui(table: &str, suppressions: &str) -> UiServer {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mailtrail"))
+        .args(["ui", "--no-open"])
+        .env("AWS_ENDPOINT_URL_DYNAMODB", &dynamo().endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .env("MAILTRAIL_TABLE", table)
+        .env("MAILTRAIL_SUPPRESSIONS_TABLE", suppressions)
+        .env_remove("AWS_PROFILE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("mailtrail ui starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("mailtrail ui: ")
+        .unwrap_or_else(|| panic!("the one line: {line:?}"))
+        .to_owned();
+    let port: u16 = url
+        .trim_start_matches("http://127.0.0.1:")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let token = url.rsplit("token=").next().unwrap().to_owned();
+    assert!(token.len() >= 32, "at least 128 bits: {token}");
+    UiServer {
+        child,
+        url,
+        port,
+        token,
+    }
+}
+
+/// chromedriver, shared by this process's tests.
+fn chromedriver() -> &'static LocalServer {
+    static DRIVER: OnceLock<LocalServer> = OnceLock::new();
+    DRIVER.get_or_init(|| {
+        let program = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned());
+        let port = free_port();
+        start_tied(
+            std::path::Path::new(&program),
+            &[format!("--port={port}"), "--allowed-ips=127.0.0.1".into()],
+            &[],
+            port,
+            "chromedriver.log",
+        )
+    })
+}
+
+/// A headless Chromium session of its own (no cookies from other tests).
+async fn browser() -> Client {
+    let args = [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-default-apps",
+        "--disable-extensions",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1280,1000",
+    ];
+    let binary = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+    let mut options = json!({ "args": args });
+    if std::path::Path::new(&binary).exists() {
+        options["binary"] = json!(binary);
+    }
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert("goog:chromeOptions".to_owned(), options);
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&chromedriver().endpoint)
+        .await
+        .expect("a Chromium session (is chromium and chromedriver installed? make test installs them)")
+}
+
+/// One SendGrid event for the hostile and paging fixtures.
+fn sendgrid(event: &str, email: &str, message: &str, t: i64, extra: &str) -> String {
+    format!(
+        r#"{{"event":"{event}","email":{},"timestamp":{t},"sg_message_id":"{message}.filter1"{extra}}}"#,
+        json!(email)
+    )
+}
+
+const HOSTILE: &str = "<img src=x onerror=window.__pwned=1>@evil.example";
+
+/// Tables holding the demo's kind of data, hostile content and a long timeline.
+async fn data() -> (String, String) {
+    let (app, _client, table, suppressions) = app_with_suppressions().await;
+    for file in [
+        "events/ses-event-send.json",
+        "events/ses-event-delivery.json",
+        "events/ses-event-open.json",
+        "events/ses-event-click.json",
+        "events/ses-event-bounce.json",
+        "events/ses-event-complaint.json",
+        "events/ses-event-delivery-delay.json",
+        "events/ses-notification-bounce.json",
+    ] {
+        let event: Value = serde_json::from_str(&read(file)).unwrap();
+        invoke(&app, &event)
+            .await
+            .unwrap_or_else(|e| panic!("{file}: {e:?}"));
+    }
+    // Hostile: markup in the local part, in a reason, in a subject, a javascript: click.
+    let hostile = format!(
+        "[{},{},{}]",
+        sendgrid("delivered", HOSTILE, "hostile1", 1_795_500_000, ""),
+        sendgrid(
+            "click",
+            HOSTILE,
+            "hostile1",
+            1_795_500_100,
+            r#","url":"javascript:window.__pwned=3""#
+        ),
+        sendgrid(
+            "bounce",
+            HOSTILE,
+            "hostile2",
+            1_795_500_200,
+            r#","reason":"<script>window.__pwned=2</script> 550 <b>no</b>","status":"5.1.1","type":"bounce""#
+        ),
+    );
+    invoke(&app, &sendgrid_post(&hostile)).await.unwrap();
+    let subject = format!(
+        r#"[{{"event":"delivered","email":{},"message_id":424242,"timestamp":1795500300,"subject":"<script>window.__pwned=4</script><iframe src=//evil.example>"}}]"#,
+        json!(HOSTILE)
+    );
+    invoke(&app, &sendpulse_post(&subject)).await.unwrap();
+    // A long timeline: 120 messages.
+    let many: Vec<String> = (0..120)
+        .map(|i| {
+            sendgrid(
+                "delivered",
+                "many@example.com",
+                &format!("many{i:03}"),
+                1_795_000_000 + i,
+                "",
+            )
+        })
+        .collect();
+    invoke(&app, &sendgrid_post(&format!("[{}]", many.join(","))))
+        .await
+        .unwrap();
+    (table, suppressions)
+}
+
+async fn text_of(browser: &Client, css: &str) -> String {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn count(browser: &Client, css: &str) -> usize {
+    browser.find_all(Locator::Css(css)).await.unwrap().len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_support_person_finds_an_address_and_a_message_filters_pages_and_opens_the_raw_event() {
+    let (table, suppressions) = data().await;
+    let ui = start_ui(&table, &suppressions);
+    let browser = browser().await;
+    browser.goto(&ui.url).await.unwrap();
+    // The token moved into a cookie; the address bar no longer holds it.
+    let here = browser.current_url().await.unwrap();
+    assert_eq!(here.path(), "/");
+    assert!(here.query().is_none(), "{here}");
+
+    // Search for an address.
+    let search = browser.find(Locator::Css("#q")).await.unwrap();
+    search.send_keys("Recipient@Example.com").await.unwrap();
+    browser
+        .find(Locator::Css("section.home button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Css("#verdict"))
+        .await
+        .unwrap();
+    assert_eq!(
+        browser.current_url().await.unwrap().path(),
+        "/recipient/recipient%40example.com"
+    );
+    let verdict = text_of(&browser, "#verdict").await;
+    assert!(verdict.contains("Suppressed: do not send"), "{verdict}");
+    assert!(
+        verdict.contains("hard_bounce") && verdict.contains("complaint"),
+        "{verdict}"
+    );
+    assert!(
+        count(&browser, "#verdict a.evidence").await >= 2,
+        "the events that set it are links"
+    );
+    assert!(count(&browser, "span.badge.bounced").await >= 1);
+    assert!(count(&browser, "span.mark.opened").await >= 1);
+    assert!(
+        text_of(&browser, "article.message .subject").await.len() > 1,
+        "a subject from the raw event"
+    );
+
+    // Save what a reader of the docs sees.
+    let png = browser.screenshot().await.unwrap();
+    std::fs::write(root().join("target/ui-recipient.png"), &png).unwrap();
+    if std::env::var_os("MAILTRAIL_WRITE_SCREENSHOT").is_some() {
+        std::fs::write(root().join("docs/ui-recipient.png"), &png).unwrap();
+    }
+
+    // A filter: only deliveries.
+    let all = count(&browser, "table.events tr").await;
+    browser
+        .goto(&format!(
+            "{}?kind=delivered",
+            browser.current_url().await.unwrap()
+        ))
+        .await
+        .unwrap();
+    let delivered = count(&browser, "table.events tr").await;
+    assert!(delivered >= 1 && delivered < all, "{delivered} of {all}");
+    let kinds: Vec<String> = {
+        let mut kinds = Vec::new();
+        for cell in browser
+            .find_all(Locator::Css("table.events span.kind"))
+            .await
+            .unwrap()
+        {
+            kinds.push(cell.text().await.unwrap());
+        }
+        kinds
+    };
+    assert!(kinds.iter().all(|k| k == "delivered"), "{kinds:?}");
+
+    // The raw view.
+    browser
+        .find(Locator::Css("table.events a.raw"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let raw = browser
+        .wait()
+        .for_element(Locator::Css("#raw-pretty"))
+        .await
+        .unwrap();
+    let raw = raw.text().await.unwrap();
+    assert!(
+        raw.contains("\"eventType\": \"Delivery\"") || raw.contains("\"notificationType\": \"Delivery\""),
+        "{raw}"
+    );
+    assert!(count(&browser, "#attributes tr").await > 5);
+
+    // Search for a message id.
+    let top = browser
+        .find(Locator::Css("header.top input[type=search]"))
+        .await
+        .unwrap();
+    top.send_keys("EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("header.top button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Css("h1.message-id"))
+        .await
+        .unwrap();
+    assert!(browser
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .starts_with("/message/"));
+    assert!(count(&browser, "table.events tbody tr").await >= 5);
+
+    // Paging: 120 messages, 50 a page.
+    browser
+        .goto(&format!(
+            "http://127.0.0.1:{}/recipient/many%40example.com",
+            ui.port
+        ))
+        .await
+        .unwrap();
+    assert!(text_of(&browser, "#count").await.starts_with("120 messages"));
+    assert_eq!(count(&browser, "article.message").await, 50);
+    browser
+        .find(Locator::Css("nav.pages a.next"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Css("nav.pages a.prev"))
+        .await
+        .unwrap();
+    assert!(text_of(&browser, "nav.pages").await.contains("page 2 of 3"));
+    assert_eq!(count(&browser, "article.message").await, 50);
+
+    // What is not there says so.
+    browser
+        .goto(&format!("http://127.0.0.1:{}/message/no-such-message", ui.port))
+        .await
+        .unwrap();
+    assert!(text_of(&browser, "h1").await.contains("Not found"));
+    browser.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_content_renders_as_inert_text() {
+    let (table, suppressions) = data().await;
+    let ui = start_ui(&table, &suppressions);
+    let browser = browser().await;
+    browser.goto(&ui.url).await.unwrap();
+    let address = HOSTILE.to_lowercase();
+    let path: String = address
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect();
+    browser
+        .goto(&format!("http://127.0.0.1:{}/recipient/{path}", ui.port))
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Css("h1.address"))
+        .await
+        .unwrap();
+    // Shown as text...
+    assert_eq!(text_of(&browser, "h1.address").await, address);
+    let page = text_of(&browser, "main").await;
+    assert!(
+        page.contains("<script>window.__pwned=2</script>"),
+        "the reason, as text: {page}"
+    );
+    assert!(
+        page.contains("<script>window.__pwned=4</script>"),
+        "the subject, as text"
+    );
+    assert!(page.contains("javascript:window.__pwned=3"), "the URL, as text");
+    // ...and nothing of it ran or was injected.
+    let state = browser
+        .execute(
+            "return {pwned: window.__pwned === undefined ? null : window.__pwned,
+                     scripts: document.scripts.length,
+                     injected: document.querySelectorAll('main img, main iframe, main script, main b').length,
+                     jsLinks: document.querySelectorAll('a[href^=\"javascript\" i]').length};",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        state,
+        json!({"pwned": null, "scripts": 1, "injected": 0, "jsLinks": 0})
+    );
+    assert!(browser.get_alert_text().await.is_err(), "no alert opened");
+    // The raw view is text too.
+    browser
+        .find(Locator::Css("table.events a.raw"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.wait().for_element(Locator::Css("pre.raw")).await.unwrap();
+    let injected = browser
+        .execute(
+            "return document.querySelectorAll('pre img, pre script, pre iframe, pre b').length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(injected, json!(0));
+    browser.close().await.unwrap();
+}
+
+/// One raw HTTP/1.1 request: (status, headers and body).
+fn request(port: u16, host: &str, path: &str, cookie: Option<&str>) -> (u16, String) {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let cookie = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\n{cookie}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response.split(' ').nth(1).unwrap_or("0").parse().unwrap_or(0);
+    (status, response)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_foreign_host_or_a_missing_token_is_refused_and_reads_nothing() {
+    let (table, suppressions) = data().await;
+    let ui = start_ui(&table, &suppressions);
+    let host = format!("127.0.0.1:{}", ui.port);
+    let with_token = format!("/recipient/recipient%40example.com?token={}", ui.token);
+    // DNS rebinding: the right token, a foreign Host.
+    let (status, body) = request(ui.port, &format!("evil.example:{}", ui.port), &with_token, None);
+    assert_eq!(status, 403);
+    assert!(!body.contains("recipient@example.com"));
+    let (status, _) = request(ui.port, "127.0.0.1:1", &with_token, None);
+    assert_eq!(status, 403);
+    // No token, a wrong one, a wrong cookie.
+    for (path, cookie) in [
+        ("/recipient/recipient%40example.com", None),
+        (
+            "/recipient/recipient%40example.com?token=00000000000000000000000000000000",
+            None,
+        ),
+        (
+            "/api/message/EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000",
+            None,
+        ),
+        ("/assets/app.js", None),
+        ("/", Some(format!("mailtrail_ui_{}=guess", ui.port))),
+    ] {
+        let (status, body) = request(ui.port, &host, path, cookie.as_deref());
+        assert_eq!(status, 401, "{path}");
+        assert!(
+            !body.contains("recipient@example.com") && !body.contains(&table),
+            "{path}: {body}"
+        );
+        assert!(body
+            .to_ascii_lowercase()
+            .contains("content-security-policy: default-src 'self'"));
+    }
+    // With the token: the page, the cookie, and the headers that keep it inert.
+    let (status, head) = request(ui.port, &host, &with_token, None);
+    assert_eq!(status, 303);
+    let head = head.to_ascii_lowercase();
+    assert!(
+        head.contains("set-cookie: mailtrail_ui_")
+            && head.contains("httponly")
+            && head.contains("samesite=strict")
+    );
+    let cookie = format!("mailtrail_ui_{}={}", ui.port, ui.token);
+    let (status, page) = request(
+        ui.port,
+        &host,
+        "/recipient/recipient%40example.com",
+        Some(&cookie),
+    );
+    assert_eq!(status, 200);
+    let lower = page.to_ascii_lowercase();
+    for header in [
+        "content-security-policy: default-src 'self'",
+        "frame-ancestors 'none'",
+        "x-content-type-options: nosniff",
+    ] {
+        assert!(lower.contains(header), "{header}");
+    }
+    // The JSON has the command's shapes.
+    let (status, api) = request(
+        ui.port,
+        &format!("localhost:{}", ui.port),
+        "/api/suppressed/recipient%40example.com",
+        Some(&cookie),
+    );
+    assert_eq!(status, 200);
+    let body = api.split("\r\n\r\n").nth(1).unwrap();
+    let verdict: Value = serde_json::from_str(body.trim()).unwrap();
+    assert_eq!(verdict["suppressed"], true);
+    // In the browser, a session without the token sees the 401 page only.
+    let browser = browser().await;
+    browser
+        .goto(&format!(
+            "http://127.0.0.1:{}/recipient/recipient%40example.com",
+            ui.port
+        ))
+        .await
+        .unwrap();
+    assert!(text_of(&browser, "h1").await.contains("Open the link"));
+    browser.close().await.unwrap();
+}
