@@ -119,7 +119,7 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "unknown provider",
-            http_post("/webhooks/mailgun", "[]"),
+            http_post("/webhooks/sparkpost", "[]"),
             Http(404, "not_found"),
             Nothing,
         ),
