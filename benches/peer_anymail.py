@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The peer: django-anymail's own tracking-webhook parsers on the same inputs as mailtrail's
-pipeline bench. Times `parse_events` of its SendGrid view on the 1,000-event batch and of its
-Amazon SES view on one SNS notification per SES event type; prints JSON (events/s, median of
-repeated runs, min-max)."""
+pipeline bench. Times `parse_events` of its SendGrid view on the 1,000-event batch, of its
+Amazon SES view on one SNS notification per SES event type, and of its Mailgun, Postmark,
+Resend, Mailjet and Brevo views on each documented sample (target/bench/each/); prints JSON
+(events/s, median of repeated runs, min-max)."""
 import json
 import pathlib
 import statistics
@@ -13,7 +14,11 @@ import django
 from django.conf import settings
 
 settings.configure(
-    ANYMAIL={"WEBHOOK_SECRET": "user:pass"},
+    ANYMAIL={
+        "WEBHOOK_SECRET": "user:pass",
+        "MAILGUN_WEBHOOK_SIGNING_KEY": "bench-key",
+        "RESEND_SIGNING_SECRET": "whsec_ZGVtby1yZXNlbmQtc2VjcmV0LWNoYW5nZS1tZQ==",
+    },
     ALLOWED_HOSTS=["*"],
     DEFAULT_CHARSET="utf-8",
 )
@@ -22,6 +27,19 @@ django.setup()
 from django.test import RequestFactory  # noqa: E402
 from anymail.webhooks.amazon_ses import AmazonSESTrackingWebhookView  # noqa: E402
 from anymail.webhooks.sendgrid import SendGridTrackingWebhookView  # noqa: E402
+from anymail.webhooks.brevo import BrevoTrackingWebhookView  # noqa: E402
+from anymail.webhooks.mailgun import MailgunTrackingWebhookView  # noqa: E402
+from anymail.webhooks.mailjet import MailjetTrackingWebhookView  # noqa: E402
+from anymail.webhooks.postmark import PostmarkTrackingWebhookView  # noqa: E402
+from anymail.webhooks.resend import ResendTrackingWebhookView  # noqa: E402
+
+ONE_EVENT_VIEWS = {
+    "mailgun": MailgunTrackingWebhookView,
+    "postmark": PostmarkTrackingWebhookView,
+    "resend": ResendTrackingWebhookView,
+    "mailjet": MailjetTrackingWebhookView,
+    "brevo": BrevoTrackingWebhookView,
+}
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SES_TYPES = ["bounce", "complaint", "delivery", "send", "reject", "open", "click",
@@ -76,9 +94,21 @@ def main():
         return count
 
     ses_events = parse_ses()
+    each = {}
+    for name, view_class in ONE_EVENT_VIEWS.items():
+        requests = [factory.post(f"/anymail/{name}/tracking/", data=p.read_bytes(), content_type="application/json")
+                    for p in sorted((ROOT / "target" / "bench" / "each" / name).glob("*.json"))]
+        one_view = view_class()
+
+        def parse(requests=requests, one_view=one_view):
+            return sum(len(one_view.parse_events(r)) for r in requests)
+
+        count = parse()
+        each[f"{name}_each"] = {"events": count, "events_per_s": timed(parse, count)}
     result = {
         "sendgrid_1000": {"events": sendgrid_events, "events_per_s": timed(lambda: view.parse_events(request), sendgrid_events)},
         "ses_each_type": {"events": ses_events, "events_per_s": timed(parse_ses, ses_events)},
+        **each,
         "anymail_version": __import__("anymail").VERSION,
     }
     json.dump(result, sys.stdout, indent=2, default=str)

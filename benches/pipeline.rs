@@ -1,5 +1,7 @@
 //! Throughput of the pipeline (decode + normalize + build the DynamoDB items) per provider, next
-//! to two floors on the same bytes: serde_json into a `Value`, and simd-json's borrowed value.
+//! to two floors on the same bytes: serde_json into a `Value`, and simd-json's borrowed value:
+//! batches for SendGrid and SendPulse, every documented sample for SES and the one-event
+//! providers (Mailgun, Postmark, Resend, Mailjet, Brevo).
 //! Also the worst case of masking addresses in an error text (a 256 KB SNS message full of
 //! them). Inputs come from `scripts/bench_data.py` (run by `make bench`).
 
@@ -8,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use mailtrail::model::{NormalizedEvent, Timestamp};
+use mailtrail::model::{NormalizedEvent, Provider, Timestamp};
 use mailtrail::providers::{sendgrid, sendpulse, ses};
 use mailtrail::store::item::Item;
 
@@ -121,6 +123,69 @@ fn ses_records(c: &mut Criterion) {
     group.finish();
 }
 
+/// A one-event provider's documented samples (`target/bench/each/<name>/`), one request each,
+/// the same bytes django-anymail's `parse_events` reads in `benches/peer_anymail.py`.
+fn each_group(c: &mut Criterion, name: &str, provider: Provider) {
+    let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target/bench/each")
+        .join(name);
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&folder)
+        .unwrap_or_else(|e| panic!("{}: {e} (run `make bench`)", folder.display()))
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    paths.sort();
+    let bodies: Vec<Vec<u8>> = paths.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    let bytes: usize = bodies.iter().map(Vec::len).sum();
+    let mut group = c.benchmark_group(format!("{name}_each"));
+    group.throughput(Throughput::Bytes(bytes as u64));
+    group.bench_function("pipeline", |b| {
+        b.iter(|| {
+            bodies
+                .iter()
+                .map(|body| {
+                    items_of(
+                        mailtrail::providers::decode(provider, black_box(body), received())
+                            .unwrap()
+                            .events,
+                    )
+                })
+                .sum::<usize>()
+        })
+    });
+    group.bench_function("serde_json_value", |b| {
+        b.iter(|| {
+            for body in &bodies {
+                black_box(serde_json::from_slice::<serde_json::Value>(black_box(body)).unwrap());
+            }
+        })
+    });
+    group.bench_function("simd_json_borrowed", |b| {
+        b.iter_batched_ref(
+            || bodies.clone(),
+            |copies| {
+                for copy in copies.iter_mut() {
+                    let value = simd_json::to_borrowed_value(copy).unwrap();
+                    black_box(&value);
+                }
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
+fn one_event_providers(c: &mut Criterion) {
+    for (name, provider) in [
+        ("mailgun", Provider::Mailgun),
+        ("postmark", Provider::Postmark),
+        ("resend", Provider::Resend),
+        ("mailjet", Provider::Mailjet),
+        ("brevo", Provider::Brevo),
+    ] {
+        each_group(c, name, provider);
+    }
+}
+
 /// The worst case for masking: 256 KB of addresses and bare `@`s, as one SNS message could be.
 fn masking(c: &mut Criterion) {
     let mut worst = String::with_capacity(256 * 1024);
@@ -143,5 +208,5 @@ fn config() -> Criterion {
         .measurement_time(Duration::from_secs(3))
 }
 
-criterion_group! { name = benches; config = config(); targets = sendgrid_batch, sendpulse_batch, ses_records, masking }
+criterion_group! { name = benches; config = config(); targets = sendgrid_batch, sendpulse_batch, ses_records, one_event_providers, masking }
 criterion_main!(benches);

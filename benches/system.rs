@@ -166,6 +166,26 @@ fn mix_sizes() -> Value {
                 .events,
         ),
     ];
+    // The one-event providers: one request body per entry (Mailjet's grouped 100 a request).
+    for provider in [
+        Provider::Mailgun,
+        Provider::Postmark,
+        Provider::Resend,
+        Provider::Mailjet,
+        Provider::Brevo,
+    ] {
+        let bodies: Vec<String> =
+            serde_json::from_slice(&read(&format!("mix-{}.json", provider.as_str()))).unwrap();
+        let events = bodies
+            .iter()
+            .flat_map(|body| {
+                mailtrail::providers::decode(provider, body.as_bytes(), received)
+                    .unwrap()
+                    .events
+            })
+            .collect();
+        by_provider.push((provider, events));
+    }
     let mut out = serde_json::Map::new();
     for (provider, events) in by_provider.drain(..) {
         let (mut now_item, mut now_index, mut old_item, mut now_wru, mut old_wru) = (0, 0, 0, 0, 0);
@@ -313,15 +333,45 @@ async fn log_bytes() -> Value {
         &std::fs::read_to_string(support::root().join("target/bench/mix-ses.json")).unwrap(),
     )
     .unwrap();
+    let first = |name: &str| -> String {
+        let bodies: Vec<String> = serde_json::from_str(
+            &std::fs::read_to_string(support::root().join(format!("target/bench/mix-{name}.json"))).unwrap(),
+        )
+        .unwrap();
+        bodies[1].clone()
+    };
+    let eventbridge: Value =
+        serde_json::from_str(&support::read("fixtures/ses-eventbridge/bounce.json")).unwrap();
     let mut out = serde_json::Map::new();
     for (name, event) in [
         ("ses", support::sns_event(&ses[1])),
+        ("ses_eventbridge", eventbridge),
         ("sendgrid", support::sendgrid_post(&sendgrid)),
         ("sendpulse", support::sendpulse_post(&sendpulse)),
+        (
+            "mailgun",
+            support::mailgun_post(&support::mailgun_signed(
+                &first("mailgun"),
+                "b2f9e1c4d5a6978812345678abcdef0123456789abcdef01",
+            )),
+        ),
+        ("postmark", support::postmark_post(&first("postmark"))),
+        ("resend", support::resend_post(&first("resend"))),
+        ("mailjet", support::mailjet_post(&first("mailjet"))),
+        ("brevo", support::brevo_post(&first("brevo"))),
     ] {
         capture.0.lock().unwrap().clear();
         emf.lock().unwrap().clear();
-        support::invoke(&app, &event).await.unwrap();
+        let raw = serde_json::value::RawValue::from_string(event.to_string()).unwrap();
+        mailtrail::ingress::handle_as(
+            &app,
+            &raw,
+            "bench",
+            "arn:aws:lambda:us-east-1:123456789012:function:mailtrail",
+            mailtrail::deadline::Deadline::after(Duration::from_secs(60)),
+        )
+        .await
+        .unwrap();
         let log = capture.0.lock().unwrap().len();
         let metrics: usize = emf.lock().unwrap().iter().map(|l| l.len() + 1).sum();
         out.insert(name.into(), json!({"log_bytes": log, "emf_bytes": metrics}));
@@ -422,8 +472,32 @@ async fn end_to_end(body: &str) -> Value {
         support::invoke(&app, &sns).await.unwrap();
         ses_ms.push(ms(started.elapsed()));
     }
+    // One request of each one-event provider (its mix, 40 requests; Mailjet's grouped 100 each).
+    let mut one_event_ms = serde_json::Map::new();
+    for name in ["mailgun", "postmark", "resend", "mailjet", "brevo"] {
+        let bodies: Vec<String> = serde_json::from_str(
+            &std::fs::read_to_string(support::root().join(format!("target/bench/mix-{name}.json"))).unwrap(),
+        )
+        .unwrap();
+        let mut samples = Vec::new();
+        for (i, body) in bodies.iter().take(40).enumerate() {
+            let request = match name {
+                "mailgun" => support::mailgun_post(&support::mailgun_signed(body, &format!("{i:050x}"))),
+                "postmark" => support::postmark_post(body),
+                "resend" => support::resend_post(body),
+                "mailjet" => support::mailjet_post(body),
+                _ => support::brevo_post(body),
+            };
+            let started = Instant::now();
+            let (status, reply) = support::invoke_http(&app, &request).await;
+            samples.push(ms(started.elapsed()));
+            assert_eq!(status, 200, "{name}: {reply}");
+        }
+        one_event_ms.insert(name.into(), stats(samples));
+    }
     json!({
         "events": events.len(),
+        "one_request_handler_ms": one_event_ms,
         "handler_ms": stats(handler_ms),
         "store_only_ms": stats(store_ms),
         "bare_sdk_ms": stats(baseline_ms),

@@ -10,10 +10,10 @@ echo "== inputs"
 python3 scripts/bench_data.py
 
 echo "== the peer: django-anymail (own venv, from PyPI)"
-if [ ! -f .venv-bench/.installed ]; then
+if [ ! -f .venv-bench/.installed-2 ]; then
   python3 -m venv .venv-bench
-  .venv-bench/bin/pip install --quiet --disable-pip-version-check "django-anymail[amazon-ses]==15.2"
-  touch .venv-bench/.installed
+  .venv-bench/bin/pip install --quiet --disable-pip-version-check "django-anymail[amazon-ses,resend]==15.2"
+  touch .venv-bench/.installed-2
 fi
 
 echo "== release binaries (mailtrail, hello-world reference; cargo lambda for the deployed size)"

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Writes the benchmark inputs to target/bench/: a 1,000-event SendGrid batch and a 1,000-event
-SendPulse batch, varied from the providers' samples, and the realistic mix the cost model
-measures item sizes on (SES events with full headers and several recipients, SendGrid events
-with long URLs, user agents and custom arguments), byte for byte the same on every run."""
+SendPulse batch, varied from the providers' samples; each one-event provider's documented
+samples (`each/<provider>/`, the same bytes for mailtrail and django-anymail); and the realistic
+mix the cost model measures item sizes on (SES events with full headers and several recipients,
+SendGrid events with long URLs, user agents and custom arguments, every other provider's
+samples varied over many recipients and messages), byte for byte the same on every run."""
+import copy
 import json
 import pathlib
 
@@ -171,6 +174,69 @@ def sendgrid_mix() -> bytes:
     return ("[" + ",\r\n".join(json.dumps(e, separators=(",", ":")) for e in events) + "]\r\n").encode()
 
 
+ONE_EVENT_PROVIDERS = ["mailgun", "postmark", "resend", "mailjet", "brevo"]
+
+
+def fixtures(provider):
+    """A provider's single-event samples, in name order (Mailjet's grouped and Brevo's batched
+    sample left out: django-anymail reads one event per request for Brevo)."""
+    return [(p.name, json.loads(p.read_text())) for p in sorted((ROOT / "fixtures" / provider).glob("*.json"))
+            if p.name not in ("grouped.json", "batch.json")]
+
+
+def each(provider):
+    """The samples as bench inputs. Brevo's `X-Mailin-custom` header is made JSON, as anymail
+    expects it (the docs' sample holds plain text there)."""
+    out = []
+    for name, event in fixtures(provider):
+        if provider == "brevo" and "X-Mailin-custom" in event:
+            event = dict(event, **{"X-Mailin-custom": json.dumps({"order": "ORD-100042"})})
+        out.append((name, json.dumps(event, separators=(",", ":"))))
+    return out
+
+
+def varied(provider, event, i):
+    """One sample sent to another recipient, for another message, at another time."""
+    event = copy.deepcopy(event)
+    address = f"customer{i}@{['gmail.com', 'example.org', 'corp.example.com'][i % 3]}"
+    t = 1795521600 + i
+    if provider == "mailgun":
+        data = event["event-data"]
+        data["recipient"] = address
+        data["timestamp"] = t + 0.123
+        data["id"] = f"evt{i:010d}"
+        data.setdefault("message", {}).setdefault("headers", {})["message-id"] = f"{20261124120000 + i}.1.ABCDEF@mg.example.com"
+        event["signature"] = {"timestamp": str(t), "token": f"{i:050x}", "signature": "0" * 64}
+    elif provider == "postmark":
+        for field in ("Recipient", "Email"):
+            if field in event:
+                event[field] = address
+        event["MessageID"] = f"883953f4-6105-42a2-a16a-{i:012x}"
+    elif provider == "resend":
+        event["data"]["to"] = [address]
+        event["data"]["email_id"] = f"aaaaaaaa-bbbb-cccc-dddd-{i:012x}"
+        event["created_at"] = f"2026-11-24T12:{i // 60 % 60:02d}:{i % 60:02d}.000Z"
+    elif provider == "mailjet":
+        event["email"] = address
+        event["time"] = t
+        event["MessageID"] = 19421777396190490 + i
+    elif provider == "brevo":
+        event["email"] = address
+        event["message-id"] = f"<{20261124120000 + i}.{i}@smtp-relay.mailin.fr>"
+        event["ts_epoch"] = t * 1000 + 321
+    return event
+
+
+def mix(provider, n=600):
+    """The realistic mix: the samples cycled over n recipients and n / 3 messages, one request
+    each; Mailjet's grouped webhook posts them 100 a request."""
+    samples = [e for _, e in fixtures(provider)]
+    events = [varied(provider, samples[i % len(samples)], i) for i in range(n)]
+    if provider == "mailjet":
+        return [json.dumps(events[k:k + 100], separators=(",", ":")) for k in range(0, n, 100)]
+    return [json.dumps(e, separators=(",", ":")) for e in events]
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "sendgrid-1000.json").write_bytes(sendgrid())
@@ -179,6 +245,14 @@ def main() -> None:
     (OUT / "mix-ses.json").write_text(json.dumps(ses_mix()))
     (OUT / "mix-sendgrid.json").write_bytes(sendgrid_mix())
     (OUT / "mix-sendpulse.json").write_bytes(sendpulse())
+    for provider in ONE_EVENT_PROVIDERS:
+        folder = OUT / "each" / provider
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("*.json"):
+            old.unlink()
+        for name, body in each(provider):
+            (folder / name).write_text(body)
+        (OUT / f"mix-{provider}.json").write_text(json.dumps(mix(provider)))
 
 
 if __name__ == "__main__":

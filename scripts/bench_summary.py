@@ -25,6 +25,8 @@ PRICES = {
     "ddb_item_overhead_bytes": 100,          # DynamoDB counts 100 bytes per item (table and index)
     "apigw_http_request": 1.00 / 1_000_000,  # HTTP API, first 300 M a month
     "sns_publish": 0.50 / 1_000_000,         # SES event publishing to SNS (delivery to Lambda is free)
+    "eventbridge_aws_event": 0.0,            # AWS service events on the default bus (SES's) are free, rules' delivery too
+    "eventbridge_custom_event": 1.00 / 1_000_000,  # PutEvents, per 64 KB entry (the notifier; and the sensitivity row)
     "logs_ingest_gb": 0.50,                  # CloudWatch Logs ingestion (EMF lines included)
     "logs_platform_bytes": 350,              # Lambda's own START / END / REPORT lines per invocation
     "custom_metric_month": 0.30,             # CloudWatch custom metrics: fixed per stack, not per event
@@ -56,23 +58,69 @@ def cost_per_million(provider, layout, table_class, system, e2e):
     overhead = PRICES["ddb_item_overhead_bytes"]
     item_gb = n * (sizes["item_bytes"] + overhead) / 1e9
     index_gb = n * mix["indexed_share"] * (sizes["index_bytes"] + overhead) / 1e9
-    batch = 1 if provider == "ses" else 1000
+    batch = EVENTS_PER_REQUEST.get(provider, 1)
     invocations = n / batch
-    handler_ms = {"ses": e2e["ses_record_handler_ms"]["median"], "sendgrid": e2e["handler_ms"]["median"],
-                  "sendpulse": e2e["sendpulse_1000_handler_ms"]["median"]}[provider]
+    one = e2e.get("one_request_handler_ms", {})
+    handler_ms = {"ses": e2e["ses_record_handler_ms"]["median"], "ses_eventbridge": e2e["ses_record_handler_ms"]["median"],
+                  "sendgrid": e2e["handler_ms"]["median"], "sendpulse": e2e["sendpulse_1000_handler_ms"]["median"],
+                  **{name: stats["median"] for name, stats in one.items()}}[provider]
     billed_ms = max(1, round(handler_ms + 0.5))
     logs = system["logs"][provider]
     log_bytes = invocations * (logs["log_bytes"] + logs["emf_bytes"] + PRICES["logs_platform_bytes"])
+    channel = {"ses": PRICES["sns_publish"], "ses_eventbridge": PRICES["eventbridge_aws_event"]}.get(provider, PRICES["apigw_http_request"])
     lines = {
         "writes (table + index)": n * sizes["wru"] * PRICES["ddb_wru"][table_class],
         "storage, table": item_gb * months * PRICES["ddb_storage_gb_month"][table_class],
         "storage, index": index_gb * months * PRICES["ddb_storage_gb_month"][table_class],
         "point-in-time recovery": item_gb * months * PRICES["ddb_pitr_gb_month"],
         "Lambda": invocations * (LAMBDA_REQUEST + billed_ms / 1000 * MEMORY_GB * LAMBDA_GB_SECOND),
-        "API Gateway / SNS": invocations * (PRICES["sns_publish"] if provider == "ses" else PRICES["apigw_http_request"]),
+        CHANNEL_LINE.get(provider, "API Gateway"): invocations * channel,
         "CloudWatch Logs": log_bytes / 1e9 * PRICES["logs_ingest_gb"],
     }
+    if provider == "mailgun":
+        # The token binding: one conditional PutItem (1 write unit, a few dozen bytes, TTL'd
+        # after Mailgun's retry window, so its storage is negligible) per request.
+        lines["token binding (1 PutItem a request)"] = invocations * PRICES["ddb_wru"][table_class]
     return lines
+
+
+# Events per request (invocation) of each channel, as the mix posts them.
+EVENTS_PER_REQUEST = {"sendgrid": 1000, "sendpulse": 1000, "mailjet": 100}
+CHANNEL_LINE = {"ses": "SNS", "ses_eventbridge": "EventBridge (SES's events on the default bus: free)"}
+NEW_PROVIDERS = ["mailgun", "postmark", "resend", "mailjet", "brevo"]
+
+
+def new_provider_rows(system, e2e):
+    """Today's layout only for the providers the earlier layout never stored."""
+    rows = []
+    fmt = lambda lines: "; ".join(f"{k} ${v:,.2f}" for k, v in lines.items())
+    for provider in NEW_PROVIDERS + ["ses_eventbridge"]:
+        mix_name = "ses" if provider == "ses_eventbridge" else provider
+        mix = system["mix"][mix_name]
+        system_view = dict(system, mix=dict(system["mix"], **{provider: mix}))
+        results = {cls: cost_per_million(provider, "now", cls, system_view, e2e) for cls in ["STANDARD", "STANDARD_INFREQUENT_ACCESS"]}
+        best = min(results, key=lambda c: sum(results[c].values()))
+        now, w, sup = results[best], mix["now"], mix["suppression"]
+        total = sum(now.values())
+        label = "ses via EventBridge" if provider == "ses_eventbridge" else provider
+        if provider != "ses_eventbridge":
+            rows.append(f"| 8 | {label}: write units per event, table + index (realistic mix, {EVENTS_PER_REQUEST.get(provider, 1)} a request) "
+                        f"| {w['wru']:.2f} | item / index item {w['item_bytes']:.0f} / {w['index_bytes']:.0f} B (raw {mix['raw_bytes']:.0f} B stored as {mix['raw_stored_bytes']:.0f} B) | | ≤ 2.0 |")
+            rows.append(f"| 8 | {label}: suppression list: extra write units per suppressing event ({sup['suppressing_share']:.0%} of the mix) "
+                        f"| {sup['wru_per_suppressing_event']:.2f} | {sup['wru_per_event']:.2f} per event overall | | |")
+        rows.append(f"| 8 | {label}: $ per million events over {RETENTION_DAYS} days ({best}) | ${total:,.2f} | {fmt(now)} | | |")
+        if provider == "ses_eventbridge":
+            custom = 1_000_000 * PRICES["eventbridge_custom_event"]
+            rows.append(f"| 8 | ses via EventBridge, were SES's events billed as custom events (${custom:,.2f} a million) | ${total + custom:,.2f} "
+                        f"| SNS channel: ${sum(cost_per_million('ses', 'now', best, system, e2e).values()):,.2f} | | |")
+    # The notifier: one PutEvents entry per verdict change, at most one per suppressing event.
+    shares = {p: system["mix"][p]["suppression"]["suppressing_share"] for p in system["mix"]}
+    top = max(shares, key=shares.get)
+    rows.append(f"| 8 | mailtrail-notify: EventBridge PutEvents per million events, at most one entry per suppressing event "
+                f"(${PRICES['eventbridge_custom_event'] * 1e6:,.2f} a million entries; the stream's reads by Lambda are free) "
+                f"| ≤ ${shares[top] * PRICES['eventbridge_custom_event'] * 1e6:,.2f} ({top}, {shares[top]:.0%} suppressing) "
+                f"| SES mix ≤ ${shares['ses'] * PRICES['eventbridge_custom_event'] * 1e6:,.2f} | | |")
+    return rows
 
 
 def cost_rows(system, e2e):
@@ -101,9 +149,10 @@ def cost_rows(system, e2e):
         without_pitr = total_now - now["point-in-time recovery"]
         rows.append(f"| 8 | {provider}: same layout without point-in-time recovery (PointInTimeRecovery=false) "
                     f"| ${without_pitr:,.2f} | ${total_before:,.2f} | {total_before / without_pitr:.1f}× cheaper | |")
-    metrics = 40
-    rows.append(f"| 8 | CloudWatch custom metrics, per stack (not per event): about {metrics} in use, at most 113 | "
-                f"${metrics * PRICES['custom_metric_month']:,.2f} a month | at most ${113 * PRICES['custom_metric_month']:,.2f} | | |")
+    rows.extend(new_provider_rows(system, e2e))
+    metrics, most = 40, 279
+    rows.append(f"| 8 | CloudWatch custom metrics, per stack (not per event): about {metrics} for three providers, at most {most} for all eight | "
+                f"${metrics * PRICES['custom_metric_month']:,.2f} a month | at most ${most * PRICES['custom_metric_month']:,.2f} | | |")
     return rows
 
 
@@ -137,6 +186,25 @@ def main():
         rows.append(f"| 2 | {group}: events/s vs django-anymail {peer['anymail_version'][0]} | {rates[group]:,.0f} "
                     f"| {theirs['median']:,.0f} ({theirs['min']:,.0f}–{theirs['max']:,.0f}) | {rates[group] / theirs['median']:.1f}× | ≥ 5× |")
 
+    for name in NEW_PROVIDERS:
+        group = f"{name}_each"
+        if not (CRITERION / group).exists():
+            continue
+        requests = len(list((BENCH / "each" / name).glob("*.json")))
+        pipe = per_iteration_ms(group, "pipeline")
+        value = per_iteration_ms(group, "serde_json_value")
+        simd = per_iteration_ms(group, "simd_json_borrowed")
+        ours = requests / (pipe[0] / 1000)
+        theirs = peer.get(group)
+        peer_cell = ""
+        if theirs:
+            per_request = theirs["events"] / requests
+            peer_cell = f"; django-anymail {theirs['events_per_s']['median'] / per_request:,.0f} requests/s"
+        ratio = f" {ours / (theirs['events_per_s']['median'] / per_request):.1f}× anymail" if theirs else ""
+        rows.append(f"| 1 | {group} ({requests} documented samples, one request each): pipeline ms | {fmt_range(*pipe, digits=3)} = {ours:,.0f} requests/s "
+                    f"| serde_json Value {fmt_range(*value, digits=3)} ms; simd-json borrowed {simd[0]:.3f} ms{peer_cell} "
+                    f"| {pipe[0] / value[0]:.2f}× Value,{ratio} | |")
+
     mask = per_iteration_ms("masking_256k", "mask_emails")
     copy = per_iteration_ms("masking_256k", "copy_floor")
     rows.append(f"| 1 | masking addresses in a 256 KB worst-case text, ms | {fmt_range(*mask, digits=3)} "
@@ -150,6 +218,13 @@ def main():
     w = e2e["store_only_ms"]
     rows.append(f"| 3 | mailtrail's batch writer alone on the same pre-built items, ms | {fmt_range(w['median'], w['min'], w['max'], digits=1)} "
                 f"| bare SDK (above) | {w['median'] / b['median']:.2f}× | |")
+
+    one = e2e.get("one_request_handler_ms")
+    if one:
+        cells = "; ".join(f"{name} {v['median']:.1f} ({v['min']:.1f}–{v['max']:.1f})" for name, v in one.items())
+        ses = e2e["ses_record_handler_ms"]
+        rows.append(f"| 3 | one webhook request of each one-event provider into DynamoDB-API on loopback (verify, decode, store, suppress), ms "
+                    f"(Mailjet: 100 grouped events) | {cells} | one SES record through SNS {ses['median']:.1f} | | |")
 
     cold = system.get("cold_start")
     if cold:
@@ -170,6 +245,16 @@ def main():
                 f"| write units {wcus[0]} / {statistics.median(wcus):.0f} / {wcus[-1]} | | median ≤ 1 KB |")
 
     rows.extend(cost_rows(system, e2e))
+
+    ui_path = BENCH / "ui.json"
+    if ui_path.exists():
+        ui = json.loads(ui_path.read_text())
+        page, floor, message = ui["recipient_page"], ui["index_query_floor"]["ms"], ui["message_page"]["ms"]
+        pm = page["ms"]
+        rows.append(f"| 7 | mailtrail ui: recipient page, {page['events']:,} events across {page['messages']} messages, against the local server, ms "
+                    f"({page['bytes'] / 1000:.0f} KB of HTML) | {fmt_range(pm['median'], pm['min'], pm['max'], digits=1)} "
+                    f"| the bare index query for the same rows {fmt_range(floor['median'], floor['min'], floor['max'], digits=1)}; "
+                    f"a message page {message['median']:.1f} | {pm['median'] / floor['median']:.2f}× | < 1,000 ms |")
 
     binary = ROOT / "target" / "lambda" / "mailtrail-lambda" / "bootstrap"
     if binary.exists():

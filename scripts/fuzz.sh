@@ -24,9 +24,25 @@ seed decode_sendgrid fixtures/sendgrid/*.json
 seed decode_sendpulse fixtures/sendpulse/*.json
 seed decode_ses fixtures/ses/*
 seed verify_sns fixtures/sns/*.json
+seed verify_mailgun fixtures/mailgun/*.json
+seed dispatch fixtures/ses-eventbridge/*.json
+mkdir -p "$SEEDS/decode_provider" "$SEEDS/verify_svix" fuzz/corpus/decode_provider fuzz/corpus/verify_svix
+# decode_provider: the first byte picks the provider, in Provider::ALL order.
+python3 - "$SEEDS" <<'PY'
+import pathlib, sys
+seeds = pathlib.Path(sys.argv[1])
+order = ["ses", "sendgrid", "sendpulse", "mailgun", "postmark", "resend", "mailjet", "brevo"]
+for index, provider in enumerate(order):
+    for path in sorted(pathlib.Path("fixtures", provider).glob("*.json")):
+        (seeds / "decode_provider" / f"{provider}-{path.name}").write_bytes(bytes([index]) + path.read_bytes())
+for path in sorted(pathlib.Path("fixtures/resend").glob("*.json"))[:3]:
+    (seeds / "verify_svix" / path.name).write_bytes(b"msg_1\n1795521600\nv1,AAAA v1,BBBB\n" + path.read_bytes())
+PY
 mkdir -p "$SEEDS/verify_token" "$SEEDS/verify_sendgrid" fuzz/corpus/verify_token fuzz/corpus/verify_sendgrid
 printf 'token=demo-sendpulse-token-change-me' > "$SEEDS/verify_token/good"
 printf 'token=a&token=demo-sendpulse-token-change-me' > "$SEEDS/verify_token/repeated"
+printf 'x=1\nBasic bWFpbHRyYWlsOmRlbW8tc2VuZHB1bHNlLXRva2VuLWNoYW5nZS1tZQ==' > "$SEEDS/verify_token/basic"
+printf '\nBearer demo-sendpulse-token-change-me' > "$SEEDS/verify_token/bearer"
 python3 - "$SEEDS/verify_sendgrid/signed" <<'PY'
 import json, sys
 event = json.load(open("events/sendgrid-batch.json"))
@@ -35,7 +51,7 @@ data = (h["x-twilio-email-event-webhook-signature"] + "\n" + h["x-twilio-email-e
 open(sys.argv[1], "wb").write(data)
 PY
 
-TARGETS=(dispatch decode_sendgrid decode_sendpulse decode_ses verify_sendgrid verify_token verify_sns)
+TARGETS=(dispatch decode_provider decode_sendgrid decode_sendpulse decode_ses verify_sendgrid verify_token verify_mailgun verify_svix verify_sns)
 cargo fuzz build -s none
 : > "$REPORT"
 for target in "${TARGETS[@]}"; do
