@@ -43,13 +43,13 @@ def main():
             store["StoreRetries"] += value.get("StoreRetries", 0)
             store["StoreFailures"] += value.get("StoreFailures", 0)
     print(f"{lines} EMF lines read from the function's output\n")
-    print(f"{'provider':<10} {'events by kind':<100} {'hard-bounce rate':>17} {'complaint rate':>15}")
+    print(f"{'provider':<10} {'hard-bounce rate':>16} {'complaint rate':>15}  events by kind")
     for provider in sorted(set(events) | set(totals)):
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(events[provider].items()))
         t = totals[provider]
         base = t["Delivered"] + t["HardBounces"]
         rate = lambda n: f"{n / base:.1%}" if base else "n/a"
-        print(f"{provider:<10} {kinds:<100} {rate(t['HardBounces']):>17} {rate(t['Complaints']):>15}")
+        print(f"{provider:<10} {rate(t['HardBounces']):>16} {rate(t['Complaints']):>15}  {kinds}")
     print(f"\nSES thresholds: bounce rate review {SES_BOUNCE[0]:.0%}, pause {SES_BOUNCE[1]:.0%}; "
           f"complaint rate review {SES_COMPLAINT[0]:.1%}, pause {SES_COMPLAINT[1]:.1%}. "
           "(The samples are one of each kind, so their rates say nothing about a real sender.)")
