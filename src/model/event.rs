@@ -113,6 +113,23 @@ pub struct SubscriptionChange {
     pub subscribed: bool,
 }
 
+impl SubscriptionChange {
+    /// The change an event of `kind` stands for when its provider knows only one, global list:
+    /// an unsubscribe opts out of everything, a resubscribe opts back in, other kinds change
+    /// nothing.
+    pub fn global_for(kind: EventKind) -> Vec<SubscriptionChange> {
+        let subscribed = match kind {
+            EventKind::Unsubscribed => false,
+            EventKind::Subscribed => true,
+            _ => return Vec::new(),
+        };
+        vec![SubscriptionChange {
+            scope: Scope::Global,
+            subscribed,
+        }]
+    }
+}
+
 /// What every event has: the arguments of [`NormalizedEvent::new`], by name.
 #[derive(Debug, Clone)]
 pub struct EventBasics {

@@ -13,9 +13,7 @@ use super::batch::{own_time_or_received, shared_raw};
 use super::lenient::{deserialize_fieldwise, FieldwiseEvent, Slot};
 use super::registry::{BodyShape, Channel, Provider, ProviderSpec, WebhookSpec};
 use crate::model::event::{enhanced_status, non_empty, normalize_recipient};
-use crate::model::{
-    BounceClass, EventBasics, EventKind, NormalizedEvent, Scope, SubscriptionChange, Timestamp,
-};
+use crate::model::{BounceClass, EventBasics, EventKind, NormalizedEvent, SubscriptionChange, Timestamp};
 use crate::verify::token::Carriers;
 
 /// The variable holding the token(s) Brevo sends.
@@ -123,12 +121,7 @@ fn normalize(e: BrevoEvent, raw: &str, received_at: Timestamp) -> NormalizedEven
     out.smtp_status = reason.as_deref().and_then(enhanced_status);
     out.reason = reason;
     out.url = non_empty(e.link);
-    if kind == EventKind::Unsubscribed {
-        out.subscription_changes = vec![SubscriptionChange {
-            scope: Scope::Global,
-            subscribed: false,
-        }];
-    }
+    out.subscription_changes = SubscriptionChange::global_for(kind);
     out.distinguish_by_url_and_class();
     out
 }

@@ -12,9 +12,7 @@ use super::batch::{own_time_or_received, shared_raw};
 use super::lenient::{deserialize_fieldwise, FieldwiseEvent, Slot};
 use super::registry::{BodyShape, Channel, Provider, ProviderSpec, WebhookSpec};
 use crate::model::event::{enhanced_status, non_empty, normalize_recipient};
-use crate::model::{
-    BounceClass, EventBasics, EventKind, NormalizedEvent, Scope, SubscriptionChange, Timestamp,
-};
+use crate::model::{BounceClass, EventBasics, EventKind, NormalizedEvent, SubscriptionChange, Timestamp};
 use crate::verify::token::Carriers;
 
 /// The variable holding the token(s) of Mailjet's webhook URL.
@@ -135,12 +133,7 @@ fn normalize(e: MailjetEvent, raw: &str, received_at: Timestamp) -> NormalizedEv
         (_, error) => error,
     };
     out.url = non_empty(e.url);
-    if kind == EventKind::Unsubscribed {
-        out.subscription_changes = vec![SubscriptionChange {
-            scope: Scope::Global,
-            subscribed: false,
-        }];
-    }
+    out.subscription_changes = SubscriptionChange::global_for(kind);
     out.distinguish_by_url_and_class();
     out
 }

@@ -11,8 +11,8 @@ use super::lenient::text;
 use super::registry::{BodyShape, Channel, Provider, ProviderSpec, WebhookSpec};
 use crate::model::event::{enhanced_status, non_empty, normalize_recipient};
 use crate::model::{
-    BounceClass, Distinguisher, EventBasics, EventKind, EventTime, NormalizedEvent, Scope,
-    SubscriptionChange, Timestamp,
+    BounceClass, Distinguisher, EventBasics, EventKind, EventTime, NormalizedEvent, SubscriptionChange,
+    Timestamp,
 };
 use crate::verify::token::Carriers;
 
@@ -145,17 +145,7 @@ fn normalize(e: PostmarkEvent, raw: &str, received_at: Timestamp) -> NormalizedE
         .or(non_empty(e.suppression_reason.clone()))
         .or(non_empty(e.description));
     out.url = non_empty(e.original_link);
-    out.subscription_changes = match kind {
-        EventKind::Unsubscribed => vec![SubscriptionChange {
-            scope: Scope::Global,
-            subscribed: false,
-        }],
-        EventKind::Subscribed => vec![SubscriptionChange {
-            scope: Scope::Global,
-            subscribed: true,
-        }],
-        _ => Vec::new(),
-    };
+    out.subscription_changes = SubscriptionChange::global_for(kind);
     // Two records of one message at one time are told apart by their type.
     if let Some(kind) = non_empty(e.kind).or(non_empty(e.suppression_reason)) {
         out.distinguishers.push(Distinguisher::BounceType(kind));
@@ -289,7 +279,7 @@ mod tests {
         assert_eq!(
             fixture("subscription-change-unsubscribe").subscription_changes[0],
             SubscriptionChange {
-                scope: Scope::Global,
+                scope: crate::model::Scope::Global,
                 subscribed: false
             }
         );

@@ -11,9 +11,7 @@ use super::lenient::{deserialize_fieldwise, FieldwiseEvent, Slot};
 use super::registry::{BodyShape, Channel, Provider, ProviderSpec, WebhookSpec};
 use super::{DecodeError, Decoded};
 use crate::model::event::{non_empty, normalize_recipient};
-use crate::model::{
-    BounceClass, EventBasics, EventKind, NormalizedEvent, Scope, SubscriptionChange, Timestamp,
-};
+use crate::model::{BounceClass, EventBasics, EventKind, NormalizedEvent, SubscriptionChange, Timestamp};
 use crate::verify::token::Carriers;
 
 /// The variable holding the token(s) of SendPulse's webhook URL.
@@ -161,17 +159,7 @@ fn normalize(event: SendPulseEvent, raw: &str, received_at: Timestamp) -> Normal
     out.smtp_response = response;
     out.reason = non_empty(event.reason);
     out.url = non_empty(event.url).or(non_empty(event.link_url));
-    out.subscription_changes = match kind {
-        EventKind::Unsubscribed => vec![SubscriptionChange {
-            scope: Scope::Global,
-            subscribed: false,
-        }],
-        EventKind::Subscribed => vec![SubscriptionChange {
-            scope: Scope::Global,
-            subscribed: true,
-        }],
-        _ => Vec::new(),
-    };
+    out.subscription_changes = SubscriptionChange::global_for(kind);
     out.distinguish_by_url_and_class();
     out
 }

@@ -13,7 +13,7 @@ use super::lenient::{text, text_list};
 use super::registry::{BodyShape, Channel, Provider, ProviderSpec, WebhookSpec};
 use crate::model::event::{addresses, enhanced_status, non_empty, normalize_recipient};
 use crate::model::{
-    BounceClass, EventBasics, EventKind, EventTime, NormalizedEvent, Scope, SubscriptionChange, Timestamp,
+    BounceClass, EventBasics, EventKind, EventTime, NormalizedEvent, SubscriptionChange, Timestamp,
 };
 use crate::verify::mailgun::{DEFAULT_MAX_AGE_SECONDS, KEY_VARIABLE, MAX_AGE_VARIABLE};
 
@@ -167,13 +167,7 @@ fn normalize(e: EventData, raw: &str, received_at: Timestamp) -> NormalizedEvent
     out.smtp_response = response;
     out.reason = non_empty(e.reason).or(e.reject.and_then(|r| non_empty(r.reason)));
     out.url = non_empty(e.url);
-    out.subscription_changes = match kind {
-        EventKind::Unsubscribed => vec![SubscriptionChange {
-            scope: Scope::Global,
-            subscribed: false,
-        }],
-        _ => Vec::new(),
-    };
+    out.subscription_changes = SubscriptionChange::global_for(kind);
     // Deferrals of one message are told apart by their attempt.
     if kind == EventKind::Deferred {
         if let Some(attempt) = non_empty(status.attempt) {
