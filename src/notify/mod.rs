@@ -168,14 +168,7 @@ mod tests {
     }
 
     fn records_after(evidence: &[Evidence]) -> Record {
-        let mut record = Record {
-            address: "ann@example.com".to_owned(),
-            ..Record::default()
-        };
-        for e in evidence {
-            record.apply(e);
-        }
-        record
+        Record::of("ann@example.com", evidence)
     }
 
     fn batch(pairs: &[(Option<&Record>, Option<&Record>)]) -> Value {

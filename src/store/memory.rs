@@ -226,10 +226,9 @@ impl SuppressionStore for MemoryStore {
             let mut report = SuppressionReport::default();
             let mut records = lock(&self.suppressions);
             for e in &evidence {
-                let record = records.entry(e.address.clone()).or_insert_with(|| Record {
-                    address: e.address.clone(),
-                    ..Record::default()
-                });
+                let record = records
+                    .entry(e.address.clone())
+                    .or_insert_with(|| Record::new(&e.address));
                 report.count(&e.mark, record.apply(e));
             }
             Ok(report)

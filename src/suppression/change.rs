@@ -68,10 +68,7 @@ impl VerdictChange {
 /// `None` when the active reasons are the same.
 pub fn verdict_change(before: Option<&Record>, after: Option<&Record>) -> Option<VerdictChange> {
     let address = after.or(before)?.address.clone();
-    let empty = Record {
-        address: address.clone(),
-        ..Record::default()
-    };
+    let empty = Record::new(&address);
     let old = before.unwrap_or(&empty).verdict();
     let new = after.unwrap_or(&empty).verdict();
     let added: Vec<&'static str> = new
@@ -142,14 +139,7 @@ mod tests {
     }
 
     fn record(evidence: &[Evidence]) -> Record {
-        let mut record = Record {
-            address: "ann@example.com".to_owned(),
-            ..Record::default()
-        };
-        for e in evidence {
-            record.apply(e);
-        }
-        record
+        Record::of("ann@example.com", evidence)
     }
 
     #[test]

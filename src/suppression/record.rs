@@ -136,6 +136,23 @@ pub struct Verdict {
 const LAST_DELIVERY: &str = "last_delivery";
 
 impl Record {
+    /// An empty record for `address` (lower-cased already): nothing known yet.
+    pub fn new(address: &str) -> Record {
+        Record {
+            address: address.to_owned(),
+            ..Record::default()
+        }
+    }
+
+    /// The record `evidence` makes for `address`, applied in the given order.
+    pub fn of<'a>(address: &str, evidence: impl IntoIterator<Item = &'a Evidence>) -> Record {
+        let mut record = Record::new(address);
+        for e in evidence {
+            record.apply(e);
+        }
+        record
+    }
+
     fn slot(&self, mark: &Mark) -> Option<&SlotValue> {
         self.slots.get(&mark.slot())
     }

@@ -27,10 +27,7 @@ fn ses_events(json: &str) -> Vec<NormalizedEvent> {
 }
 
 fn verdict_of(events: &[NormalizedEvent], escalation: Option<Escalation>) -> Verdict {
-    let mut record = Record {
-        address: ADDRESS.into(),
-        ..Record::default()
-    };
+    let mut record = Record::new(ADDRESS);
     for e in coalesce(events.iter().flat_map(|e| evidence(e, escalation))) {
         assert_eq!(e.address, ADDRESS);
         record.apply(&e);
@@ -285,14 +282,7 @@ fn sequence() -> Vec<NormalizedEvent> {
 }
 
 fn record_of(order: &[Evidence]) -> Record {
-    let mut record = Record {
-        address: ADDRESS.into(),
-        ..Record::default()
-    };
-    for e in order {
-        record.apply(e);
-    }
-    record
+    Record::of(ADDRESS, order)
 }
 
 proptest! {
@@ -353,10 +343,7 @@ proptest! {
 #[test]
 fn five_hundred_transient_bounces_leave_a_small_record() {
     let rule = Escalation { limit: 3, days: 7 };
-    let mut record = Record {
-        address: ADDRESS.into(),
-        ..Record::default()
-    };
+    let mut record = Record::new(ADDRESS);
     let mut order: Vec<i64> = (0..500).collect();
     fastrand::Rng::with_seed(3).shuffle(&mut order);
     for i in order {

@@ -94,13 +94,7 @@ pub(crate) async fn record(context: &Context, address: &str) -> anyhow::Result<R
         .map_err(aws_sdk_dynamodb::Error::from)
         .context("reading the suppression record")?
         .item;
-    Ok(item.map_or_else(
-        || Record {
-            address: address.to_owned(),
-            ..Record::default()
-        },
-        |item| record_from_item(&item),
-    ))
+    Ok(item.map_or_else(|| Record::new(address), |item| record_from_item(&item)))
 }
 
 async fn verdict(context: &Context, address: &str) -> anyhow::Result<()> {

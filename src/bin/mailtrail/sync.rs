@@ -164,10 +164,9 @@ async fn import(
     let mut touched: BTreeMap<String, bool> = BTreeMap::new();
     for (e, dated) in evidence {
         summary.undated += usize::from(!dated);
-        let record = records.entry(e.address.clone()).or_insert_with(|| Record {
-            address: e.address.clone(),
-            ..Record::default()
-        });
+        let record = records
+            .entry(e.address.clone())
+            .or_insert_with(|| Record::new(&e.address));
         match import_outcome(record, &e, dated) {
             ImportOutcome::Added => {
                 touched

@@ -307,14 +307,7 @@ fn export_times_in_every_documented_form() {
 }
 
 fn record_with(evidence: &[Evidence]) -> Record {
-    let mut record = Record {
-        address: "ann@example.com".to_owned(),
-        ..Record::default()
-    };
-    for e in evidence {
-        record.apply(e);
-    }
-    record
+    Record::of("ann@example.com", evidence)
 }
 
 fn entry(mark: Mark, at_text: Option<&str>) -> ImportEntry {
