@@ -84,7 +84,7 @@ pub async fn recipient(
     since: Option<&str>,
     detail: bool,
 ) -> anyhow::Result<()> {
-    let address = address.trim().to_lowercase();
+    let address = crate::suppressed::normalized(address)?;
     let since = since.map(since_key).transpose()?;
     let items = recipient_rows(context, &address, since.as_deref(), None, None, false).await?;
     let items = if detail {

@@ -214,7 +214,7 @@ async fn search(State(ui): State<Arc<Ui>>, RawQuery(query): RawQuery) -> Respons
         // A Mailgun message id looks like an address: a message with that id wins.
         match message_exists(&ui.context, &q).await {
             Ok(true) => return Redirect::to(&views::message_href(&q)).into_response(),
-            Ok(false) => return Redirect::to(&views::recipient_href(&q.to_lowercase())).into_response(),
+            Ok(false) => return Redirect::to(&views::recipient_href(&recipient_key(&q))).into_response(),
             Err(error) => return failed(&error, false),
         }
     }
@@ -335,13 +335,26 @@ async fn subjects(
     Ok(found)
 }
 
+/// An address as the store keeps it (trimmed, lower-cased); empty, so that nothing is found,
+/// when it could never be one.
+fn recipient_key(address: &str) -> String {
+    mailtrail::model::event::normalize_recipient(address).unwrap_or_default()
+}
+
+/// The address of a recipient path and the filters of its query.
+fn recipient_request(address: &str, query: Option<&str>) -> (String, Filters) {
+    (
+        recipient_key(address),
+        Filters::from_pairs(form_pairs(query.unwrap_or(""))),
+    )
+}
+
 async fn recipient_page(
     State(ui): State<Arc<Ui>>,
     Path(address): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let address = address.trim().to_lowercase();
-    let filters = Filters::from_pairs(form_pairs(query.as_deref().unwrap_or("")));
+    let (address, filters) = recipient_request(&address, query.as_deref());
     let read = match read_recipient(&ui.context, &address, &filters).await {
         Ok(read) => read,
         Err(error) => return failed(&error, false),
@@ -392,8 +405,7 @@ async fn recipient_api(
     Path(address): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let address = address.trim().to_lowercase();
-    let filters = Filters::from_pairs(form_pairs(query.as_deref().unwrap_or("")));
+    let (address, filters) = recipient_request(&address, query.as_deref());
     match read_recipient(&ui.context, &address, &filters).await {
         Ok(read) => {
             let mut rows: Vec<&Item> = read.rows.iter().filter(|r| filters.shows(r)).collect();
@@ -408,7 +420,7 @@ async fn recipient_api(
 }
 
 async fn verdict_api(State(ui): State<Arc<Ui>>, Path(address): Path<String>) -> Response {
-    let address = address.trim().to_lowercase();
+    let address = recipient_key(&address);
     match crate::suppressed::record(&ui.context, &address).await {
         Ok(record) => json(
             StatusCode::OK,
