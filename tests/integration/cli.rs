@@ -17,10 +17,10 @@ pub(crate) fn mailtrail(table: &str, suppressions: &str, args: &[&str]) -> Outpu
     mailtrail_with(table, suppressions, args, &[])
 }
 
-/// Runs `mailtrail` against the local server with more variables (other services' endpoints).
-pub(crate) fn mailtrail_with(table: &str, suppressions: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mailtrail"))
-        .args(args)
+/// The `mailtrail` binary set up for the local server and the two tables.
+pub(crate) fn mailtrail_command(table: &str, suppressions: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mailtrail"));
+    command
         .env("AWS_ENDPOINT_URL_DYNAMODB", &dynamo().endpoint)
         .env("AWS_REGION", "us-east-1")
         .env("AWS_ACCESS_KEY_ID", "local")
@@ -28,7 +28,14 @@ pub(crate) fn mailtrail_with(table: &str, suppressions: &str, args: &[&str], env
         .env("MAILTRAIL_TABLE", table)
         .env("MAILTRAIL_SUPPRESSIONS_TABLE", suppressions)
         .env("MAILTRAIL_OPERATOR", "ops@tests")
-        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_PROFILE");
+    command
+}
+
+/// Runs `mailtrail` against the local server with more variables (other services' endpoints).
+pub(crate) fn mailtrail_with(table: &str, suppressions: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    mailtrail_command(table, suppressions)
+        .args(args)
         .envs(env.iter().copied())
         .output()
         .expect("the mailtrail binary runs")
@@ -349,14 +356,7 @@ async fn every_command_works_against_the_local_server() {
 async fn dlq_replay_sends_messages_back_and_keeps_what_still_fails() {
     let (_app, client, table, suppressions) = app_with_suppressions().await;
     let moto = moto();
-    let sqs_config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "local", "local", None, None, "tests",
-        ))
-        .endpoint_url(&moto.endpoint)
-        .load()
-        .await;
+    let sqs_config = local_sdk(&moto.endpoint).load().await;
     let sqs = aws_sdk_sqs::Client::new(&sqs_config);
     let queue = sqs
         .create_queue()
@@ -512,15 +512,8 @@ async fn a_200_kb_ses_notification_is_kept_whole() {
 async fn five_hundred_soft_bounces_leave_a_record_under_4_kb() {
     let (_app, client, table, suppressions) = app_with_suppressions().await;
     let mut config = test_config(&table);
-    config.suppressions_table = Some(suppressions.clone());
     config.soft_bounce = Some(mailtrail::suppression::Escalation { limit: 3, days: 7 });
-    let store =
-        DynamoStore::new(client.clone(), table.clone(), 400).with_suppressions(Some(suppressions.clone()));
-    let app = App::with_https(
-        config,
-        std::sync::Arc::new(store),
-        std::sync::Arc::new(NoInternet::default()),
-    );
+    let app = app_writing_both(&client, &table, &suppressions, config);
     let mut order: Vec<i64> = (0..500).collect();
     fastrand::Rng::with_seed(11).shuffle(&mut order);
     for chunk in order.chunks(50) {

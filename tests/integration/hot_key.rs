@@ -9,8 +9,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aws_config::{BehaviorVersion, Region};
-use aws_sdk_dynamodb::config::Credentials;
 use serde_json::{json, Value};
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -133,13 +131,7 @@ async fn a_burst_on_one_partition_key_drains_without_loss_or_doubles() {
     let table = fresh_table(&direct).await;
     let upstream: SocketAddr = dynamo().endpoint.trim_start_matches("http://").parse().unwrap();
     let (address, throttle) = Throttle::start(upstream).await;
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
-        .endpoint_url(format!("http://{address}"))
-        .load()
-        .await;
-    let app = app(&aws_sdk_dynamodb::Client::new(&sdk), &table);
+    let app = app(&client_for(&format!("http://{address}")).await, &table);
 
     // One message to 2,000 recipients: 2,000 events under one partition key.
     let events: Vec<Value> = (0..2_000)

@@ -74,15 +74,17 @@ fn start_dynamo() -> LocalDynamo {
     }
 }
 
-/// An SDK client for `endpoint`, with dummy credentials.
-pub async fn client_for(endpoint: &str) -> Client {
-    let config = aws_config::defaults(BehaviorVersion::latest())
+/// The SDK's settings for a local server at `endpoint`: a region and dummy credentials.
+pub fn local_sdk(endpoint: &str) -> aws_config::ConfigLoader {
+    aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
         .endpoint_url(endpoint)
-        .load()
-        .await;
-    Client::new(&config)
+}
+
+/// An SDK client for `endpoint`, with dummy credentials.
+pub async fn client_for(endpoint: &str) -> Client {
+    Client::new(&local_sdk(endpoint).load().await)
 }
 
 /// A client for the shared server.
@@ -367,14 +369,18 @@ pub async fn app_with_suppressions() -> (App, aws_sdk_dynamodb::Client, String, 
     mailtrail::store::table::create_suppressions(&client, &suppressions)
         .await
         .unwrap();
-    let mut config = test_config(&table);
-    config.suppressions_table = Some(suppressions.clone());
-    let store =
-        DynamoStore::new(client.clone(), table.clone(), 400).with_suppressions(Some(suppressions.clone()));
-    let app = App::with_https(
+    let app = app_writing_both(&client, &table, &suppressions, test_config(&table));
+    (app, client, table, suppressions)
+}
+
+/// An app with `config` writing events to `table` and the list to `suppressions`.
+pub fn app_writing_both(client: &Client, table: &str, suppressions: &str, mut config: Config) -> App {
+    config.suppressions_table = Some(suppressions.to_owned());
+    let store = DynamoStore::new(client.clone(), table.to_owned(), 400)
+        .with_suppressions(Some(suppressions.to_owned()));
+    App::with_https(
         config,
         std::sync::Arc::new(store),
         std::sync::Arc::new(NoInternet::default()),
-    );
-    (app, client, table, suppressions)
+    )
 }

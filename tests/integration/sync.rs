@@ -208,46 +208,36 @@ async fn an_older_import_never_beats_newer_evidence() {
     assert_eq!(verdict(&tables, "eve@example.com").await["suppressed"], false);
     let dir = std::env::temp_dir().join(format!("mailtrail-import-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let older = dir.join("older.csv");
-    std::fs::write(
-        &older,
+    let import_generic = |name: &str, csv: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, csv).unwrap();
+        let tables = &tables;
+        async move {
+            let path = path.display().to_string();
+            run(
+                tables,
+                None,
+                &["suppressed", "import", "--csv", &path, "--format", "generic"],
+            )
+            .await
+        }
+    };
+    let outcome = import_generic(
+        "older.csv",
         "email,reason,created_at\neve@example.com,unsubscribe,2026-10-01T00:00:00Z\n",
-    )
-    .unwrap();
-    let path = older.display().to_string();
-    let outcome = run(
-        &tables,
-        None,
-        &["suppressed", "import", "--csv", &path, "--format", "generic"],
     )
     .await;
     assert_eq!(outcome["older"], 1, "{outcome}");
     assert_eq!(outcome["added"], 0);
     assert_eq!(verdict(&tables, "eve@example.com").await["suppressed"], false);
     // An undated entry is older than anything known about the reason.
-    let undated = dir.join("undated.csv");
-    std::fs::write(&undated, "email,reason\neve@example.com,unsubscribe\n").unwrap();
-    let path = undated.display().to_string();
-    let outcome = run(
-        &tables,
-        None,
-        &["suppressed", "import", "--csv", &path, "--format", "generic"],
-    )
-    .await;
+    let outcome = import_generic("undated.csv", "email,reason\neve@example.com,unsubscribe\n").await;
     assert_eq!(outcome["added"], 0, "{outcome}");
     assert_eq!(verdict(&tables, "eve@example.com").await["suppressed"], false);
     // A newer one is evidence like any other.
-    let newer = dir.join("newer.csv");
-    std::fs::write(
-        &newer,
+    let outcome = import_generic(
+        "newer.csv",
         "email,reason,created_at\neve@example.com,unsubscribe,2026-11-20T00:00:00Z\n",
-    )
-    .unwrap();
-    let path = newer.display().to_string();
-    let outcome = run(
-        &tables,
-        None,
-        &["suppressed", "import", "--csv", &path, "--format", "generic"],
     )
     .await;
     assert_eq!(outcome["added"], 1, "{outcome}");
@@ -381,14 +371,7 @@ struct Bus {
 
 async fn bus() -> Bus {
     let moto = moto();
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "local", "local", None, None, "tests",
-        ))
-        .endpoint_url(&moto.endpoint)
-        .load()
-        .await;
+    let config = local_sdk(&moto.endpoint).load().await;
     let events = aws_sdk_eventbridge::Client::new(&config);
     let sqs = aws_sdk_sqs::Client::new(&config);
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -650,12 +633,7 @@ async fn a_failed_put_events_fails_the_batch() {
     );
     assert!(missing.handle(&batch).await.is_err());
     // EventBridge unreachable.
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "local", "local", None, None, "tests",
-        ))
-        .endpoint_url(format!("http://127.0.0.1:{}", free_port()))
+    let config = local_sdk(&format!("http://127.0.0.1:{}", free_port()))
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
         .load()
         .await;

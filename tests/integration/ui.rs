@@ -4,7 +4,7 @@
 //! rendered inert; a foreign `Host` and a missing token refused.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -29,15 +29,8 @@ impl Drop for UiServer {
 }
 
 fn start_ui(table: &str, suppressions: &str) -> UiServer {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mailtrail"))
+    let mut child = crate::cli::mailtrail_command(table, suppressions)
         .args(["ui", "--no-open"])
-        .env("AWS_ENDPOINT_URL_DYNAMODB", &dynamo().endpoint)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "local")
-        .env("AWS_SECRET_ACCESS_KEY", "local")
-        .env("MAILTRAIL_TABLE", table)
-        .env("MAILTRAIL_SUPPRESSIONS_TABLE", suppressions)
-        .env_remove("AWS_PROFILE")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -198,6 +191,24 @@ async fn count(browser: &Client, css: &str) -> usize {
     browser.find_all(Locator::Css(css)).await.unwrap().len()
 }
 
+async fn click(browser: &Client, css: &str) {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn wait_for(browser: &Client, css: &str) {
+    browser
+        .wait()
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_support_person_finds_an_address_and_a_message_filters_pages_and_opens_the_raw_event() {
     let (table, suppressions) = data().await;
@@ -212,18 +223,8 @@ async fn a_support_person_finds_an_address_and_a_message_filters_pages_and_opens
     // Search for an address.
     let search = browser.find(Locator::Css("#q")).await.unwrap();
     search.send_keys("Recipient@Example.com").await.unwrap();
-    browser
-        .find(Locator::Css("section.home button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser
-        .wait()
-        .for_element(Locator::Css("#verdict"))
-        .await
-        .unwrap();
+    click(&browser, "section.home button").await;
+    wait_for(&browser, "#verdict").await;
     assert_eq!(
         browser.current_url().await.unwrap().path(),
         "/recipient/recipient%40example.com"
@@ -277,13 +278,7 @@ async fn a_support_person_finds_an_address_and_a_message_filters_pages_and_opens
     assert!(kinds.iter().all(|k| k == "delivered"), "{kinds:?}");
 
     // The raw view.
-    browser
-        .find(Locator::Css("table.events a.raw"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, "table.events a.raw").await;
     let raw = browser
         .wait()
         .for_element(Locator::Css("#raw-pretty"))
@@ -304,18 +299,8 @@ async fn a_support_person_finds_an_address_and_a_message_filters_pages_and_opens
     top.send_keys("EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000")
         .await
         .unwrap();
-    browser
-        .find(Locator::Css("header.top button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser
-        .wait()
-        .for_element(Locator::Css("h1.message-id"))
-        .await
-        .unwrap();
+    click(&browser, "header.top button").await;
+    wait_for(&browser, "h1.message-id").await;
     assert!(browser
         .current_url()
         .await
@@ -334,18 +319,8 @@ async fn a_support_person_finds_an_address_and_a_message_filters_pages_and_opens
         .unwrap();
     assert!(text_of(&browser, "#count").await.starts_with("120 messages"));
     assert_eq!(count(&browser, "article.message").await, 50);
-    browser
-        .find(Locator::Css("nav.pages a.next"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser
-        .wait()
-        .for_element(Locator::Css("nav.pages a.prev"))
-        .await
-        .unwrap();
+    click(&browser, "nav.pages a.next").await;
+    wait_for(&browser, "nav.pages a.prev").await;
     assert!(text_of(&browser, "nav.pages").await.contains("page 2 of 3"));
     assert_eq!(count(&browser, "article.message").await, 50);
 
@@ -376,11 +351,7 @@ async fn hostile_content_renders_as_inert_text() {
         .goto(&format!("http://127.0.0.1:{}/recipient/{path}", ui.port))
         .await
         .unwrap();
-    browser
-        .wait()
-        .for_element(Locator::Css("h1.address"))
-        .await
-        .unwrap();
+    wait_for(&browser, "h1.address").await;
     // Shown as text...
     assert_eq!(text_of(&browser, "h1.address").await, address);
     let page = text_of(&browser, "main").await;
@@ -410,14 +381,8 @@ async fn hostile_content_renders_as_inert_text() {
     );
     assert!(browser.get_alert_text().await.is_err(), "no alert opened");
     // The raw view is text too.
-    browser
-        .find(Locator::Css("table.events a.raw"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser.wait().for_element(Locator::Css("pre.raw")).await.unwrap();
+    click(&browser, "table.events a.raw").await;
+    wait_for(&browser, "pre.raw").await;
     let injected = browser
         .execute(
             "return document.querySelectorAll('pre img, pre script, pre iframe, pre b').length;",
