@@ -10,8 +10,7 @@ use super::trigger::EventBridgeEvent;
 use super::Invocation;
 use crate::app::App;
 use crate::model::Provider;
-use crate::providers::ses;
-use crate::store::{Kept, StoreError};
+use crate::store::StoreError;
 
 /// The `source` of SES's events.
 pub const SES_SOURCE: &str = "aws.ses";
@@ -78,30 +77,8 @@ pub async fn handle(
         summary.ignored = 1;
         return Ok(summary);
     }
-    let detail = event.detail.get();
-    match ses::decode(detail, invocation.received_at) {
-        Ok(decoded) => {
-            summary.ignored = decoded.ignored;
-            let persisted = super::persist::persist(app, Provider::Ses, decoded, invocation).await?;
-            summary.events = persisted.events;
-            summary.stored = persisted.stored;
-            summary.duplicates = persisted.duplicates;
-            summary.quarantined = persisted.quarantined;
-        }
-        Err(error) => {
-            let error = crate::logging::chain(&error);
-            super::persist::quarantine(
-                app,
-                Provider::Ses,
-                detail.as_bytes(),
-                &error,
-                Kept::Body,
-                invocation,
-            )
-            .await?;
-            summary.quarantined = 1;
-        }
-    }
+    let record = (event.id.as_deref().unwrap_or(""), event.detail.get());
+    super::sns_trigger::store_ses_records(app, [record], invocation, &mut summary).await?;
     tracing::info!(
         events = summary.events,
         stored = summary.stored,

@@ -49,9 +49,7 @@ pub async fn handle(
     event: &SnsEvent,
     invocation: &Invocation<'_>,
 ) -> Result<SnsSummary, SnsError> {
-    let Invocation {
-        received_at, tally, ..
-    } = *invocation;
+    let tally = invocation.tally;
     for (record, r) in event.records.iter().enumerate() {
         if let Err(error) = app.channels.sns_topics.check(&r.sns.topic_arn) {
             tally.rejected(Provider::Ses.as_str(), "forbidden");
@@ -63,13 +61,36 @@ pub async fn handle(
         records: event.records.len(),
         ..SnsSummary::default()
     };
+    let messages = event
+        .records
+        .iter()
+        .map(|r| (r.sns.message_id.as_str(), r.sns.message.as_str()));
+    store_ses_records(app, messages, invocation, &mut summary).await?;
+    tracing::info!(
+        events = summary.events,
+        stored = summary.stored,
+        ignored = summary.ignored,
+        quarantined = summary.quarantined,
+        "sns stored"
+    );
+    Ok(summary)
+}
+
+/// Decodes SES event records (SNS messages, EventBridge details), each with its id for the
+/// log; keeps each one that does not decode in quarantine alone, and stores the events of the
+/// others in one go. Adds what it did to `summary`.
+pub(super) async fn store_ses_records<'a>(
+    app: &App,
+    records: impl IntoIterator<Item = (&'a str, &'a str)>,
+    invocation: &Invocation<'_>,
+    summary: &mut SnsSummary,
+) -> Result<(), StoreError> {
     let mut decoded = crate::providers::Decoded::default();
-    for record in &event.records {
-        let message = &record.sns.message;
-        match ses::decode(message, received_at) {
+    for (id, record) in records {
+        match ses::decode(record, invocation.received_at) {
             Ok(one) => {
                 if one.ignored > 0 {
-                    tracing::info!(message_id = %record.sns.message_id, "SNS message carries no email event; ignored");
+                    tracing::info!(id, "SES record carries no email event; ignored");
                 }
                 summary.ignored += one.ignored;
                 decoded.events.extend(one.events);
@@ -79,7 +100,7 @@ pub async fn handle(
                 super::persist::quarantine(
                     app,
                     Provider::Ses,
-                    message.as_bytes(),
+                    record.as_bytes(),
                     &error,
                     Kept::Body,
                     invocation,
@@ -90,16 +111,9 @@ pub async fn handle(
         }
     }
     let persisted = super::persist::persist(app, Provider::Ses, decoded, invocation).await?;
-    summary.events = persisted.events;
-    summary.stored = persisted.stored;
-    summary.duplicates = persisted.duplicates;
+    summary.events += persisted.events;
+    summary.stored += persisted.stored;
+    summary.duplicates += persisted.duplicates;
     summary.quarantined += persisted.quarantined;
-    tracing::info!(
-        events = summary.events,
-        stored = summary.stored,
-        ignored = summary.ignored,
-        quarantined = summary.quarantined,
-        "sns stored"
-    );
-    Ok(summary)
+    Ok(())
 }
