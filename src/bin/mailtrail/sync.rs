@@ -12,7 +12,7 @@ use anyhow::Context as _;
 use aws_config::retry::RetryConfig;
 use aws_sdk_sesv2::error::SdkError;
 use aws_sdk_sesv2::operation::delete_suppressed_destination::DeleteSuppressedDestinationError;
-use aws_sdk_sesv2::types::SuppressionListReason;
+use aws_sdk_sesv2::types::{SuppressedDestinationSummary, SuppressionListReason};
 use mailtrail::deadline::Deadline;
 use mailtrail::model::Timestamp;
 use mailtrail::store::suppression::{read_records, record as record_evidence};
@@ -83,50 +83,37 @@ pub async fn import_file(
 
 /// `import --from ses`: every page of SES's account-level list.
 pub async fn import_from_ses(context: &Context, dry_run: bool) -> anyhow::Result<()> {
-    let client = ses_client(context);
-    let mut pages = client
-        .list_suppressed_destinations()
-        .page_size(SES_PAGE_SIZE)
-        .into_paginator()
-        .send();
     let mut parsed = ParsedExport::default();
-    let mut line = 0;
-    while let Some(page) = pages.next().await {
-        let page = page
-            .map_err(aws_sdk_sesv2::Error::from)
-            .context("reading SES's suppression list (ListSuppressedDestinations)")?;
-        for summary in page.suppressed_destination_summaries() {
-            line += 1;
-            let Some(address) = mailtrail::suppression::import::import_address(summary.email_address())
-            else {
-                parsed
-                    .skipped
-                    .push((line, mailtrail::suppression::import::Skip::NotAnAddress));
+    for (index, summary) in ses_list(&ses_client(context)).await?.iter().enumerate() {
+        let line = index + 1;
+        let Some(address) = mailtrail::suppression::import::import_address(summary.email_address()) else {
+            parsed
+                .skipped
+                .push((line, mailtrail::suppression::import::Skip::NotAnAddress));
+            continue;
+        };
+        let mark = match summary.reason() {
+            SuppressionListReason::Bounce => Mark::Suppress(Reason::HardBounce),
+            SuppressionListReason::Complaint => Mark::Suppress(Reason::Complaint),
+            other => {
+                parsed.skipped.push((
+                    line,
+                    mailtrail::suppression::import::Skip::UnknownReason(other.as_str().to_owned()),
+                ));
                 continue;
-            };
-            let mark = match summary.reason() {
-                SuppressionListReason::Bounce => Mark::Suppress(Reason::HardBounce),
-                SuppressionListReason::Complaint => Mark::Suppress(Reason::Complaint),
-                other => {
-                    parsed.skipped.push((
-                        line,
-                        mailtrail::suppression::import::Skip::UnknownReason(other.as_str().to_owned()),
-                    ));
-                    continue;
-                }
-            };
-            let at = summary
-                .last_update_time()
-                .to_millis()
-                .ok()
-                .and_then(Timestamp::from_millis);
-            parsed.entries.push(ImportEntry {
-                address,
-                mark,
-                at,
-                note: None,
-            });
-        }
+            }
+        };
+        let at = summary
+            .last_update_time()
+            .to_millis()
+            .ok()
+            .and_then(Timestamp::from_millis);
+        parsed.entries.push(ImportEntry {
+            address,
+            mark,
+            at,
+            note: None,
+        });
     }
     let summary = import(context, ImportFormat::Ses, parsed, dry_run).await?;
     print_import(context.output, &summary)
@@ -239,23 +226,21 @@ fn ses_reason(reasons: &[&str]) -> Option<SuppressionListReason> {
     }
 }
 
-/// Every address on SES's account-level list, with its reason.
-async fn ses_list(client: &aws_sdk_sesv2::Client) -> anyhow::Result<HashMap<String, SuppressionListReason>> {
+/// Every entry of SES's account-level list, every page.
+async fn ses_list(client: &aws_sdk_sesv2::Client) -> anyhow::Result<Vec<SuppressedDestinationSummary>> {
     let mut pages = client
         .list_suppressed_destinations()
         .page_size(SES_PAGE_SIZE)
         .into_paginator()
         .send();
-    let mut listed = HashMap::new();
+    let mut entries = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page
             .map_err(aws_sdk_sesv2::Error::from)
             .context("reading SES's suppression list (ListSuppressedDestinations)")?;
-        for summary in page.suppressed_destination_summaries() {
-            listed.insert(summary.email_address().to_lowercase(), summary.reason().clone());
-        }
+        entries.extend(page.suppressed_destination_summaries().iter().cloned());
     }
-    Ok(listed)
+    Ok(entries)
 }
 
 /// What a push did (or would do).
@@ -276,7 +261,11 @@ pub struct PushSummary {
 pub async fn push_to_ses(context: &Context, dry_run: bool, rate: u32) -> anyhow::Result<()> {
     let records = all_records(context).await?;
     let client = ses_client(context);
-    let listed = ses_list(&client).await?;
+    let listed: HashMap<String, SuppressionListReason> = ses_list(&client)
+        .await?
+        .into_iter()
+        .map(|summary| (summary.email_address().to_lowercase(), summary.reason().clone()))
+        .collect();
     let mut summary = PushSummary {
         dry_run,
         ..PushSummary::default()
