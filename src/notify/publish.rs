@@ -7,12 +7,21 @@ use std::time::Duration;
 
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 
+use crate::store::dynamodb::RetryPolicy;
+
 /// The `source` of every event.
 pub const EVENT_SOURCE: &str = "mailtrail";
 /// Entries a `PutEvents` call may carry.
 pub const ENTRIES_PER_CALL: usize = 10;
 /// Calls per chunk, the first included, before the batch fails.
 const ATTEMPTS: u32 = 5;
+
+/// The backoff between attempts: full jitter, 100 ms doubling up to 3.2 s.
+const RETRY: RetryPolicy = RetryPolicy {
+    max_attempts: ATTEMPTS,
+    base_delay: Duration::from_millis(100),
+    max_delay: Duration::from_millis(3_200),
+};
 
 /// One event to put.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,15 +119,14 @@ pub async fn put_all(sink: &dyn EventSink, entries: Vec<Entry>) -> Result<usize,
                 break;
             }
             attempt += 1;
-            if attempt >= ATTEMPTS {
+            if attempt >= RETRY.max_attempts {
                 return Err(PublishError::Entries {
                     failed: failed.len(),
                     total,
                     code: failed[0].1.clone(),
                 });
             }
-            let ceiling = Duration::from_millis(100 << attempt.min(5));
-            tokio::time::sleep(ceiling.mul_f64(fastrand::f64())).await;
+            tokio::time::sleep(RETRY.delay(attempt)).await;
             left = failed.into_iter().map(|(entry, _)| entry).collect();
         }
     }

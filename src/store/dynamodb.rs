@@ -82,7 +82,7 @@ pub(crate) fn store_error(
     }
 }
 
-/// How `UnprocessedItems` are retried.
+/// How `UnprocessedItems` (and the notifier's failed `PutEvents` entries) are retried.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
     /// Attempts per chunk, the first one included.
@@ -105,7 +105,7 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// Full jitter: a random delay up to `min(max, base * 2^retry)`.
-    pub(crate) fn delay(&self, retry: u32) -> Duration {
+    pub fn delay(&self, retry: u32) -> Duration {
         let ceiling = self
             .base_delay
             .saturating_mul(1u32 << retry.min(16))
