@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use mailtrail::model::{NormalizedEvent, Provider, Timestamp};
-use mailtrail::providers::{sendgrid, sendpulse, ses};
 use mailtrail::store::item::Item;
 
 fn input(path: &str) -> Vec<u8> {
@@ -31,112 +30,11 @@ fn items_of(events: Vec<NormalizedEvent>) -> usize {
         .sum()
 }
 
-fn batch_group(
-    c: &mut Criterion,
-    name: &str,
-    body: &[u8],
-    decode: fn(&[u8], Timestamp) -> Vec<NormalizedEvent>,
-) {
-    let mut group = c.benchmark_group(name);
-    group.throughput(Throughput::Bytes(body.len() as u64));
-    group.bench_function("pipeline", |b| {
-        b.iter(|| items_of(decode(black_box(body), received())))
-    });
-    group.bench_function("serde_json_value", |b| {
-        b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(body)).unwrap())
-    });
-    group.bench_function("simd_json_borrowed", |b| {
-        b.iter_batched_ref(
-            || body.to_vec(),
-            |copy| {
-                let value = simd_json::to_borrowed_value(copy).unwrap();
-                black_box(&value);
-            },
-            BatchSize::SmallInput,
-        )
-    });
-    group.finish();
-}
-
-fn sendgrid_batch(c: &mut Criterion) {
-    let body = input("target/bench/sendgrid-1000.json");
-    batch_group(c, "sendgrid_1000", &body, |b, t| {
-        sendgrid::decode(b, t).unwrap().events
-    });
-}
-
-fn sendpulse_batch(c: &mut Criterion) {
-    let body = input("target/bench/sendpulse-1000.json");
-    batch_group(c, "sendpulse_1000", &body, |b, t| {
-        sendpulse::decode(b, t).unwrap().events
-    });
-}
-
-const SES_TYPES: &[&str] = &[
-    "bounce",
-    "complaint",
-    "delivery",
-    "send",
-    "reject",
-    "open",
-    "click",
-    "rendering-failure",
-    "delivery-delay",
-    "subscription",
-];
-
-fn ses_records(c: &mut Criterion) {
-    let messages: Vec<String> = SES_TYPES
-        .iter()
-        .map(|t| String::from_utf8(input(&format!("fixtures/ses/event-{t}.json"))).unwrap())
-        .collect();
-    let bytes: usize = messages.iter().map(String::len).sum();
-    let mut group = c.benchmark_group("ses_each_type");
-    group.throughput(Throughput::Bytes(bytes as u64));
-    group.bench_function("pipeline", |b| {
-        b.iter(|| {
-            messages
-                .iter()
-                .map(|m| items_of(ses::decode(black_box(m), received()).unwrap().events))
-                .sum::<usize>()
-        })
-    });
-    group.bench_function("serde_json_value", |b| {
-        b.iter(|| {
-            for m in &messages {
-                black_box(serde_json::from_str::<serde_json::Value>(black_box(m)).unwrap());
-            }
-        })
-    });
-    group.bench_function("simd_json_borrowed", |b| {
-        b.iter_batched_ref(
-            || messages.iter().map(|m| m.as_bytes().to_vec()).collect::<Vec<_>>(),
-            |copies| {
-                for copy in copies.iter_mut() {
-                    let value = simd_json::to_borrowed_value(copy).unwrap();
-                    black_box(&value);
-                }
-            },
-            BatchSize::SmallInput,
-        )
-    });
-    group.finish();
-}
-
-/// A one-event provider's documented samples (`target/bench/each/<name>/`), one request each,
-/// the same bytes django-anymail's `parse_events` reads in `benches/peer_anymail.py`.
-fn each_group(c: &mut Criterion, name: &str, provider: Provider) {
-    let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("target/bench/each")
-        .join(name);
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&folder)
-        .unwrap_or_else(|e| panic!("{}: {e} (run `make bench`)", folder.display()))
-        .map(|entry| entry.unwrap().path())
-        .collect();
-    paths.sort();
-    let bodies: Vec<Vec<u8>> = paths.iter().map(|p| std::fs::read(p).unwrap()).collect();
+/// One group: the pipeline over `bodies` (one request each, as `provider` sends them) next to
+/// the two parsing floors on the same bytes.
+fn bodies_group(c: &mut Criterion, name: &str, provider: Provider, bodies: &[Vec<u8>]) {
     let bytes: usize = bodies.iter().map(Vec::len).sum();
-    let mut group = c.benchmark_group(format!("{name}_each"));
+    let mut group = c.benchmark_group(name);
     group.throughput(Throughput::Bytes(bytes as u64));
     group.bench_function("pipeline", |b| {
         b.iter(|| {
@@ -154,14 +52,14 @@ fn each_group(c: &mut Criterion, name: &str, provider: Provider) {
     });
     group.bench_function("serde_json_value", |b| {
         b.iter(|| {
-            for body in &bodies {
+            for body in bodies {
                 black_box(serde_json::from_slice::<serde_json::Value>(black_box(body)).unwrap());
             }
         })
     });
     group.bench_function("simd_json_borrowed", |b| {
         b.iter_batched_ref(
-            || bodies.clone(),
+            || bodies.to_vec(),
             |copies| {
                 for copy in copies.iter_mut() {
                     let value = simd_json::to_borrowed_value(copy).unwrap();
@@ -174,6 +72,40 @@ fn each_group(c: &mut Criterion, name: &str, provider: Provider) {
     group.finish();
 }
 
+fn sendgrid_batch(c: &mut Criterion) {
+    let body = input("target/bench/sendgrid-1000.json");
+    bodies_group(c, "sendgrid_1000", Provider::SendGrid, &[body]);
+}
+
+fn sendpulse_batch(c: &mut Criterion) {
+    let body = input("target/bench/sendpulse-1000.json");
+    bodies_group(c, "sendpulse_1000", Provider::SendPulse, &[body]);
+}
+
+const SES_TYPES: &[&str] = &[
+    "bounce",
+    "complaint",
+    "delivery",
+    "send",
+    "reject",
+    "open",
+    "click",
+    "rendering-failure",
+    "delivery-delay",
+    "subscription",
+];
+
+/// One SNS message of each SES event type.
+fn ses_records(c: &mut Criterion) {
+    let messages: Vec<Vec<u8>> = SES_TYPES
+        .iter()
+        .map(|t| input(&format!("fixtures/ses/event-{t}.json")))
+        .collect();
+    bodies_group(c, "ses_each_type", Provider::Ses, &messages);
+}
+
+/// Each one-event provider's documented samples (`target/bench/each/<name>/`), one request
+/// each: the same bytes django-anymail's `parse_events` reads in `benches/peer_anymail.py`.
 fn one_event_providers(c: &mut Criterion) {
     for (name, provider) in [
         ("mailgun", Provider::Mailgun),
@@ -182,7 +114,16 @@ fn one_event_providers(c: &mut Criterion) {
         ("mailjet", Provider::Mailjet),
         ("brevo", Provider::Brevo),
     ] {
-        each_group(c, name, provider);
+        let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("target/bench/each")
+            .join(name);
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&folder)
+            .unwrap_or_else(|e| panic!("{}: {e} (run `make bench`)", folder.display()))
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        paths.sort();
+        let bodies: Vec<Vec<u8>> = paths.iter().map(|p| std::fs::read(p).unwrap()).collect();
+        bodies_group(c, &format!("{name}_each"), provider, &bodies);
     }
 }
 
