@@ -85,12 +85,7 @@ impl Notifier {
         let mut pushed_to_ses = 0;
         if let Some(ses) = &self.ses {
             for change in &verdicts {
-                let added = change.added_bounce_or_complaint();
-                let reason = if added.contains(&"complaint") {
-                    SuppressionListReason::Complaint
-                } else if added.contains(&"hard_bounce") {
-                    SuppressionListReason::Bounce
-                } else {
+                let Some(reason) = ses_reason(&change.added_bounce_or_complaint()) else {
                     continue;
                 };
                 ses.put_suppressed_destination()
@@ -126,6 +121,21 @@ pub fn push_to_ses_from(value: Option<&str>) -> Result<bool, NotifyError> {
         other => Err(NotifyError::Config(format!(
             "PUSH_SUPPRESSIONS_TO_SES must be true or false, not {other:?}"
         ))),
+    }
+}
+
+/// SES's reason for a set of the list's reasons: COMPLAINT when there is a complaint, BOUNCE
+/// for a hard bounce (SES keeps one reason an address); `None` when only reasons SES's list
+/// cannot hold are there. The command's `push --to ses` and the notifier's opt-in push both
+/// choose with it.
+pub fn ses_reason(reasons: &[&str]) -> Option<SuppressionListReason> {
+    use crate::suppression::Reason;
+    if reasons.contains(&Reason::Complaint.as_str()) {
+        Some(SuppressionListReason::Complaint)
+    } else if reasons.contains(&Reason::HardBounce.as_str()) {
+        Some(SuppressionListReason::Bounce)
+    } else {
+        None
     }
 }
 

@@ -214,18 +214,6 @@ fn print_import(output: Output, summary: &ImportSummary) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// SES's reason for a verdict's reasons: COMPLAINT when there is a complaint, BOUNCE for a
-/// hard bounce; `None` when only reasons SES's list cannot hold are active.
-fn ses_reason(reasons: &[&str]) -> Option<SuppressionListReason> {
-    if reasons.contains(&Reason::Complaint.as_str()) {
-        Some(SuppressionListReason::Complaint)
-    } else if reasons.contains(&Reason::HardBounce.as_str()) {
-        Some(SuppressionListReason::Bounce)
-    } else {
-        None
-    }
-}
-
 /// Every entry of SES's account-level list, every page.
 async fn ses_list(client: &aws_sdk_sesv2::Client) -> anyhow::Result<Vec<SuppressedDestinationSummary>> {
     let mut pages = client
@@ -272,7 +260,7 @@ pub async fn push_to_ses(context: &Context, dry_run: bool, rate: u32) -> anyhow:
     };
     let mut to_send = Vec::new();
     for verdict in records.iter().map(Record::verdict).filter(|v| v.suppressed) {
-        match ses_reason(&verdict.reasons) {
+        match mailtrail::notify::ses_reason(&verdict.reasons) {
             Some(reason) if listed.get(&verdict.address) == Some(&reason) => summary.already_at_ses += 1,
             Some(reason) => to_send.push((verdict.address.clone(), reason)),
             None => {
@@ -338,7 +326,7 @@ pub async fn push_to_ses(context: &Context, dry_run: bool, rate: u32) -> anyhow:
 /// suppressed here. An entry SES does not hold is not an error.
 pub async fn remove_at_ses(context: &Context, address: &str) -> anyhow::Result<()> {
     let verdict = crate::suppressed::record(context, address).await?.verdict();
-    if let Some(reason) = ses_reason(&verdict.reasons) {
+    if let Some(reason) = mailtrail::notify::ses_reason(&verdict.reasons) {
         println!(
             "SES keeps {address}: it is still suppressed here for {}",
             match reason {
