@@ -174,4 +174,14 @@ impl SesStandIn {
         tokio::spawn(async move { axum::serve(listener, app).await });
         SesStandIn { endpoint, state }
     }
+
+    /// How many requests of `method` (`GET`, `PUT`, `DELETE`) it answered.
+    pub fn requests(&self, method: &str) -> usize {
+        let state = self.state.lock().unwrap();
+        state
+            .requests
+            .iter()
+            .filter(|r| r.split(' ').next() == Some(method))
+            .count()
+    }
 }

@@ -85,14 +85,7 @@ async fn import_from_ses_reads_every_page_retries_throttling_and_changes_nothing
     assert_eq!(first["entries"], 2_345);
     assert_eq!(first["added"], 2_345);
     assert_eq!(first["newly_suppressed"], 2_345);
-    let lists = ses
-        .state
-        .lock()
-        .unwrap()
-        .requests
-        .iter()
-        .filter(|r| r.starts_with("GET"))
-        .count();
+    let lists = ses.requests("GET");
     assert_eq!(lists, 4, "three pages of 1,000, one throttled first");
     let items = scan_all(&client, &tables.1).await;
     assert_eq!(items.len(), 2_345);
@@ -299,14 +292,7 @@ async fn push_sends_bounces_and_complaints_once_and_keeps_the_other_reasons() {
     .await;
     assert_eq!(again["sent"], 0);
     assert_eq!(again["already_at_ses"], 2);
-    let puts = ses
-        .state
-        .lock()
-        .unwrap()
-        .requests
-        .iter()
-        .filter(|r| r.starts_with("PUT"))
-        .count();
+    let puts = ses.requests("PUT");
     assert_eq!(puts, 1, "one address sent, once");
 }
 
