@@ -26,6 +26,17 @@ pub const SENDPULSE_FIXTURES: &[&str] = &[
     "spam_by_user",
 ];
 
+/// The receive time of the unit tests' events.
+pub fn received() -> crate::model::Timestamp {
+    crate::model::Timestamp::parse_rfc3339("2026-11-24T12:00:00Z").unwrap()
+}
+
+/// One of a provider's examples, `fixtures/<provider>/<name>.json`, read when the test runs.
+pub fn fixture(provider: &str, name: &str) -> String {
+    let path = format!("{}/fixtures/{provider}/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
 /// SendGrid's sample payload: 14 events.
 pub fn seed_sendgrid_body() -> &'static str {
     include_str!("../fixtures/sendgrid/seed-batch.json")

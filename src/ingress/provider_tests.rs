@@ -6,15 +6,8 @@ use serde_json::{json, Value};
 
 use crate::model::Provider;
 use crate::store::memory::Fault;
+use crate::test_support::fixture;
 use crate::test_support::pipeline::*;
-
-fn fixture(provider: &str, name: &str) -> String {
-    std::fs::read_to_string(format!(
-        "{}/fixtures/{provider}/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-}
 
 fn fixtures(provider: &str) -> Vec<(String, String)> {
     let dir = format!("{}/fixtures/{provider}", env!("CARGO_MANIFEST_DIR"));

@@ -134,15 +134,11 @@ fn subject_of(raw: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn received() -> Timestamp {
-        Timestamp::parse_rfc3339("2026-11-24T12:00:00Z").unwrap()
-    }
+    use crate::test_support::received;
 
     fn fixture(name: &str) -> Vec<NormalizedEvent> {
-        let path = format!("{}/fixtures/brevo/{name}.json", env!("CARGO_MANIFEST_DIR"));
-        let body = std::fs::read(path).unwrap();
-        crate::providers::decode(Provider::Brevo, &body, received())
+        let body = crate::test_support::fixture("brevo", name);
+        crate::providers::decode(Provider::Brevo, body.as_bytes(), received())
             .unwrap()
             .events
     }

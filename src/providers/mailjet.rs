@@ -141,15 +141,11 @@ fn normalize(e: MailjetEvent, raw: &str, received_at: Timestamp) -> NormalizedEv
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn received() -> Timestamp {
-        Timestamp::parse_rfc3339("2026-11-24T12:00:00Z").unwrap()
-    }
+    use crate::test_support::received;
 
     fn fixture(name: &str) -> Vec<NormalizedEvent> {
-        let path = format!("{}/fixtures/mailjet/{name}.json", env!("CARGO_MANIFEST_DIR"));
-        let body = std::fs::read(path).unwrap();
-        crate::providers::decode(Provider::Mailjet, &body, received())
+        let body = crate::test_support::fixture("mailjet", name);
+        crate::providers::decode(Provider::Mailjet, body.as_bytes(), received())
             .unwrap()
             .events
     }

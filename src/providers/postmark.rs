@@ -162,14 +162,10 @@ fn subject_of(raw: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn received() -> Timestamp {
-        Timestamp::parse_rfc3339("2026-11-24T12:00:00Z").unwrap()
-    }
+    use crate::test_support::received;
 
     fn fixture(name: &str) -> NormalizedEvent {
-        let path = format!("{}/fixtures/postmark/{name}.json", env!("CARGO_MANIFEST_DIR"));
-        let raw = std::fs::read_to_string(path).unwrap();
+        let raw = crate::test_support::fixture("postmark", name);
         let mut events = decode_event(&raw, received()).unwrap();
         assert_eq!(events.len(), 1, "{name}");
         events.remove(0)

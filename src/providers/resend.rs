@@ -179,14 +179,10 @@ fn subject_of(raw: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn received() -> Timestamp {
-        Timestamp::parse_rfc3339("2026-11-24T12:00:00Z").unwrap()
-    }
+    use crate::test_support::received;
 
     fn fixture(name: &str) -> Vec<NormalizedEvent> {
-        let path = format!("{}/fixtures/resend/{name}.json", env!("CARGO_MANIFEST_DIR"));
-        decode_event(&std::fs::read_to_string(path).unwrap(), received()).unwrap()
+        decode_event(&crate::test_support::fixture("resend", name), received()).unwrap()
     }
 
     #[test]

@@ -168,11 +168,8 @@ fn normalize(event: SendPulseEvent, raw: &str, received_at: Timestamp) -> Normal
 mod tests {
     use super::*;
     use crate::model::TimeSource;
+    use crate::test_support::received;
     use crate::test_support::sendpulse_fixture;
-
-    fn received() -> Timestamp {
-        Timestamp::parse_rfc3339("2026-11-24T12:00:00Z").unwrap()
-    }
 
     fn decode_fixture(name: &str) -> Vec<NormalizedEvent> {
         decode(sendpulse_fixture(name).as_bytes(), received())

@@ -2,14 +2,10 @@
 
 use super::*;
 use crate::model::TimeSource;
-
-fn received() -> Timestamp {
-    Timestamp::parse_rfc3339("2026-11-24T12:00:00Z").unwrap()
-}
+use crate::test_support::received;
 
 fn fixture(name: &str) -> NormalizedEvent {
-    let path = format!("{}/fixtures/mailgun/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    let mut events = decode_event(&std::fs::read_to_string(path).unwrap(), received()).unwrap();
+    let mut events = decode_event(&crate::test_support::fixture("mailgun", name), received()).unwrap();
     assert_eq!(events.len(), 1, "{name}");
     events.remove(0)
 }

@@ -2,11 +2,8 @@
 
 use super::*;
 use crate::model::TimeSource;
+use crate::test_support::received;
 use crate::test_support::seed_sendgrid_body;
-
-fn received() -> Timestamp {
-    Timestamp::parse_rfc3339("2026-11-24T12:00:00Z").unwrap()
-}
 
 fn decode_str(body: &str) -> Vec<NormalizedEvent> {
     decode(body.as_bytes(), received()).unwrap().events

@@ -92,11 +92,8 @@ pub fn decode(message: &str, received_at: Timestamp) -> Result<Decoded, DecodeEr
 mod tests {
     use super::*;
     use crate::model::{BounceClass, EventKind, NormalizedEvent, Provider, TimeSource};
+    use crate::test_support::received;
     use crate::test_support::{ses_fixture, SES_EVENT_FIXTURES};
-
-    fn received() -> Timestamp {
-        Timestamp::parse_rfc3339("2026-11-24T12:00:00Z").unwrap()
-    }
 
     fn decode_fixture(name: &str) -> Vec<NormalizedEvent> {
         decode(ses_fixture(name), received()).unwrap().events
