@@ -119,25 +119,40 @@ impl Config {
             };
             let max_age_seconds = match webhook.max_age {
                 None => 0,
-                Some((name, default)) => match value(name) {
-                    None => default,
+                Some(max_age) => match value(max_age.variable) {
+                    None => max_age.default_seconds,
                     Some(text) => match text.parse::<i64>() {
-                        Ok(seconds) if seconds >= 0 => seconds,
+                        Ok(seconds) if seconds >= max_age.minimum_seconds => seconds,
+                        _ if max_age.minimum_seconds > 0 => {
+                            return Err(invalid(
+                                max_age.variable,
+                                &format!(
+                                    "expected a whole number of seconds, at least {}: the token binding must outlive the signature, so the check cannot be turned off",
+                                    max_age.minimum_seconds
+                                ),
+                            ))
+                        }
                         _ => {
                             return Err(invalid(
-                                name,
+                                max_age.variable,
                                 "expected a whole number of seconds, 0 for no limit",
                             ))
                         }
                     },
                 },
             };
-            let secrets = list(webhook.secret_variable, &[',', ' ', '\n', '\t']);
+            let separators = [',', ' ', '\n', '\t'];
+            let secrets = list(webhook.secret_variable, &separators);
+            let second_factor = webhook
+                .second_factor
+                .map(|factor| list(factor.variable, &separators))
+                .unwrap_or_default();
             channels.insert(
                 provider,
                 ChannelSettings {
                     secrets,
                     max_age_seconds,
+                    second_factor,
                 },
             );
         }
@@ -267,6 +282,32 @@ mod tests {
         );
         assert_eq!(config.sns_cert_dir, Some(PathBuf::from("/opt/certs")));
         assert_eq!(config.sns_signature_versions, vec!["2"]);
+    }
+
+    #[test]
+    fn mailguns_second_factor_is_read_and_its_signature_age_cannot_be_turned_off() {
+        let config = from(&[
+            ("TABLE_NAME", "events"),
+            (
+                "MAILGUN_WEBHOOK_TOKEN",
+                "first-mailgun-token-0123,second-mailgun-token-0123",
+            ),
+            ("MAILGUN_MAX_AGE_SECONDS", "3600"),
+        ])
+        .unwrap();
+        let mailgun = &config.channels[&Provider::Mailgun];
+        assert_eq!(mailgun.second_factor.len(), 2);
+        assert_eq!(mailgun.max_age_seconds, 3600);
+        assert!(config.channels[&Provider::Postmark].second_factor.is_empty());
+        for refused in ["0", "59", "-1", "soon"] {
+            let error = from(&[("TABLE_NAME", "events"), ("MAILGUN_MAX_AGE_SECONDS", refused)]).unwrap_err();
+            assert!(
+                matches!(&error, ConfigError::Invalid { name: "MAILGUN_MAX_AGE_SECONDS", reason } if reason.contains("outlive")),
+                "{refused}: {error}"
+            );
+        }
+        // Other channels may still turn their check off.
+        assert!(from(&[("TABLE_NAME", "events"), ("RESEND_MAX_AGE_SECONDS", "0")]).is_ok());
     }
 
     #[test]

@@ -40,12 +40,30 @@ fn parameters() -> String {
             out,
             "  {secret}SecretArn:\n    Type: String\n    Default: \"\"\n    Description: >\n      Optional Secrets Manager secret (ARN) whose SecretString is {secret}, resolved by\n      CloudFormation at deploy time."
         );
-        if let Some((variable, default)) = webhook.max_age {
+        if let Some(factor) = webhook.second_factor {
+            let parameter = factor.parameter;
             let _ = writeln!(
                 out,
-                "  {}:\n    Type: Number\n    Default: {default}\n    MinValue: 0\n    Description: Oldest {} signature accepted, in seconds ({variable}); 0 turns the check off.",
+                "  {parameter}:\n    Type: String\n    Default: \"\"\n    NoEcho: true\n    Description: >\n      Optional second factor of the {} webhook ({}; comma-separated to rotate): the\n      password of the Basic credentials (or ?token=) in the URL given to {}. When set, a request\n      needs it and a valid signature. Recommended. Ignored when {parameter}SecretArn is set.",
+                spec.title, factor.variable, spec.title
+            );
+            let _ = writeln!(
+                out,
+                "  {parameter}SecretArn:\n    Type: String\n    Default: \"\"\n    Description: >\n      Optional Secrets Manager secret (ARN) whose SecretString is {parameter}, resolved by\n      CloudFormation at deploy time."
+            );
+        }
+        if let Some(max_age) = webhook.max_age {
+            let (minimum, off) = match max_age.minimum_seconds {
+                0 => (0, "; 0 turns the check off"),
+                _ => (max_age.minimum_seconds, "; it cannot be turned off"),
+            };
+            let _ = writeln!(
+                out,
+                "  {}:\n    Type: Number\n    Default: {}\n    MinValue: {minimum}\n    Description: Oldest {} signature accepted, in seconds ({}){off}.",
                 max_age_parameter(spec),
-                spec.title
+                max_age.default_seconds,
+                spec.title,
+                max_age.variable
             );
         }
     }
@@ -53,14 +71,22 @@ fn parameters() -> String {
 }
 
 fn conditions() -> String {
-    webhooks()
-        .map(|(spec, webhook)| {
-            format!(
-                "  {}SecretFromArn: !Not [!Equals [!Ref {}SecretArn, \"\"]]\n",
-                spec.pascal, webhook.secret_parameter
-            )
-        })
-        .collect()
+    let mut out = String::new();
+    for (spec, webhook) in webhooks() {
+        let _ = writeln!(
+            out,
+            "  {}SecretFromArn: !Not [!Equals [!Ref {}SecretArn, \"\"]]",
+            spec.pascal, webhook.secret_parameter
+        );
+        if let Some(factor) = webhook.second_factor {
+            let _ = writeln!(
+                out,
+                "  {}SecondFactorFromArn: !Not [!Equals [!Ref {}SecretArn, \"\"]]",
+                spec.pascal, factor.parameter
+            );
+        }
+    }
+    out
 }
 
 fn environment() -> String {
@@ -72,8 +98,21 @@ fn environment() -> String {
             "          {}: !If\n            - {}SecretFromArn\n            - !Sub \"{{{{resolve:secretsmanager:${{{secret}SecretArn}}:SecretString}}}}\"\n            - !Ref {secret}",
             webhook.secret_variable, spec.pascal
         );
-        if let Some((variable, _)) = webhook.max_age {
-            let _ = writeln!(out, "          {variable}: !Ref {}", max_age_parameter(spec));
+        if let Some(factor) = webhook.second_factor {
+            let parameter = factor.parameter;
+            let _ = writeln!(
+                out,
+                "          {}: !If\n            - {}SecondFactorFromArn\n            - !Sub \"{{{{resolve:secretsmanager:${{{parameter}SecretArn}}:SecretString}}}}\"\n            - !Ref {parameter}",
+                factor.variable, spec.pascal
+            );
+        }
+        if let Some(max_age) = webhook.max_age {
+            let _ = writeln!(
+                out,
+                "          {}: !Ref {}",
+                max_age.variable,
+                max_age_parameter(spec)
+            );
         }
     }
     out

@@ -156,6 +156,43 @@ async fn a_mailgun_signature_replayed_with_another_body_is_refused() {
     assert_eq!(store.len(), stored);
 }
 
+/// A triple Mailgun signed for another use of the account-wide key arrives with a forger's body
+/// before the genuine request. With the second factor the forgery is refused and binds nothing,
+/// so the genuine request is stored; without it the first body wins (the documented limit).
+#[tokio::test]
+async fn a_forgery_that_arrives_first_wins_only_without_the_second_factor() {
+    const URL_TOKEN: &str = "demo-mailgun-url-token-0123456789";
+    let genuine_body = mailgun_signed(&fixture("mailgun", "delivered"), "raced-token-0123456789");
+    let mut forged: Value = serde_json::from_str(&genuine_body).unwrap();
+    forged["event-data"]["event"] = "unsubscribed".into();
+    let forged_body = forged.to_string();
+
+    let mut config = config();
+    channel(&mut config, Provider::Mailgun).second_factor = vec![URL_TOKEN.to_owned()];
+    let (app, store) = app_with(config);
+    let (status, reply) = invoke_http(&app, &mailgun_post(&forged_body)).await;
+    assert_eq!((status, reply["error"].as_str()), (401, Some("unauthorized")), "{reply}");
+    assert_eq!(store.len(), 0, "the forgery stored nothing");
+    let genuine = with_query(mailgun_post(&genuine_body), "token", URL_TOKEN);
+    let (status, reply) = invoke_http(&app, &genuine).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["stored"], 1, "{reply}");
+    let mut basic_retry = mailgun_post(&genuine_body);
+    basic_retry["headers"]["authorization"] = basic("mailgun", URL_TOKEN).into();
+    assert_eq!(invoke_http(&app, &basic_retry).await.0, 200, "Mailgun's retry, Basic credentials");
+    assert_eq!(store.len(), 1);
+    assert!(store.suppression("recipient@example.com").is_none());
+
+    // Without the second factor: the forgery binds the token first, and the genuine request is
+    // refused on every retry.
+    let (app, store) = crate::test_support::pipeline::app();
+    assert_eq!(invoke_http(&app, &mailgun_post(&forged_body)).await.0, 200);
+    for _ in 0..2 {
+        assert_eq!(invoke_http(&app, &mailgun_post(&genuine_body)).await.0, 401);
+    }
+    assert_eq!(store.len(), 1);
+}
+
 #[tokio::test]
 async fn mailguns_legacy_form_webhooks_are_refused_with_406_so_mailgun_stops() {
     let (app, store) = app();

@@ -30,6 +30,7 @@ pub const SPEC: ProviderSpec = ProviderSpec {
         secret_variable: TOKEN_VARIABLE,
         secret_parameter: "BrevoWebhookToken",
         max_age: None,
+        second_factor: None,
         max_body_bytes: crate::ingress::routes::MAX_WEBHOOK_BODY_BYTES,
         verifier: |settings| crate::verify::token::build(TOKEN_VARIABLE, Carriers::ANY, settings),
         retry_status: 429,

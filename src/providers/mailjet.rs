@@ -29,6 +29,7 @@ pub const SPEC: ProviderSpec = ProviderSpec {
         secret_variable: TOKEN_VARIABLE,
         secret_parameter: "MailjetWebhookToken",
         max_age: None,
+        second_factor: None,
         max_body_bytes: crate::ingress::routes::MAX_WEBHOOK_BODY_BYTES,
         verifier: |settings| crate::verify::token::build(TOKEN_VARIABLE, Carriers::BASIC_OR_QUERY, settings),
         retry_status: 500,

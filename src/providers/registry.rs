@@ -58,9 +58,11 @@ pub struct WebhookSpec {
     pub secret_variable: &'static str,
     /// The template parameter that fills it.
     pub secret_parameter: &'static str,
-    /// The environment variable bounding a signed timestamp's age, with its default in
-    /// seconds; `None` when the channel signs no time.
-    pub max_age: Option<(&'static str, i64)>,
+    /// The setting bounding a signed timestamp's age; `None` when the channel signs no time.
+    pub max_age: Option<MaxAge>,
+    /// An optional second secret the request must also present (Basic credentials or
+    /// `?token=`), for channels whose signing key is shared with other uses (Mailgun).
+    pub second_factor: Option<SecondFactor>,
     /// The largest body accepted.
     pub max_body_bytes: usize,
     /// Builds the verifier from the configured secret(s).
@@ -68,6 +70,27 @@ pub struct WebhookSpec {
     /// The status that asks this provider to send the request again (a store failure, a
     /// closed channel): most retry on any 5xx; Brevo discards a 5xx and retries a 429.
     pub retry_status: u16,
+}
+
+/// The setting bounding a channel's signature age.
+#[derive(Debug, Clone, Copy)]
+pub struct MaxAge {
+    /// The environment variable (`MAILGUN_MAX_AGE_SECONDS`).
+    pub variable: &'static str,
+    /// Its default, in seconds.
+    pub default_seconds: i64,
+    /// The smallest value accepted: 0 lets the check be turned off; a channel whose replay
+    /// binding must outlive the signature (Mailgun) needs a finite age.
+    pub minimum_seconds: i64,
+}
+
+/// A second secret a channel may also require: a token in Basic credentials or `?token=`.
+#[derive(Debug, Clone, Copy)]
+pub struct SecondFactor {
+    /// The environment variable holding its token(s) (`MAILGUN_WEBHOOK_TOKEN`).
+    pub variable: &'static str,
+    /// The template parameter that fills it.
+    pub parameter: &'static str,
 }
 
 /// How events of a provider reach the function.

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::batch::shared_raw;
 use super::lenient::{text, text_list};
-use super::registry::{BodyShape, Channel, Provider, ProviderSpec, WebhookSpec};
+use super::registry::{BodyShape, Channel, MaxAge, Provider, ProviderSpec, WebhookSpec};
 use crate::model::event::{addresses, non_empty};
 use crate::model::{BounceClass, EventBasics, EventKind, EventTime, NormalizedEvent, Timestamp};
 
@@ -27,10 +27,12 @@ pub const SPEC: ProviderSpec = ProviderSpec {
         route: "resend",
         secret_variable: SECRET_VARIABLE,
         secret_parameter: "ResendWebhookSecret",
-        max_age: Some((
-            "RESEND_MAX_AGE_SECONDS",
-            crate::verify::svix::DEFAULT_MAX_AGE_SECONDS,
-        )),
+        max_age: Some(MaxAge {
+            variable: "RESEND_MAX_AGE_SECONDS",
+            default_seconds: crate::verify::svix::DEFAULT_MAX_AGE_SECONDS,
+            minimum_seconds: 0,
+        }),
+        second_factor: None,
         max_body_bytes: crate::ingress::routes::MAX_WEBHOOK_BODY_BYTES,
         verifier: |settings| crate::verify::svix::build(SECRET_VARIABLE, settings),
         retry_status: 500,

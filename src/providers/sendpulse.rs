@@ -28,6 +28,7 @@ pub const SPEC: ProviderSpec = ProviderSpec {
         secret_variable: TOKEN_VARIABLE,
         secret_parameter: "SendPulseWebhookToken",
         max_age: None,
+        second_factor: None,
         max_body_bytes: crate::ingress::routes::MAX_WEBHOOK_BODY_BYTES,
         verifier: |settings| crate::verify::token::build(TOKEN_VARIABLE, Carriers::QUERY, settings),
         retry_status: 500,

@@ -1,15 +1,23 @@
 //! Mailgun's JSON webhooks: HMAC-SHA256, hex, over `signature.timestamp` followed by
 //! `signature.token`, keyed with the webhook signing key, in the body's `signature` object.
 //!
-//! The signature covers the timestamp and the token, not the body, so anyone who captured one
-//! signed request could send another body under it while the timestamp is fresh. The verifier
-//! therefore asks for the token to be bound to the body it first came with
-//! ([`super::ReplayGuard`]): the same body again is a retry, another body a forgery.
+//! The signature covers the timestamp and the token, not the body, and the signing key is
+//! account-wide: it signs every webhook of the account and inbound-route forwards too. So a
+//! signed triple seen anywhere else could carry another body while its timestamp is fresh. Two
+//! defences:
+//! - the token is bound to the body it first came with ([`super::ReplayGuard`]): the same body
+//!   again is a retry, another body a forgery. This protects only tokens that reach mailtrail
+//!   first;
+//! - the optional second factor (`MAILGUN_WEBHOOK_TOKEN`): Basic credentials or `?token=` in
+//!   the webhook URL given to Mailgun, which no other use of the signing key carries. When it is
+//!   configured a request needs both, and is checked for it before anything is bound.
+//!
 //! Mailgun's legacy form-encoded webhooks are refused with 406, which Mailgun does not retry.
 
 use aws_lc_rs::hmac;
 use serde::Deserialize;
 
+use super::token::{Carriers, TokenVerifier};
 use super::{ChannelSettings, ReplayGuard, SetupError, SignedRequest, Verified, Verifier, VerifyError};
 use crate::model::Timestamp;
 use crate::providers::lenient::text;
@@ -18,8 +26,14 @@ use crate::providers::lenient::text;
 pub const KEY_VARIABLE: &str = "MAILGUN_WEBHOOK_SIGNING_KEY";
 /// The variable bounding the signed timestamp's age.
 pub const MAX_AGE_VARIABLE: &str = "MAILGUN_MAX_AGE_SECONDS";
+/// The variable holding the optional second factor's token(s): Basic credentials or `?token=`
+/// in the webhook URL given to Mailgun.
+pub const TOKEN_VARIABLE: &str = "MAILGUN_WEBHOOK_TOKEN";
 /// Default accepted age of a signature: Mailgun retries for 8 hours, plus an hour.
 pub const DEFAULT_MAX_AGE_SECONDS: i64 = 9 * 3600;
+/// The shortest accepted age: the token binding must outlive the signature, so the age check
+/// cannot be turned off.
+pub const MIN_MAX_AGE_SECONDS: i64 = 60;
 /// How far in the future a timestamp may be (clock skew).
 const MAX_FUTURE_SECONDS: i64 = 300;
 /// Keys shorter than this are not Mailgun signing keys.
@@ -34,6 +48,22 @@ pub fn build(settings: &ChannelSettings) -> Result<std::sync::Arc<dyn Verifier>,
             reason: "shorter than 16 characters",
         });
     }
+    if settings.max_age_seconds < MIN_MAX_AGE_SECONDS {
+        return Err(SetupError {
+            variable: MAX_AGE_VARIABLE,
+            index: 0,
+            reason: "the signature age must be bounded (at least 60 s) so the token binding outlives it",
+        });
+    }
+    let second_factor = if settings.second_factor.is_empty() {
+        None
+    } else {
+        Some(TokenVerifier::new(
+            TOKEN_VARIABLE,
+            Carriers::BASIC_OR_QUERY,
+            &settings.second_factor,
+        )?)
+    };
     Ok(std::sync::Arc::new(MailgunVerifier {
         keys: settings
             .secrets
@@ -41,22 +71,26 @@ pub fn build(settings: &ChannelSettings) -> Result<std::sync::Arc<dyn Verifier>,
             .map(|k| hmac::Key::new(hmac::HMAC_SHA256, k.as_bytes()))
             .collect(),
         max_age_seconds: settings.max_age_seconds,
+        second_factor,
     }))
 }
 
-/// Verifies Mailgun signatures against one or more signing keys.
+/// Verifies Mailgun signatures against one or more signing keys, and the second factor when
+/// one is configured.
 pub struct MailgunVerifier {
     keys: Vec<hmac::Key>,
     max_age_seconds: i64,
+    second_factor: Option<TokenVerifier>,
 }
 
 impl std::fmt::Debug for MailgunVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "MailgunVerifier({} keys, {} s)",
+            "MailgunVerifier({} keys, {} s, second factor: {})",
             self.keys.len(),
-            self.max_age_seconds
+            self.max_age_seconds,
+            self.second_factor.is_some()
         )
     }
 }
@@ -82,6 +116,11 @@ impl Verifier for MailgunVerifier {
         if self.keys.is_empty() {
             return Err(VerifyError::NotConfigured(KEY_VARIABLE));
         }
+        // The second factor first: a request without it never reaches the token binding, so a
+        // forgery under a captured signature cannot bind a token before the genuine request.
+        if let Some(second_factor) = &self.second_factor {
+            second_factor.verify(request)?;
+        }
         if request.body.iter().copied().find(|b| !b.is_ascii_whitespace()) != Some(b'{') {
             return Err(VerifyError::UnsupportedFormat(
                 "Mailgun's legacy form-encoded webhooks; use JSON webhooks",
@@ -102,14 +141,12 @@ impl Verifier for MailgunVerifier {
         }
         let given = decode_hex(&given).ok_or(VerifyError::MalformedSignature)?;
         let signed_at: i64 = timestamp.trim().parse().map_err(|_| VerifyError::BadTimestamp)?;
-        if self.max_age_seconds > 0 {
-            let age = request.now.unix_seconds().saturating_sub(signed_at);
-            if age > self.max_age_seconds || age < -MAX_FUTURE_SECONDS {
-                return Err(VerifyError::Stale {
-                    age_seconds: age,
-                    max_seconds: self.max_age_seconds,
-                });
-            }
+        let age = request.now.unix_seconds().saturating_sub(signed_at);
+        if age > self.max_age_seconds || age < -MAX_FUTURE_SECONDS {
+            return Err(VerifyError::Stale {
+                age_seconds: age,
+                max_seconds: self.max_age_seconds,
+            });
         }
         let mut message = Vec::with_capacity(timestamp.len() + token.len());
         message.extend_from_slice(timestamp.as_bytes());
@@ -121,14 +158,11 @@ impl Verifier for MailgunVerifier {
         if !matched {
             return Err(VerifyError::BadSignature);
         }
-        let keep_for = if self.max_age_seconds > 0 {
-            self.max_age_seconds
-        } else {
-            DEFAULT_MAX_AGE_SECONDS
-        };
-        let expires_at =
-            Timestamp::from_millis((signed_at.max(request.now.unix_seconds()) + keep_for + 3600) * 1000)
-                .unwrap_or(request.now);
+        // Kept until the signature is stale, and an hour more.
+        let expires_at = Timestamp::from_millis(
+            (signed_at.max(request.now.unix_seconds()) + self.max_age_seconds + 3600) * 1000,
+        )
+        .unwrap_or(request.now);
         Ok(Verified {
             replay_guard: Some(ReplayGuard {
                 scope: "mailgun",
@@ -171,6 +205,7 @@ mod tests {
         build(&ChannelSettings {
             secrets: vec![KEY.to_owned()],
             max_age_seconds: max_age,
+            second_factor: Vec::new(),
         })
         .unwrap()
     }
@@ -195,7 +230,7 @@ mod tests {
         let token = "651869375b9df3c98fc15c4889b102119add1235c38fc92824";
         let signature = sign("1534108637", token, KEY);
         let verified = check(
-            &*verifier(0),
+            &*verifier(DEFAULT_MAX_AGE_SECONDS),
             &body("1534108637", token, &signature),
             1_534_108_637,
         )
@@ -205,7 +240,7 @@ mod tests {
         assert_eq!(guard.token, crate::digest::short_hash(token.as_bytes()));
         // Another body under the same token gets the same token hash and another body hash.
         let other = body("1534108637", token, &signature).replace("delivered", "complained");
-        let guard_other = check(&*verifier(0), &other, 1_534_108_637)
+        let guard_other = check(&*verifier(DEFAULT_MAX_AGE_SECONDS), &other, 1_534_108_637)
             .unwrap()
             .replay_guard
             .unwrap();
@@ -243,14 +278,26 @@ mod tests {
             check(&*v, "timestamp=1534108637&token=abc&signature=def", now),
             Err(VerifyError::UnsupportedFormat(_))
         ));
-        let none = build(&ChannelSettings::default()).unwrap();
+        let none = build(&ChannelSettings {
+            max_age_seconds: DEFAULT_MAX_AGE_SECONDS,
+            ..ChannelSettings::default()
+        })
+        .unwrap();
         assert!(matches!(
             check(&*none, &body("1534108637", token, &good), now),
             Err(VerifyError::NotConfigured(KEY_VARIABLE))
         ));
         assert!(build(&ChannelSettings {
             secrets: vec!["short".into()],
-            max_age_seconds: 0
+            max_age_seconds: DEFAULT_MAX_AGE_SECONDS,
+            second_factor: Vec::new(),
+        })
+        .is_err());
+        // No "off": the token binding must outlive the signature.
+        assert!(build(&ChannelSettings {
+            secrets: vec![KEY.into()],
+            max_age_seconds: 0,
+            second_factor: Vec::new(),
         })
         .is_err());
     }
@@ -260,14 +307,123 @@ mod tests {
         let token = "1234567890abcdef1234567890abcdef";
         let v = build(&ChannelSettings {
             secrets: vec!["the-old-signing-key-0000".into(), KEY.into()],
-            max_age_seconds: 0,
+            max_age_seconds: DEFAULT_MAX_AGE_SECONDS,
+            second_factor: Vec::new(),
         })
         .unwrap();
         assert!(check(
             &*v,
             &body("1534108637", token, &sign("1534108637", token, KEY)),
-            1
+            1_534_108_637
         )
         .is_ok());
+    }
+
+    /// `printf '%s' 1534108637651869375b9df3c98fc15c4889b102119add1235c38fc92824 | openssl dgst
+    /// -sha256 -hmac TEST_WEBHOOK_SIGNING_KEY`: computed outside this code, so a swapped
+    /// concatenation (token before timestamp) or another hash fails here.
+    const OPENSSL_VECTOR: &str = "2a75affe24846ead9e37e614a5e7643a04abf4d5b49b34d224ede9af23a00ccc";
+    /// The same with token and timestamp swapped (`…c92824` then `1534108637`).
+    const SWAPPED_VECTOR: &str = "69f8c839020a4c90070a2a504c84588d914b0533420302c0a2d00aa99ef71a8d";
+
+    #[test]
+    fn the_signature_matches_a_vector_computed_by_openssl() {
+        let token = "651869375b9df3c98fc15c4889b102119add1235c38fc92824";
+        let v = verifier(DEFAULT_MAX_AGE_SECONDS);
+        let now = 1_534_108_637;
+        assert!(check(&*v, &body("1534108637", token, OPENSSL_VECTOR), now).is_ok());
+        assert!(matches!(
+            check(&*v, &body("1534108637", token, SWAPPED_VECTOR), now),
+            Err(VerifyError::BadSignature)
+        ));
+        assert!(check(
+            &*v,
+            &body("1534108637", token, &OPENSSL_VECTOR.to_ascii_uppercase()),
+            now
+        )
+        .is_ok());
+    }
+
+    const SECOND_FACTOR: &str = "demo-mailgun-url-token-0123456789";
+
+    fn with_second_factor() -> std::sync::Arc<dyn Verifier> {
+        build(&ChannelSettings {
+            secrets: vec![KEY.to_owned()],
+            max_age_seconds: DEFAULT_MAX_AGE_SECONDS,
+            second_factor: vec!["the-previous-url-token-0000".to_owned(), SECOND_FACTOR.to_owned()],
+        })
+        .unwrap()
+    }
+
+    fn check_with(
+        v: &dyn Verifier,
+        body: &str,
+        authorization: Option<String>,
+        token: Option<&str>,
+    ) -> Result<Verified, VerifyError> {
+        let mut headers = HeaderMap::new();
+        if let Some(value) = authorization {
+            headers.insert(
+                aws_lambda_events::http::header::AUTHORIZATION,
+                value.parse().unwrap(),
+            );
+        }
+        let query: QueryMap = std::collections::HashMap::from_iter(
+            token.map(|t| ("token".to_owned(), t.to_owned())),
+        )
+        .into();
+        v.verify(&SignedRequest {
+            headers: &headers,
+            query: &query,
+            body: body.as_bytes(),
+            now: Timestamp::from_millis(1_534_108_637_000).unwrap(),
+        })
+    }
+
+    fn basic(password: &str) -> String {
+        use base64::Engine as _;
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("mailgun:{password}"))
+        )
+    }
+
+    #[test]
+    fn a_captured_triple_with_another_body_needs_the_second_factor_when_it_is_configured() {
+        // A triple Mailgun signed for another use of the account's key (another webhook, an
+        // inbound route), never seen here, carrying a body of the forger's choosing.
+        let token = "a-token-seen-on-an-inbound-route-0001";
+        let forged = body("1534108637", token, &sign("1534108637", token, KEY))
+            .replace("delivered", "unsubscribed");
+        let v = with_second_factor();
+        assert!(matches!(
+            check_with(&*v, &forged, None, None),
+            Err(VerifyError::BadToken)
+        ));
+        assert!(matches!(
+            check_with(&*v, &forged, Some(basic("not-the-url-token-000000")), None),
+            Err(VerifyError::BadToken)
+        ));
+        // The genuine request carries the URL's credentials: Basic, or `?token=`, either value.
+        assert!(check_with(&*v, &forged, Some(basic(SECOND_FACTOR)), None).is_ok());
+        assert!(check_with(&*v, &forged, None, Some(SECOND_FACTOR)).is_ok());
+        assert!(check_with(&*v, &forged, Some(basic("the-previous-url-token-0000")), None).is_ok());
+        // The credentials do not stand in for the signature.
+        let unsigned = body("1534108637", token, &"0".repeat(64));
+        assert!(matches!(
+            check_with(&*v, &unsigned, Some(basic(SECOND_FACTOR)), None),
+            Err(VerifyError::BadSignature)
+        ));
+        // Without the second factor the signature alone passes, and the token binding decides
+        // (the first body under a token wins; see docs/security.md).
+        let verified = check_with(&*verifier(DEFAULT_MAX_AGE_SECONDS), &forged, None, None).unwrap();
+        assert!(verified.replay_guard.is_some());
+        // A short second-factor token is refused when the channel is built.
+        assert!(build(&ChannelSettings {
+            secrets: vec![KEY.to_owned()],
+            max_age_seconds: DEFAULT_MAX_AGE_SECONDS,
+            second_factor: vec!["short".to_owned()],
+        })
+        .is_err());
     }
 }

@@ -65,6 +65,9 @@ pub struct ChannelSettings {
     pub secrets: Vec<String>,
     /// The oldest signed timestamp accepted, in seconds; 0 turns the check off.
     pub max_age_seconds: i64,
+    /// The tokens of the channel's optional second factor (Basic credentials or `?token=`);
+    /// empty: not required.
+    pub second_factor: Vec<String>,
 }
 
 impl std::fmt::Debug for ChannelSettings {
@@ -72,6 +75,10 @@ impl std::fmt::Debug for ChannelSettings {
         f.debug_struct("ChannelSettings")
             .field("secrets", &format_args!("[{} redacted]", self.secrets.len()))
             .field("max_age_seconds", &self.max_age_seconds)
+            .field(
+                "second_factor",
+                &format_args!("[{} redacted]", self.second_factor.len()),
+            )
             .finish()
     }
 }

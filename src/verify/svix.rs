@@ -135,6 +135,7 @@ mod tests {
             &ChannelSettings {
                 secrets: secrets.iter().map(|s| (*s).to_owned()).collect(),
                 max_age_seconds: max_age,
+                second_factor: Vec::new(),
             },
         )
         .unwrap()
@@ -213,7 +214,8 @@ mod tests {
             "RESEND_WEBHOOK_SECRET",
             &ChannelSettings {
                 secrets: vec!["whsec_!!!".into()],
-                max_age_seconds: 0
+                max_age_seconds: 0,
+                second_factor: Vec::new(),
             }
         )
         .is_err());

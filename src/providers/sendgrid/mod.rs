@@ -8,7 +8,7 @@ use serde::de::{Deserialize, Deserializer};
 
 use super::batch::{own_time_or_received, shared_raw};
 use super::lenient::{deserialize_fieldwise, FieldwiseEvent, Slot};
-use super::registry::{BodyShape, Channel, Provider, ProviderSpec, WebhookSpec};
+use super::registry::{BodyShape, Channel, MaxAge, Provider, ProviderSpec, WebhookSpec};
 use super::{DecodeError, Decoded};
 use crate::model::event::{non_empty, normalize_recipient};
 use crate::model::{
@@ -25,10 +25,12 @@ pub const SPEC: ProviderSpec = ProviderSpec {
         route: "sendgrid",
         secret_variable: crate::verify::sendgrid::KEYS_VARIABLE,
         secret_parameter: "SendGridWebhookPublicKey",
-        max_age: Some((
-            "SENDGRID_MAX_AGE_SECONDS",
-            crate::verify::sendgrid::DEFAULT_MAX_AGE_SECONDS,
-        )),
+        max_age: Some(MaxAge {
+            variable: "SENDGRID_MAX_AGE_SECONDS",
+            default_seconds: crate::verify::sendgrid::DEFAULT_MAX_AGE_SECONDS,
+            minimum_seconds: 0,
+        }),
+        second_factor: None,
         max_body_bytes: crate::ingress::routes::MAX_WEBHOOK_BODY_BYTES,
         verifier: crate::verify::sendgrid::build,
         retry_status: 500,
