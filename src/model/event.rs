@@ -179,6 +179,10 @@ pub struct NormalizedEvent {
     /// For complaints: the complained message had several recipients at this recipient's
     /// domain, and mailbox providers redact who complained.
     pub complaint_ambiguous: bool,
+    /// The provider's type is its own guess or is not about the recipient (Postmark's
+    /// classification of a reply as `Subscribe`, Mailgun's `old` / `espblock` / `generic`
+    /// failures): recorded, never changing a verdict.
+    pub weak_signal: bool,
     /// For unsubscribes and resubscribes: what the recipient opted out of or back into.
     pub subscription_changes: Vec<SubscriptionChange>,
     /// SMTP status (`5.1.1`, `250`).
@@ -219,6 +223,7 @@ impl NormalizedEvent {
             bounce_class: None,
             provider_suppressed: false,
             complaint_ambiguous: false,
+            weak_signal: false,
             subscription_changes: Vec::new(),
             smtp_status: None,
             smtp_response: None,

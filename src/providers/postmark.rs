@@ -1,5 +1,7 @@
 //! Postmark's webhooks: one JSON object per POST, told apart by `RecordType` (`Delivery`,
-//! `Bounce` with its `Type`, `SpamComplaint`, `Open`, `Click`, `SubscriptionChange`).
+//! `Bounce` with its `Type`, `SpamComplaint`, `Open`, `Click`, `SubscriptionChange`). Older
+//! webhooks and Postmark's own curl examples send no `RecordType`: a body with a bounce `Type`,
+//! `TypeCode` or `BouncedAt` is a bounce, one with `DeliveredAt` a delivery.
 //!
 //! Postmark signs nothing: the webhook URL carries HTTP Basic credentials (the password is the
 //! token) or `?token=`. Its events carry no event id; the content key makes retries rewrites.
@@ -51,6 +53,10 @@ struct PostmarkEvent {
     record_type: Option<String>,
     #[serde(default, rename = "Type", deserialize_with = "text")]
     kind: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    type_code: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    origin: Option<String>,
     #[serde(default, rename = "MessageID", deserialize_with = "text")]
     message_id: Option<String>,
     #[serde(default, deserialize_with = "text")]
@@ -85,9 +91,11 @@ pub fn decode_event(raw: &str, received_at: Timestamp) -> Result<Vec<NormalizedE
     Ok(vec![normalize(event, raw, received_at)])
 }
 
-/// What a bounce `Type` (or a `SubscriptionChange`'s `SuppressionReason`) means.
-fn bounce_type(kind: &str) -> (EventKind, Option<BounceClass>, bool) {
-    match kind {
+/// What a bounce `Type` means: the kind, the bounce class, whether it is Postmark refusing an
+/// address it deactivated, and whether it is Postmark's guess from a reply's text that must
+/// not change a verdict (`Subscribe`).
+fn bounce_type(kind: &str) -> (EventKind, Option<BounceClass>, bool, bool) {
+    let (kind, class, refused) = match kind {
         "HardBounce" | "BadEmailAddress" => (EventKind::Bounced, Some(BounceClass::Permanent), false),
         "SoftBounce" => (EventKind::Bounced, Some(BounceClass::Transient), false),
         "Transient" | "DnsError" | "OpenRelayTest" => (EventKind::Deferred, None, false),
@@ -98,30 +106,123 @@ fn bounce_type(kind: &str) -> (EventKind, Option<BounceClass>, bool) {
         "Unsubscribe" | "ManualSuppression" => (EventKind::Unsubscribed, None, false),
         "Subscribe" => (EventKind::Subscribed, None, false),
         "SMTPApiError" | "TemplateRenderingFailed" => (EventKind::Failed, None, false),
+        // A bounce record without a type is still a bounce.
+        "" => (EventKind::Bounced, Some(BounceClass::Undetermined), false),
         _ => (EventKind::Unknown, None, false),
+    };
+    (kind, class, refused, kind == EventKind::Subscribed)
+}
+
+/// Postmark's bounce `TypeCode`s, by the names its `Type` spells.
+fn type_name(code: &str) -> &'static str {
+    match code.trim() {
+        "1" => "HardBounce",
+        "2" => "Transient",
+        "16" => "Unsubscribe",
+        "32" => "Subscribe",
+        "64" => "AutoResponder",
+        "128" => "AddressChange",
+        "256" => "DnsError",
+        "512" => "SpamNotification",
+        "1024" => "OpenRelayTest",
+        "2048" => "Unknown",
+        "4096" => "SoftBounce",
+        "8192" => "VirusNotification",
+        "16384" => "ChallengeVerification",
+        "100000" => "BadEmailAddress",
+        "100001" => "SpamComplaint",
+        "100002" => "ManuallyDeactivated",
+        "100003" => "Unconfirmed",
+        "100006" => "Blocked",
+        "100007" => "SMTPApiError",
+        "100008" => "InboundError",
+        "100009" => "DMARCPolicy",
+        "100010" => "TemplateRenderingFailed",
+        _ => "Unknown",
+    }
+}
+
+/// What a Postmark suppression stands for, in its webhook's `SubscriptionChange` and in its
+/// suppression export alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostmarkSuppression {
+    /// `HardBounce`.
+    HardBounce,
+    /// `SpamComplaint`.
+    SpamComplaint,
+    /// `ManualSuppression` by the recipient (`Origin: Recipient`, Postmark's unsubscribe link).
+    RecipientOptOut,
+    /// `ManualSuppression` by the sender (`Customer`) or Postmark (`Admin`).
+    Manual,
+}
+
+/// Postmark's `SuppressionReason` with its `Origin` (case, spaces, `_` and `-` ignored).
+pub fn suppression_reason(reason: &str, origin: &str) -> Option<PostmarkSuppression> {
+    let plain = |text: &str| -> String {
+        text.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .flat_map(|c| c.to_lowercase())
+            .collect()
+    };
+    match plain(reason).as_str() {
+        "hardbounce" => Some(PostmarkSuppression::HardBounce),
+        "spamcomplaint" => Some(PostmarkSuppression::SpamComplaint),
+        "manualsuppression" if plain(origin) == "recipient" => Some(PostmarkSuppression::RecipientOptOut),
+        "manualsuppression" => Some(PostmarkSuppression::Manual),
+        _ => None,
+    }
+}
+
+/// The record type a body without `RecordType` stands for: a bounce when it carries a bounce
+/// type, code or time, a delivery when it carries a delivery time.
+fn inferred_record_type(e: &PostmarkEvent) -> &'static str {
+    if e.kind.is_some() || e.type_code.is_some() || e.bounced_at.is_some() {
+        "Bounce"
+    } else if e.delivered_at.is_some() {
+        "Delivery"
+    } else {
+        ""
     }
 }
 
 fn normalize(e: PostmarkEvent, raw: &str, received_at: Timestamp) -> NormalizedEvent {
-    let record_type = e.record_type.clone().unwrap_or_default();
+    let record_type = match e.record_type.as_deref().filter(|t| !t.trim().is_empty()) {
+        Some(record_type) => record_type.to_owned(),
+        None => inferred_record_type(&e).to_owned(),
+    };
     let suppress = e
         .suppress_sending
         .as_deref()
         .is_none_or(|v| !v.eq_ignore_ascii_case("false"));
-    let (kind, class, refused) = match record_type.as_str() {
-        "Delivery" => (EventKind::Delivered, None, false),
-        "Open" => (EventKind::Opened, None, false),
-        "Click" => (EventKind::Clicked, None, false),
-        "SpamComplaint" => (EventKind::Complained, None, false),
-        "Bounce" => bounce_type(e.kind.as_deref().unwrap_or("")),
-        // A suppression for a hard bounce or a complaint is that evidence; otherwise an opt-out.
-        "SubscriptionChange" if !suppress => (EventKind::Subscribed, None, false),
-        "SubscriptionChange" => match e.suppression_reason.as_deref() {
-            Some("HardBounce") => (EventKind::Bounced, Some(BounceClass::Permanent), false),
-            Some("SpamComplaint") => (EventKind::Complained, None, false),
-            _ => (EventKind::Unsubscribed, None, false),
+    let bounce_name = match (&e.kind, &e.type_code) {
+        (Some(kind), _) => kind.clone(),
+        (None, Some(code)) => type_name(code).to_owned(),
+        (None, None) => String::new(),
+    };
+    let suppression = e
+        .suppression_reason
+        .as_deref()
+        .and_then(|reason| suppression_reason(reason, e.origin.as_deref().unwrap_or("")));
+    let (kind, class, refused, weak) = match record_type.as_str() {
+        "Delivery" => (EventKind::Delivered, None, false, false),
+        "Open" => (EventKind::Opened, None, false, false),
+        "Click" => (EventKind::Clicked, None, false, false),
+        "SpamComplaint" => (EventKind::Complained, None, false, false),
+        "Bounce" => bounce_type(&bounce_name),
+        "SubscriptionChange" if !suppress => (EventKind::Subscribed, None, false, false),
+        // A suppression for a hard bounce or a complaint is that evidence; the recipient's own
+        // is an opt-out; the sender's or Postmark's is Postmark refusing the address (`manual`).
+        "SubscriptionChange" => match suppression {
+            Some(PostmarkSuppression::HardBounce) => {
+                (EventKind::Bounced, Some(BounceClass::Permanent), false, false)
+            }
+            Some(PostmarkSuppression::SpamComplaint) => (EventKind::Complained, None, false, false),
+            Some(PostmarkSuppression::Manual) => (EventKind::Unsubscribed, None, true, false),
+            Some(PostmarkSuppression::RecipientOptOut) | None => {
+                (EventKind::Unsubscribed, None, false, false)
+            }
         },
-        _ => (EventKind::Unknown, None, false),
+        _ => (EventKind::Unknown, None, false, false),
     };
     let time = [&e.delivered_at, &e.bounced_at, &e.received_at, &e.changed_at]
         .into_iter()
@@ -140,13 +241,17 @@ fn normalize(e: PostmarkEvent, raw: &str, received_at: Timestamp) -> NormalizedE
     out.recipient = e.email.or(e.recipient).as_deref().and_then(normalize_recipient);
     out.bounce_class = class.filter(|_| kind == EventKind::Bounced);
     out.provider_suppressed = refused;
+    out.weak_signal = weak;
     out.smtp_status = e.details.as_deref().and_then(enhanced_status);
     out.smtp_response = non_empty(e.details);
     out.reason = non_empty(e.kind.clone())
         .or(non_empty(e.suppression_reason.clone()))
         .or(non_empty(e.description));
     out.url = non_empty(e.original_link);
-    out.subscription_changes = SubscriptionChange::global_for(kind);
+    // Postmark's own refusal is the evidence, not an opt-out.
+    if !refused {
+        out.subscription_changes = SubscriptionChange::global_for(kind);
+    }
     // Two records of one message at one time are told apart by their type.
     if let Some(kind) = non_empty(e.kind).or(non_empty(e.suppression_reason)) {
         out.distinguishers.push(Distinguisher::BounceType(kind));

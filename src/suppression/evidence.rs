@@ -3,17 +3,30 @@
 //! | evidence | effect |
 //! | --- | --- |
 //! | permanent bounce | suppress, `hard_bounce` |
-//! | the provider already refuses the address | suppress with the matching reason, as provider evidence |
+//! | the provider already refuses the address | suppress with the matching reason (`hard_bounce`, `complaint`, `unsubscribe`, `manual`), as provider evidence |
 //! | transient or undetermined bounce, deferral | nothing (unless escalation is on) |
-//! | complaint | suppress, `complaint` (ambiguous when the provider redacted who complained, or did not say which recipient it was) |
-//! | a permanent bounce the provider did not attribute to one recipient (Resend) | recorded as ambiguous evidence, suppresses nobody |
-//! | `not_spam` | nothing |
+//! | complaint | suppress, `complaint` (ambiguous when the provider redacted who complained) |
 //! | global unsubscribe | suppress, `unsubscribe` |
 //! | group or topic unsubscribe | that group or topic only |
 //! | resubscribe | lifts an older unsubscribe of the same scope only |
+//! | `not_spam` | nothing |
 //! | delivery, open, click | nothing (a delivery ends a soft-bounce escalation) |
+//!
+//! One rule for weak evidence, whatever path the event took (its own kind or a provider's
+//! refusal):
+//! - evidence credited to several recipients (the provider did not say which one) never
+//!   suppresses, except complaints and opt-outs, which are honoured and marked ambiguous; what
+//!   would have suppressed is recorded as ambiguous evidence (`ambiguous#<reason>`), and
+//!   nothing credited to several recipients lifts or counts toward the escalation;
+//! - an event whose type is the provider's guess (`weak_signal`: Postmark's reply
+//!   classifications, Mailgun's failures that are not the recipient's) never changes a
+//!   verdict;
+//! - an event without a time of its own is dated when it was received when it suppresses, and
+//!   at the start of its receive day when it lifts: an uncertain time falls toward suppressing.
 
-use crate::model::{BounceClass, EventKind, ItemKey, NormalizedEvent, Provider, Scope, Timestamp};
+use crate::model::{
+    BounceClass, EventKind, ItemKey, NormalizedEvent, Provider, Scope, TimeSource, Timestamp,
+};
 
 /// Why an address is suppressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -66,9 +79,9 @@ pub enum Mark {
     Unsubscribe(Scope),
     /// Opt back into a scope.
     Resubscribe(Scope),
-    /// A permanent bounce the provider did not attribute to one of the message's recipients:
-    /// recorded, never suppressing.
-    AmbiguousBounce,
+    /// Evidence for `reason` the provider credited to several recipients (a permanent bounce
+    /// it did not attribute to one of them): recorded, never suppressing.
+    Ambiguous(Reason),
     /// A transient bounce of one message, counted by the escalation `rule` (escalation only).
     SoftBounce {
         /// The message that bounced.
@@ -91,7 +104,7 @@ impl Mark {
             Mark::Unsubscribe(scope) => format!("unsubscribe#{}", scope.name()),
             Mark::Resubscribe(Scope::Global) => "resubscribe".to_owned(),
             Mark::Resubscribe(scope) => format!("resubscribe#{}", scope.name()),
-            Mark::AmbiguousBounce => "ambiguous#hard_bounce".to_owned(),
+            Mark::Ambiguous(reason) => format!("ambiguous#{}", reason.as_str()),
             Mark::SoftBounce { .. } => Reason::SoftBounceLimit.as_str().to_owned(),
             Mark::Delivery => "last_delivery".to_owned(),
             Mark::Removed(reason) => format!("removed#{}", reason.as_str()),
@@ -150,33 +163,32 @@ fn provider_reason(event: &NormalizedEvent) -> Reason {
         Reason::Complaint
     } else if reason.contains("unsubscribe") {
         Reason::Unsubscribe
+    } else if reason.contains("manual") {
+        Reason::Manual
     } else {
         Reason::HardBounce
     }
 }
 
-/// The evidence an event carries; empty for most events.
-pub fn evidence(event: &NormalizedEvent, escalation: Option<Escalation>) -> Vec<Evidence> {
-    let Some(address) = event.recipient.clone() else {
-        return Vec::new();
-    };
+/// The mark that suppresses for `reason`.
+fn suppress(reason: Reason) -> Mark {
+    match reason {
+        Reason::Unsubscribe => Mark::Unsubscribe(Scope::Global),
+        reason => Mark::Suppress(reason),
+    }
+}
+
+/// What an event says, before the rule for evidence credited to several recipients.
+fn marks_of(event: &NormalizedEvent, escalation: Option<Escalation>) -> Vec<Mark> {
     let mut marks = Vec::new();
-    let permanent = event.kind == EventKind::Bounced && event.bounce_class == Some(BounceClass::Permanent);
     if event.provider_suppressed {
-        marks.push(match provider_reason(event) {
-            Reason::Unsubscribe => Mark::Unsubscribe(Scope::Global),
-            reason => Mark::Suppress(reason),
-        });
-    } else if permanent && event.recipient_ambiguous {
-        marks.push(Mark::AmbiguousBounce);
-    } else if permanent {
+        marks.push(suppress(provider_reason(event)));
+    } else if event.kind == EventKind::Bounced && event.bounce_class == Some(BounceClass::Permanent) {
         marks.push(Mark::Suppress(Reason::HardBounce));
     }
     match (event.kind, escalation) {
         (EventKind::Complained, _) => marks.push(Mark::Suppress(Reason::Complaint)),
-        (EventKind::Bounced, Some(rule))
-            if event.bounce_class == Some(BounceClass::Transient) && !event.recipient_ambiguous =>
-        {
+        (EventKind::Bounced, Some(rule)) if event.bounce_class == Some(BounceClass::Transient) => {
             if let Some(message) = &event.message_id {
                 marks.push(Mark::SoftBounce {
                     message: message.clone(),
@@ -194,13 +206,47 @@ pub fn evidence(event: &NormalizedEvent, escalation: Option<Escalation>) -> Vec<
             Mark::Unsubscribe(change.scope.clone())
         });
     }
+    marks
+}
+
+/// The one rule for evidence credited to several recipients: complaints and opt-outs are
+/// honoured, what else would suppress is recorded as ambiguous evidence, nothing lifts or
+/// counts.
+fn credited_to_several(mark: Mark) -> Option<Mark> {
+    match mark {
+        Mark::Suppress(Reason::Complaint) | Mark::Unsubscribe(_) => Some(mark),
+        Mark::Suppress(reason) => Some(Mark::Ambiguous(reason)),
+        Mark::Resubscribe(_) | Mark::Delivery | Mark::SoftBounce { .. } => None,
+        Mark::Ambiguous(_) | Mark::Removed(_) => Some(mark),
+    }
+}
+
+/// Whether a mark lifts or ends something (dated early when the event has no time of its own).
+fn lifts(mark: &Mark) -> bool {
+    matches!(mark, Mark::Resubscribe(_) | Mark::Delivery | Mark::Removed(_))
+}
+
+/// The evidence an event carries; empty for most events.
+pub fn evidence(event: &NormalizedEvent, escalation: Option<Escalation>) -> Vec<Evidence> {
+    let Some(address) = event.recipient.clone() else {
+        return Vec::new();
+    };
+    if event.weak_signal {
+        return Vec::new();
+    }
+    let mut marks = marks_of(event, escalation);
+    if event.recipient_ambiguous {
+        marks = marks.into_iter().filter_map(credited_to_several).collect();
+    }
     if marks.is_empty() {
         return Vec::new();
     }
     // The event's own time (or its message's send time). An event without either is dated when
     // it was received, not by the receive day its key is pinned to: an unsubscribe received at
-    // 15:00 is later than a resubscribe at 09:00. A retry received later moves it later.
-    let at = event.time.at;
+    // 15:00 is later than a resubscribe at 09:00. A lift without a time of its own is dated at
+    // the start of its receive day instead, so that an uncertain time never lifts what came
+    // that day. A retry received later moves a suppression later.
+    let received = event.time.source == TimeSource::Received;
     let key = ItemKey::of(event);
     let key = format!("{}#{}", key.pk, key.sk);
     let ambiguous =
@@ -209,9 +255,13 @@ pub fn evidence(event: &NormalizedEvent, escalation: Option<Escalation>) -> Vec<
         .into_iter()
         .map(|mark| Evidence {
             address: address.clone(),
-            ambiguous: ambiguous || mark == Mark::AmbiguousBounce,
+            ambiguous: ambiguous || matches!(mark, Mark::Ambiguous(_)),
+            at: if received && lifts(&mark) {
+                event.time.at.start_of_day()
+            } else {
+                event.time.at
+            },
             mark,
-            at,
             key: key.clone(),
             provider: Some(event.provider),
             event: event.provider_event.clone(),

@@ -307,17 +307,17 @@ fn generic_reason(text: &str) -> Result<Mark, Skip> {
     }
 }
 
-/// Postmark's `SuppressionReason` with its `Origin`: a recipient's own manual suppression is
-/// an unsubscribe (Postmark's unsubscribe link), the sender's or Postmark's is `manual`.
+/// Postmark's `SuppressionReason` with its `Origin`, read as its webhook reads it: a
+/// recipient's own manual suppression is an unsubscribe (Postmark's unsubscribe link), the
+/// sender's or Postmark's is `manual`.
 fn postmark_reason(reason: &str, origin: &str) -> Result<Mark, Skip> {
-    match normalized_header(reason).as_str() {
-        "hardbounce" => Ok(Mark::Suppress(Reason::HardBounce)),
-        "spamcomplaint" => Ok(Mark::Suppress(Reason::Complaint)),
-        "manualsuppression" if normalized_header(origin) == "recipient" => {
-            Ok(Mark::Unsubscribe(Scope::Global))
-        }
-        "manualsuppression" => Ok(Mark::Suppress(Reason::Manual)),
-        _ => Err(Skip::UnknownReason(short(reason))),
+    use crate::providers::postmark::{suppression_reason, PostmarkSuppression};
+    match suppression_reason(reason, origin) {
+        Some(PostmarkSuppression::HardBounce) => Ok(Mark::Suppress(Reason::HardBounce)),
+        Some(PostmarkSuppression::SpamComplaint) => Ok(Mark::Suppress(Reason::Complaint)),
+        Some(PostmarkSuppression::RecipientOptOut) => Ok(Mark::Unsubscribe(Scope::Global)),
+        Some(PostmarkSuppression::Manual) => Ok(Mark::Suppress(Reason::Manual)),
+        None => Err(Skip::UnknownReason(short(reason))),
     }
 }
 
@@ -594,12 +594,19 @@ fn json_lines(text: &str) -> Result<Vec<Value>, ImportError> {
         .collect()
 }
 
-/// An entry as evidence: keyed by its origin and address, dated by the export (else `now`).
-pub fn entry_evidence(format: ImportFormat, entry: &ImportEntry, now: Timestamp, by: &str) -> Evidence {
+/// When an entry the export does not date happened, as far as mailtrail knows: before
+/// everything (the Unix epoch), so it never outranks dated evidence or an operator's removal.
+pub fn undated() -> Timestamp {
+    Timestamp::from_millis(0).unwrap_or_else(Timestamp::now)
+}
+
+/// An entry as evidence: keyed by its origin and address, dated by the export (else
+/// [`undated`]).
+pub fn entry_evidence(format: ImportFormat, entry: &ImportEntry, by: &str) -> Evidence {
     Evidence {
         address: entry.address.clone(),
         mark: entry.mark.clone(),
-        at: entry.at.unwrap_or(now),
+        at: entry.at.unwrap_or_else(undated),
         key: format!("{}#{}", format.origin(), entry.address),
         provider: format.provider(),
         event: format.origin(),
@@ -663,12 +670,7 @@ pub fn import_outcome(record: &Record, evidence: &Evidence, dated: bool) -> Impo
 
 /// The evidence of an export, one per (address, slot): the latest entry of each, with whether
 /// the export dated it.
-pub fn export_evidence(
-    format: ImportFormat,
-    parsed: &ParsedExport,
-    now: Timestamp,
-    by: &str,
-) -> Vec<(Evidence, bool)> {
+pub fn export_evidence(format: ImportFormat, parsed: &ParsedExport, by: &str) -> Vec<(Evidence, bool)> {
     // Where the export dates some entries of a slot, its undated ones add nothing.
     let dated: std::collections::HashSet<(String, String)> = parsed
         .entries
@@ -680,7 +682,7 @@ pub fn export_evidence(
         .entries
         .iter()
         .filter(|e| e.at.is_some() || !dated.contains(&(e.address.clone(), e.mark.slot())));
-    coalesce(kept.map(|e| entry_evidence(format, e, now, by)))
+    coalesce(kept.map(|e| entry_evidence(format, e, by)))
         .into_iter()
         .map(|e| {
             let is_dated = dated.contains(&(e.address.clone(), e.mark.slot()));

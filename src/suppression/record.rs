@@ -127,8 +127,8 @@ pub struct Verdict {
     pub details: Vec<ActiveReason>,
     /// Groups and topics opted out of, apart from the global verdict.
     pub scoped_unsubscribes: Vec<ScopedUnsubscribe>,
-    /// Evidence recorded that suppresses nobody: a permanent bounce the provider did not
-    /// attribute to one of the message's recipients.
+    /// Evidence recorded that suppresses nobody: a permanent bounce (or a provider's refusal)
+    /// the provider credited to several recipients.
     pub ambiguous_evidence: Vec<ActiveReason>,
 }
 
@@ -214,13 +214,14 @@ impl Record {
                 evidence: value.clone(),
             })
             .collect();
-        let ambiguous_evidence = self
-            .slot(&Mark::AmbiguousBounce)
-            .map(|value| ActiveReason {
-                reason: Reason::HardBounce.as_str(),
-                evidence: value.clone(),
-            })
+        let ambiguous_evidence = Reason::ALL
             .into_iter()
+            .filter_map(|reason| {
+                self.slot(&Mark::Ambiguous(reason)).map(|value| ActiveReason {
+                    reason: reason.as_str(),
+                    evidence: value.clone(),
+                })
+            })
             .collect();
         Verdict {
             address: self.address.clone(),

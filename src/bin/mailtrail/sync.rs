@@ -128,9 +128,8 @@ async fn import(
     dry_run: bool,
 ) -> anyhow::Result<ImportSummary> {
     let table = context.suppressions_table()?;
-    let now = Timestamp::now();
     let by = operator();
-    let evidence = export_evidence(format, &parsed, now, &by);
+    let evidence = export_evidence(format, &parsed, &by);
     let mut records = read_records(
         &context.client,
         table,

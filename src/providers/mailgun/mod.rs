@@ -117,6 +117,12 @@ struct Reject {
 /// Reasons of a `failed` event that say Mailgun refused an address already on its lists.
 const SUPPRESSION_REASONS: &[&str] = &["suppress-bounce", "suppress-unsubscribe", "suppress-complaint"];
 
+/// Reasons of a permanent `failed` event that are not the recipient's fault: the message
+/// expired in the queue (`old`), Mailgun or the sending ESP blocked it (`espblock`), or
+/// Mailgun does not say (`generic`). Without a 5xx code from the receiving server they
+/// suppress nobody.
+const NOT_THE_RECIPIENTS_REASONS: &[&str] = &["old", "espblock", "generic"];
+
 /// Decodes one Mailgun webhook body (one event).
 pub fn decode_event(raw: &str, received_at: Timestamp) -> Result<Vec<NormalizedEvent>, serde_json::Error> {
     let webhook: Webhook = serde_json::from_str(raw)?;
@@ -170,6 +176,11 @@ fn normalize(e: EventData, raw: &str, received_at: Timestamp) -> NormalizedEvent
         _ => BounceClass::from_smtp_codes([&status.code]),
     });
     out.provider_suppressed = refused;
+    out.weak_signal = kind == EventKind::Bounced
+        && reason
+            .as_deref()
+            .is_some_and(|r| NOT_THE_RECIPIENTS_REASONS.contains(&r))
+        && !status.code.as_deref().is_some_and(is_5xx);
     let response = non_empty(status.message).or(non_empty(status.description));
     out.smtp_status = response
         .as_deref()
@@ -188,6 +199,11 @@ fn normalize(e: EventData, raw: &str, received_at: Timestamp) -> NormalizedEvent
     }
     out.distinguish_by_url_and_class();
     out
+}
+
+/// Whether a `delivery-status.code` is a permanent SMTP reply (`550`, `5.1.1`).
+fn is_5xx(code: &str) -> bool {
+    code.trim().starts_with('5')
 }
 
 /// The subject of the message a Mailgun event is about.

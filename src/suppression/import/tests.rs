@@ -321,11 +321,9 @@ fn entry(mark: Mark, at_text: Option<&str>) -> ImportEntry {
 
 #[test]
 fn an_import_adds_what_is_new_knows_itself_again_and_never_beats_newer_evidence() {
-    let now = at("2026-12-01T00:00:00Z").unwrap();
     let bounce = entry_evidence(
         ImportFormat::MailgunBounces,
         &entry(Mark::Suppress(Reason::HardBounce), Some("2026-01-01T00:00:00Z")),
-        now,
         "ops",
     );
     assert_eq!(bounce.key, "import:mailgun-bounces#ann@example.com");
@@ -354,40 +352,42 @@ fn an_import_adds_what_is_new_knows_itself_again_and_never_beats_newer_evidence(
 
 #[test]
 fn an_undated_entry_is_written_only_when_nothing_of_its_reason_is_known() {
-    let now = at("2026-12-01T00:00:00Z").unwrap();
     let undated = entry_evidence(
         ImportFormat::Ses,
         &entry(Mark::Unsubscribe(Scope::Global), None),
-        now,
         "ops",
     );
-    assert_eq!(undated.at, now);
+    // Dated before everything: it never outranks dated evidence.
+    assert_eq!(undated.at.to_rfc3339(), "1970-01-01T00:00:00.000Z");
     assert_eq!(
         import_outcome(&record_with(&[]), &undated, false),
         ImportOutcome::Added
     );
-    // Imported yesterday: today's import of the same file is dated later, yet changes nothing.
-    let mut yesterday = undated.clone();
-    yesterday.at = at("2026-11-30T00:00:00Z").unwrap();
+    // Imported before: today's import of the same file changes nothing.
     assert_eq!(
-        import_outcome(&record_with(&[yesterday]), &undated, false),
+        import_outcome(&record_with(&[undated.clone()]), &undated, false),
         ImportOutcome::AlreadyKnown
     );
     let mut resubscribed = undated.clone();
     resubscribed.mark = Mark::Resubscribe(Scope::Global);
     resubscribed.at = at("2020-01-01T00:00:00Z").unwrap();
     assert_eq!(
-        import_outcome(&record_with(&[resubscribed]), &undated, false),
+        import_outcome(&record_with(&[resubscribed.clone()]), &undated, false),
         ImportOutcome::Older
     );
+    // Written, it is older than any later evidence: a resubscribe of any date lifts it, and an
+    // operator's removal of any date outranks it.
+    let mut record = record_with(&[undated.clone()]);
+    assert_eq!(record.verdict().reasons, vec!["unsubscribe"]);
+    record.apply(&resubscribed);
+    assert!(!record.verdict().suppressed);
 }
 
 #[test]
 fn an_export_listing_an_address_twice_keeps_the_latest_dated_entry() {
     let body = b"email,reason,created_at\nann@example.com,bounce,2026-01-01\nann@example.com,bounce,\nann@example.com,bounce,2026-02-01\n";
     let parsed = parse_export(ImportFormat::Generic, body, &ImportOptions::default()).unwrap();
-    let now = at("2026-12-01T00:00:00Z").unwrap();
-    let evidence = export_evidence(ImportFormat::Generic, &parsed, now, "ops");
+    let evidence = export_evidence(ImportFormat::Generic, &parsed, "ops");
     assert_eq!(evidence.len(), 1);
     assert_eq!(evidence[0].0.at, at("2026-02-01T00:00:00Z").unwrap());
     assert!(evidence[0].1);
