@@ -35,6 +35,7 @@ pub const METRIC_NAMES: &[&str] = &[
     STORE_MISCONFIGURED,
     STORE_REFUSED,
     SUPPRESSIONS_ADDED,
+    SKIPPED,
 ];
 
 /// Normalized events received, after de-duplication within the request.
@@ -61,6 +62,9 @@ pub const STORE_MISCONFIGURED: &str = "StoreMisconfigured";
 /// Items DynamoDB refused for themselves (`ValidationException`); their events were kept in
 /// quarantine and the others stored.
 pub const STORE_REFUSED: &str = "StoreRefused";
+/// Metric: authenticated messages that carry no email event (SES's tenant and advisor events
+/// through EventBridge), skipped.
+pub const SKIPPED: &str = "Skipped";
 /// Suppression slots set or moved forward, by reason.
 pub const SUPPRESSIONS_ADDED: &str = "SuppressionsAdded";
 
@@ -105,6 +109,7 @@ struct ProviderCounts {
     quarantined: u64,
     duplicates: u64,
     refused: u64,
+    skipped: u64,
 }
 
 /// What one invocation counted.
@@ -194,6 +199,11 @@ impl Tally {
         });
     }
 
+    /// Counts an authenticated message that carries no email event.
+    pub fn skipped(&self, provider: Provider) {
+        self.with(|c| c.providers.entry(provider).or_default().skipped += 1);
+    }
+
     /// Counts an item DynamoDB refused for itself.
     pub fn refused(&self, provider: Provider) {
         self.with(|c| c.providers.entry(provider).or_default().refused += 1);
@@ -225,6 +235,7 @@ impl Tally {
                     (QUARANTINED, p.quarantined),
                     (DUPLICATES, p.duplicates),
                     (STORE_REFUSED, p.refused),
+                    (SKIPPED, p.skipped),
                 ] {
                     root.insert(name.into(), value.into());
                 }
@@ -235,7 +246,7 @@ impl Tally {
                     vec![
                         directive(
                             &[&["Provider"]],
-                            &[HARD_BOUNCES, COMPLAINTS, DELIVERED, DUPLICATES],
+                            &[HARD_BOUNCES, COMPLAINTS, DELIVERED, DUPLICATES, SKIPPED],
                         ),
                         directive(&[&["Provider"], &[]], &[QUARANTINED, STORE_REFUSED]),
                     ],

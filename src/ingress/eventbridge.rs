@@ -4,6 +4,12 @@
 //! `SES_EVENT_ACCOUNTS`. The `detail` is the same record SES publishes to SNS, so it decodes
 //! through the same SES decoder and names the same items: an event that arrives both ways (a
 //! configuration set with both destinations) is stored once.
+//!
+//! The detail decides what an event is: one with an `eventType` (or `notificationType`) and a
+//! `mail` object is an email event, whatever its `detail-type` says (a detail-type SES adds or
+//! spells differently loses nothing). SES's other events (tenant status, Virtual
+//! Deliverability Manager advisor findings) carry neither: they are skipped and counted
+//! (`Skipped`).
 
 use super::sns_trigger::SnsSummary;
 use super::trigger::EventBridgeEvent;
@@ -14,19 +20,28 @@ use crate::store::StoreError;
 
 /// The `source` of SES's events.
 pub const SES_SOURCE: &str = "aws.ses";
-/// The `detail-type`s of SES's email sending events.
-pub const EMAIL_DETAIL_TYPES: &[&str] = &[
-    "Email Bounced",
-    "Email Clicked",
-    "Email Complaint Received",
-    "Email Delivered",
-    "Email Delivery Delayed",
-    "Email Opened",
-    "Email Rejected",
-    "Email Rendering Failed",
-    "Email Sent",
-    "Email Subscribed",
-];
+/// What tells an email event's detail from SES's other events: its type and its message.
+#[derive(serde::Deserialize)]
+struct DetailProbe {
+    #[serde(default, rename = "eventType")]
+    event_type: Option<serde::de::IgnoredAny>,
+    #[serde(default, rename = "notificationType")]
+    notification_type: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    mail: Option<serde::de::IgnoredAny>,
+}
+
+/// Whether an EventBridge detail holds an SES email event. A detail that is not even an object
+/// is handed to the decoder, which keeps it in quarantine.
+fn is_email_event(detail: &str) -> bool {
+    if !detail.trim_start().starts_with('{') {
+        return true;
+    }
+    match serde_json::from_str::<DetailProbe>(detail) {
+        Ok(probe) => (probe.event_type.is_some() || probe.notification_type.is_some()) && probe.mail.is_some(),
+        Err(_) => true,
+    }
+}
 
 /// Why an EventBridge invocation failed (EventBridge retries it, then its dead-letter queue).
 #[derive(Debug, thiserror::Error)]
@@ -70,10 +85,10 @@ pub async fn handle(
         records: 1,
         ..SnsSummary::default()
     };
-    let detail_type = event.detail_type.as_deref().unwrap_or("");
-    if !EMAIL_DETAIL_TYPES.contains(&detail_type) {
-        // SES's other events (advisor recommendations, sending status) carry no email event.
-        tracing::info!(detail_type, "EventBridge event carries no email event; ignored");
+    if !is_email_event(event.detail.get()) {
+        let detail_type: String = event.detail_type.as_deref().unwrap_or("").chars().take(128).collect();
+        tracing::info!(detail_type, "EventBridge event carries no email event; skipped");
+        tally.skipped(Provider::Ses);
         summary.ignored = 1;
         return Ok(summary);
     }
@@ -100,5 +115,20 @@ mod tests {
         );
         assert_eq!(account_of(""), None);
         assert_eq!(account_of("arn:aws:lambda:eu-west-1::function:x"), None);
+    }
+
+    #[test]
+    fn the_detail_says_whether_it_is_an_email_event() {
+        assert!(is_email_event(
+            r#"{"eventType":"Bounce","mail":{"messageId":"m"},"bounce":{}}"#
+        ));
+        assert!(is_email_event(
+            r#"{"notificationType":"Delivery","mail":{"messageId":"m"}}"#
+        ));
+        assert!(!is_email_event(
+            r#"{"tenantName":"t","status":"PAUSED","reason":"complaint rate"}"#
+        ));
+        assert!(!is_email_event(r#"{"eventType":"Something"}"#));
+        assert!(is_email_event("[1,2]"), "not an object: the decoder keeps it");
     }
 }

@@ -631,11 +631,40 @@ async fn eventbridge_events_from_other_sources_or_accounts_fail_the_invocation()
     let (listed, listed_store) = app_with(config);
     invoke_as(&listed, &other_account, FUNCTION_ARN).await.unwrap();
     assert_eq!(listed_store.len(), 1);
-    let mut advisor = eventbridge_fixture("bounce");
-    advisor["detail-type"] = "Advisor Recommendation Status Open".into();
-    let Reply::Sns(summary) = invoke_as(&app, &advisor, FUNCTION_ARN).await.unwrap() else {
-        panic!("not a summary")
-    };
-    assert_eq!((summary.ignored, summary.stored), (1, 0));
+    // SES's non-email events (advisor findings, tenant status) are skipped and counted.
+    for (detail_type, detail) in [
+        (
+            "Advisor Recommendation Status Open",
+            json!({"recommendation": {"type": "DMARC", "status": "OPEN", "resource": "example.com"}}),
+        ),
+        (
+            "SES Tenant Status Changed",
+            json!({"tenantName": "acme", "status": "PAUSED", "reason": "complaint rate"}),
+        ),
+    ] {
+        let mut other = eventbridge_fixture("bounce");
+        other["detail-type"] = detail_type.into();
+        other["detail"] = detail;
+        let Reply::Sns(summary) = invoke_as(&app, &other, FUNCTION_ARN).await.unwrap() else {
+            panic!("not a summary")
+        };
+        assert_eq!((summary.ignored, summary.stored), (1, 0), "{detail_type}");
+    }
     assert!(store.is_empty());
+}
+
+/// The detail's own `eventType` and `mail` decide: an email event under a detail-type SES adds
+/// or spells differently is stored all the same.
+#[tokio::test]
+async fn an_email_event_under_an_unknown_detail_type_is_stored() {
+    let (app, store) = app();
+    for detail_type in ["Email Bounced (v2)", "Advisor Recommendation Status Open", ""] {
+        let mut renamed = eventbridge_fixture("bounce");
+        renamed["detail-type"] = detail_type.into();
+        let Reply::Sns(summary) = invoke_as(&app, &renamed, FUNCTION_ARN).await.unwrap() else {
+            panic!("not a summary")
+        };
+        assert_eq!(summary.events, 1, "{detail_type}");
+    }
+    assert_eq!(store.len(), 1, "one item, whatever the detail-type");
 }

@@ -399,4 +399,46 @@ mod tests {
             EventKind::Unknown
         );
     }
+
+    #[test]
+    fn bodies_without_a_record_type_are_read_by_their_fields() {
+        // Postmark's older webhooks and its curl examples send no RecordType.
+        let cases = [
+            (
+                r#"{"ID":42,"Type":"HardBounce","TypeCode":1,"Name":"Hard bounce","MessageID":"883953f4-6105-42a2-a16a-77a8eac79483","Email":"john@example.com","BouncedAt":"2019-11-05T16:33:54.9070259Z","Details":"Test bounce details"}"#,
+                EventKind::Bounced,
+                Some(BounceClass::Permanent),
+            ),
+            (
+                r#"{"ID":43,"TypeCode":4096,"MessageID":"m-2","Email":"john@example.com","BouncedAt":"2019-11-05T16:33:54Z"}"#,
+                EventKind::Bounced,
+                Some(BounceClass::Transient),
+            ),
+            (
+                r#"{"ID":44,"MessageID":"m-3","Email":"john@example.com","BouncedAt":"2019-11-05T16:33:54Z"}"#,
+                EventKind::Bounced,
+                Some(BounceClass::Undetermined),
+            ),
+            (
+                r#"{"ServerId":23,"MessageID":"m-4","Recipient":"john@example.com","Tag":"welcome-email","DeliveredAt":"2014-08-01T13:28:10.2735393-04:00","Details":"Test delivery webhook details"}"#,
+                EventKind::Delivered,
+                None,
+            ),
+            (
+                r#"{"RecordType":"Bounce","MessageID":"m-5","Email":"john@example.com","BouncedAt":"2019-11-05T16:33:54Z"}"#,
+                EventKind::Bounced,
+                Some(BounceClass::Undetermined),
+            ),
+        ];
+        for (body, kind, class) in cases {
+            let e = &decode_event(body, received()).unwrap()[0];
+            assert_eq!((e.kind, e.bounce_class), (kind, class), "{body}");
+            assert_eq!(e.recipient.as_deref(), Some("john@example.com"));
+            assert_eq!(e.time.source, crate::model::TimeSource::Event);
+        }
+        assert_eq!(
+            decode_event(r#"{"ID":1,"Email":"a@x.io"}"#, received()).unwrap()[0].kind,
+            EventKind::Unknown
+        );
+    }
 }

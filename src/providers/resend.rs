@@ -1,7 +1,8 @@
 //! Resend's webhooks (delivered by Svix): one event per POST, `{"type", "created_at", "data"}`.
 //!
-//! Types: `email.sent`, `.delivered`, `.delivery_delayed`, `.bounced`, `.complained`,
-//! `.opened`, `.clicked`, `.failed`, and others (stored as `unknown`). The message id is
+//! Types: `email.sent`, `.scheduled`, `.delivered`, `.delivery_delayed`, `.bounced`,
+//! `.complained`, `.opened`, `.clicked`, `.failed`, `.suppressed` (Resend refused an address on
+//! its suppression list: provider evidence), and others (stored as `unknown`). The message id is
 //! `data.email_id`, the time the root `created_at`. `data.to` lists every `to` address and
 //! Resend does not say which one an event is for: each address gets the event, marked
 //! `recipient_ambiguous` when there are several.
@@ -66,6 +67,9 @@ struct Data {
     subject: Option<String>,
     #[serde(default)]
     bounce: Option<Bounce>,
+    /// `email.suppressed`: why Resend refused the address (same shape as `bounce`).
+    #[serde(default)]
+    suppressed: Option<Bounce>,
     #[serde(default)]
     click: Option<Click>,
     #[serde(default)]
@@ -113,7 +117,10 @@ fn normalize(e: ResendEvent, raw: &str, received_at: Timestamp) -> Vec<Normalize
         .is_some_and(|s| s.eq_ignore_ascii_case("suppressed"))
         || message.contains("suppressed sending")
         || message.contains("on the suppression list");
+    let refusal = data.suppressed.unwrap_or_default();
     let kind = match provider_event.to_ascii_lowercase().as_str() {
+        "email.scheduled" => EventKind::Queued,
+        "email.suppressed" => EventKind::Rejected,
         "email.sent" => EventKind::Sent,
         "email.delivered" => EventKind::Delivered,
         "email.delivery_delayed" => EventKind::Deferred,
@@ -146,7 +153,13 @@ fn normalize(e: ResendEvent, raw: &str, received_at: Timestamp) -> Vec<Normalize
     }
     let ambiguous = recipients.len() > 1;
     let raw = shared_raw(raw);
-    let reason = non_empty(bounce.sub_type).or(data.failed.and_then(|f| non_empty(f.reason)));
+    // Resend suppresses after a hard bounce or a complaint; its refusal says which when it can.
+    let reason = non_empty(bounce.sub_type)
+        .or(data.failed.and_then(|f| non_empty(f.reason)))
+        .or(non_empty(refusal.kind))
+        .or(non_empty(refusal.sub_type))
+        .or(non_empty(refusal.message))
+        .or_else(|| (kind == EventKind::Rejected).then(|| "suppressed".to_owned()));
     let url = data.click.and_then(|c| non_empty(c.link));
     recipients
         .into_iter()
@@ -254,5 +267,35 @@ mod tests {
         let events = decode_event(raw, received()).unwrap();
         assert_eq!((events.len(), events[0].kind), (1, EventKind::Unknown));
         assert_eq!(events[0].recipient, None);
+    }
+
+    #[test]
+    fn suppressed_and_scheduled_emails_are_known_words() {
+        let suppressed = r#"{"type":"email.suppressed","created_at":"2025-12-29T19:22:58.000Z","data":{"email_id":"bf6a7576-c02d-4585-8b0e-8c936091884c","to":["suppressed@resend.dev"],"subject":"Hello world","suppressed":{"message":"This address is on your suppression list after an earlier hard bounce.","type":"bounce"}}}"#;
+        let e = &decode_event(suppressed, received()).unwrap()[0];
+        assert_eq!(e.kind, EventKind::Rejected);
+        assert!(e.provider_suppressed);
+        assert_eq!(e.recipient.as_deref(), Some("suppressed@resend.dev"));
+        let marks = crate::suppression::evidence(e, None);
+        assert_eq!(marks.len(), 1);
+        assert_eq!(
+            marks[0].mark,
+            crate::suppression::Mark::Suppress(crate::suppression::Reason::HardBounce)
+        );
+        let complaint = suppressed.replace(r#""type":"bounce""#, r#""type":"complaint""#);
+        let e = &decode_event(&complaint, received()).unwrap()[0];
+        assert_eq!(
+            crate::suppression::evidence(e, None)[0].mark,
+            crate::suppression::Mark::Suppress(crate::suppression::Reason::Complaint)
+        );
+        // Without any detail it is still Resend's refusal.
+        let bare = r#"{"type":"email.suppressed","created_at":"2025-12-29T19:22:58.000Z","data":{"email_id":"x","to":["a@x.io"]}}"#;
+        let e = &decode_event(bare, received()).unwrap()[0];
+        assert!(e.provider_suppressed);
+        assert_eq!(crate::suppression::evidence(e, None).len(), 1);
+        let scheduled = r#"{"type":"email.scheduled","created_at":"2025-12-29T19:22:58.000Z","data":{"email_id":"x","to":["a@x.io"]}}"#;
+        let e = &decode_event(scheduled, received()).unwrap()[0];
+        assert_eq!(e.kind, EventKind::Queued);
+        assert!(crate::suppression::evidence(e, None).is_empty());
     }
 }

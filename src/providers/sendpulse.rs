@@ -3,6 +3,13 @@
 //! Event names: delivered, undelivered, opened, clicked, unsubscribed, spam_by_user, and in
 //! newer accounts hard_bounces, soft_bounces and resubscribed. `message_id` is a number; the
 //! `unsubscribed` event may carry neither `message_id` nor `timestamp`.
+//!
+//! The same URL may also serve SendPulse's bulk email service (campaigns), whose webhooks name
+//! the recipient `email`, send ids and times as strings and carry a campaign's `task_id`
+//! instead of a message id: `open`, `redirect` (a click), `unsubscribe` (from every list with
+//! `from_all: "1"`, else from the address book `book_id`), `spam`, and `delivered`,
+//! `soft_bounces`, `hard_bounces` as above. A campaign is no message: those events are keyed by
+//! their recipient, and the `task_id` stays in the raw event.
 
 use serde::de::{Deserialize, Deserializer};
 
@@ -11,7 +18,9 @@ use super::lenient::{deserialize_fieldwise, FieldwiseEvent, Slot};
 use super::registry::{BodyShape, Channel, Provider, ProviderSpec, WebhookSpec};
 use super::{DecodeError, Decoded};
 use crate::model::event::{non_empty, normalize_recipient};
-use crate::model::{BounceClass, EventBasics, EventKind, NormalizedEvent, SubscriptionChange, Timestamp};
+use crate::model::{
+    BounceClass, EventBasics, EventKind, NormalizedEvent, Scope, SubscriptionChange, Timestamp,
+};
 use crate::verify::token::Carriers;
 
 /// The variable holding the token(s) of SendPulse's webhook URL.
@@ -61,6 +70,8 @@ struct SendPulseEvent {
     url: Option<String>,
     link_url: Option<String>,
     reason: Option<String>,
+    from_all: Option<String>,
+    book_id: Option<String>,
 }
 
 impl<'de> Deserialize<'de> for SendPulseEvent {
@@ -88,6 +99,8 @@ impl FieldwiseEvent for SendPulseEvent {
             "url" => Slot::Text(&mut self.url),
             "link_url" => Slot::Text(&mut self.link_url),
             "reason" => Slot::Text(&mut self.reason),
+            "from_all" => Slot::Text(&mut self.from_all),
+            "book_id" => Slot::Text(&mut self.book_id),
             _ => Slot::Skip,
         }
     }
@@ -119,11 +132,11 @@ fn kind_of(event: &str) -> EventKind {
     match event.to_ascii_lowercase().as_str() {
         "delivered" => EventKind::Delivered,
         "undelivered" | "hard_bounces" | "soft_bounces" => EventKind::Bounced,
-        "opened" => EventKind::Opened,
-        "clicked" => EventKind::Clicked,
-        "unsubscribed" => EventKind::Unsubscribed,
+        "opened" | "open" => EventKind::Opened,
+        "clicked" | "redirect" => EventKind::Clicked,
+        "unsubscribed" | "unsubscribe" => EventKind::Unsubscribed,
         "resubscribed" => EventKind::Subscribed,
-        "spam_by_user" => EventKind::Complained,
+        "spam_by_user" | "spam" => EventKind::Complained,
         _ => EventKind::Unknown,
     }
 }
@@ -160,7 +173,18 @@ fn normalize(event: SendPulseEvent, raw: &str, received_at: Timestamp) -> Normal
     out.smtp_response = response;
     out.reason = non_empty(event.reason);
     out.url = non_empty(event.url).or(non_empty(event.link_url));
-    out.subscription_changes = SubscriptionChange::global_for(kind);
+    out.subscription_changes = match (kind, non_empty(event.book_id)) {
+        // A campaign unsubscribe from one address book only (`from_all` other than 1).
+        (EventKind::Unsubscribed, Some(book))
+            if event.from_all.as_deref().is_some_and(|all| all.trim() != "1") =>
+        {
+            vec![SubscriptionChange {
+                scope: Scope::Group(format!("book:{book}")),
+                subscribed: false,
+            }]
+        }
+        _ => SubscriptionChange::global_for(kind),
+    };
     out.distinguish_by_url_and_class();
     out
 }
@@ -288,5 +312,49 @@ mod tests {
         assert_eq!(events[2].message_id.as_deref(), Some("123456789012345678901234"));
         assert_eq!(events[2].kind, EventKind::Opened);
         assert_eq!(events[2].occurred_at().millis(), 1_700_000_000_123);
+    }
+
+    #[test]
+    fn reads_the_bulk_services_webhooks() {
+        // SendPulse's documented campaign webhooks: strings for ids and times, `email`.
+        let events = decode(
+            br#"[{"timestamp":"1496827422","event":"spam","task_id":"3668141","email":"john.doe@sendpulse.com"},
+                 {"task_id":"3668141","timestamp":"1496827941","open_device":"Desktop","open_platform":"Windows","browser_ver":"11.0","browser_name":"Firefox","email":"john.doe@sendpulse.com","event":"open"},
+                 {"link_url":"http://google.com","task_id":"3668141","timestamp":"1496828000","open_device":"Desktop","open_platform":"Linux","browser_ver":"58.0.3029.110","browser_name":"Chrome","link_id":"71741389","email":"john.doe@sendpulse.com","event":"redirect"},
+                 {"task_id":"3668141","timestamp":"1496827872","from_all":"1","email":"john.doe@sendpulse.com","reason":null,"book_id":"490686","event":"unsubscribe","categories":""},
+                 {"task_id":"3668141","timestamp":"1496827873","from_all":"0","email":"john.doe@sendpulse.com","reason":null,"book_id":"490686","event":"unsubscribe","categories":""}]"#,
+            received(),
+        )
+        .unwrap()
+        .events;
+        let kinds: Vec<EventKind> = events.iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                EventKind::Complained,
+                EventKind::Opened,
+                EventKind::Clicked,
+                EventKind::Unsubscribed,
+                EventKind::Unsubscribed
+            ]
+        );
+        assert!(events
+            .iter()
+            .all(|e| e.recipient.as_deref() == Some("john.doe@sendpulse.com")
+                && e.time.source == TimeSource::Event
+                && e.message_id.is_none()));
+        assert_eq!(events[0].occurred_at().unix_seconds(), 1_496_827_422);
+        assert_eq!(events[2].url.as_deref(), Some("http://google.com"));
+        assert_eq!(events[3].subscription_changes, SubscriptionChange::global_for(EventKind::Unsubscribed));
+        assert_eq!(
+            events[4].subscription_changes[0].scope,
+            Scope::Group("book:490686".to_owned())
+        );
+        let marks: Vec<_> = events
+            .iter()
+            .flat_map(|e| crate::suppression::evidence(e, None))
+            .map(|e| e.mark.slot())
+            .collect();
+        assert_eq!(marks, ["complaint", "unsubscribe", "unsubscribe#group:book:490686"]);
     }
 }
