@@ -223,13 +223,27 @@ impl SuppressionStore for MemoryStore {
                 }
                 _ => {}
             }
+            // As the DynamoDB store does: each address's evidence applied at once, one version
+            // per change of a record.
             let mut report = SuppressionReport::default();
             let mut records = lock(&self.suppressions);
+            let mut changed = std::collections::BTreeSet::new();
             for e in &evidence {
                 let record = records
                     .entry(e.address.clone())
                     .or_insert_with(|| Record::new(&e.address));
-                report.count(&e.mark, record.apply(e));
+                let applied = record.apply(e);
+                if applied {
+                    changed.insert(e.address.clone());
+                }
+                report.count(&e.mark, applied);
+            }
+            let now = crate::model::Timestamp::now().to_rfc3339();
+            for address in changed {
+                if let Some(record) = records.get_mut(&address) {
+                    record.version += 1;
+                    record.updated_at = Some(now.clone());
+                }
             }
             Ok(report)
         })

@@ -64,6 +64,26 @@ pub enum StoreError {
         /// How many distinct items there were to store.
         total: usize,
     },
+    /// Other writers kept changing suppression records between this writer's read and write.
+    #[error(
+        "{unrecorded} of {addresses} suppression records not updated: other writers changed them {attempts} times in a row"
+    )]
+    RecordsContended {
+        /// Addresses whose evidence is not recorded.
+        unrecorded: usize,
+        /// Addresses the request had evidence for.
+        addresses: usize,
+        /// Attempts made for one record.
+        attempts: u32,
+    },
+    /// The invocation's deadline came before every suppression record was updated.
+    #[error("{unrecorded} of {addresses} suppression records not updated before the invocation's deadline")]
+    RecordsPastDeadline {
+        /// Addresses whose evidence is not recorded.
+        unrecorded: usize,
+        /// Addresses the request had evidence for.
+        addresses: usize,
+    },
     /// The store refused the write (the in-memory store told to fail).
     #[error("the store is unavailable: {0}")]
     Unavailable(&'static str),

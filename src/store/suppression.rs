@@ -1,13 +1,14 @@
 //! The suppression table: one item per address (`address`, S), one map attribute per slot.
 //!
-//! Each piece of evidence is one conditional UpdateItem that sets its slot only when it is
-//! later than what the slot holds (time, then the event's key), so a retry or an older event
-//! changes nothing (`ConditionalCheckFailedException` is success) and any arrival order ends in
-//! the same record. Events that carry no evidence cost no write.
-//!
-//! A transient bounce under the escalation is read, counted and written back (`soft_bounces`,
-//! bounded, and `soft_bounce_limit` when the limit is reached), guarded by a version number so
-//! concurrent writers retry rather than lose a bounce.
+//! All the evidence a request holds for one address is merged into one conditional UpdateItem:
+//! the record is read (consistently), the evidence applied to it in memory as the rules say
+//! (each slot only moves forward: time, then the event's key; soft bounces counted and
+//! bounded), and the slots that changed are written back with the record's `version`
+//! incremented, on condition that the version read is still current. When another writer came
+//! first, the record is read again (a few times, with a short jittered pause). A retry or an
+//! older event changes no slot and costs no write; any arrival order ends in the same record.
+//! Every change increments `version` and sets `updated_at`, so a reader of the table's stream
+//! can order the changes of one address.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -24,10 +25,15 @@ use crate::suppression::{Evidence, Mark, Record, SlotValue};
 
 /// The attribute holding the bounces the escalation still counts.
 pub const SOFT_BOUNCES: &str = "soft_bounces";
-/// The attribute versioning `soft_bounces` for read-modify-write.
-pub const SOFT_BOUNCES_VERSION: &str = "soft_bounces_version";
-/// Attempts at a soft-bounce update that other writers keep overtaking.
-const SOFT_BOUNCE_ATTEMPTS: u32 = 8;
+/// The attribute that versioned `soft_bounces` in records written before `version`: removed
+/// by the next write.
+const OLD_SOFT_BOUNCES_VERSION: &str = "soft_bounces_version";
+/// The attribute counting the record's changes.
+pub const VERSION: &str = "version";
+/// The attribute holding when the record last changed.
+pub const UPDATED_AT: &str = "updated_at";
+/// Attempts at one record's update that other writers keep overtaking.
+const ATTEMPTS: u32 = 10;
 
 /// The key attribute of the suppression table.
 pub const ADDRESS: &str = "address";
@@ -146,6 +152,12 @@ pub fn record_from_item(item: &HashMap<String, AttributeValue>) -> Record {
         address: text(item, ADDRESS).unwrap_or_default(),
         slots,
         soft_bounces,
+        version: item
+            .get(VERSION)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0),
+        updated_at: text(item, UPDATED_AT),
     }
 }
 
@@ -191,28 +203,34 @@ fn soft_bounces_attribute(record: &Record) -> AttributeValue {
     )
 }
 
-/// Records evidence in `table`, one conditional UpdateItem each, giving up at `deadline`.
+/// Records evidence in `table`: one read and at most one conditional UpdateItem per address,
+/// giving up at `deadline`.
 pub async fn record(
     client: &Client,
     table: &str,
     evidence: Vec<Evidence>,
     deadline: Deadline,
 ) -> Result<SuppressionReport, StoreError> {
-    let total = evidence.len();
-    let outcomes: Vec<(Mark, Result<bool, StoreError>)> = stream::iter(evidence)
-        .map(|e| async move {
-            let outcome = update(client, table, &e, deadline).await;
-            (e.mark, outcome)
-        })
+    let mut by_address: BTreeMap<String, Vec<Evidence>> = BTreeMap::new();
+    for e in evidence {
+        by_address.entry(e.address.clone()).or_default().push(e);
+    }
+    let addresses = by_address.len();
+    let outcomes: Vec<Result<Vec<(Mark, bool)>, StoreError>> = stream::iter(by_address)
+        .map(|(address, evidence)| async move { update_record(client, table, &address, &evidence, deadline).await })
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
     let mut report = SuppressionReport::default();
     let mut failures = 0;
     let mut first = None;
-    for (mark, outcome) in outcomes {
+    for outcome in outcomes {
         match outcome {
-            Ok(applied) => report.count(&mark, applied),
+            Ok(marks) => {
+                for (mark, applied) in marks {
+                    report.count(&mark, applied);
+                }
+            }
             Err(error) => {
                 failures += 1;
                 first.get_or_insert(error);
@@ -223,156 +241,147 @@ pub async fn record(
         None => Ok(report),
         Some(StoreError::Request { message, source, .. }) => Err(StoreError::Request {
             unstored: failures,
-            total,
+            total: addresses,
             message,
             source,
         }),
-        Some(misconfigured @ StoreError::Misconfigured { .. }) => Err(misconfigured),
-        Some(_) => Err(StoreError::DeadlineExceeded {
-            unstored: failures,
-            total,
+        Some(StoreError::RecordsContended { attempts, .. }) => Err(StoreError::RecordsContended {
+            unrecorded: failures,
+            addresses,
+            attempts,
         }),
+        Some(StoreError::RecordsPastDeadline { .. }) => Err(StoreError::RecordsPastDeadline {
+            unrecorded: failures,
+            addresses,
+        }),
+        Some(other) => Err(other),
     }
 }
 
-/// One conditional UpdateItem: `true` when the slot moved forward.
-async fn update(
+/// Applies one address's evidence to its stored record: read, apply, write what changed if
+/// nobody changed the record meanwhile; again when somebody did. Returns each mark with
+/// whether it changed the record.
+async fn update_record(
     client: &Client,
     table: &str,
-    evidence: &Evidence,
+    address: &str,
+    evidence: &[Evidence],
     deadline: Deadline,
-) -> Result<bool, StoreError> {
-    if matches!(evidence.mark, Mark::SoftBounce { .. }) {
-        return update_soft_bounces(client, table, evidence, deadline).await;
-    }
-    let value = SlotValue::from(evidence);
-    let request = client
-        .update_item()
-        .table_name(table)
-        .key(ADDRESS, AttributeValue::S(evidence.address.clone()))
-        .update_expression("SET #slot = :value")
-        .condition_expression(
-            "attribute_not_exists(#slot) OR #slot.#at < :at OR (#slot.#at = :at AND #slot.#key < :key)",
-        )
-        .expression_attribute_names("#slot", evidence.mark.slot())
-        .expression_attribute_names("#at", "at")
-        .expression_attribute_names("#key", "key")
-        .expression_attribute_values(":value", slot_attribute(&value))
-        .expression_attribute_values(":at", AttributeValue::S(value.at.clone()))
-        .expression_attribute_values(":key", AttributeValue::S(value.key.clone()))
-        .send();
-    let result = deadline.run(request).await.ok_or(StoreError::DeadlineExceeded {
-        unstored: 1,
-        total: 1,
-    })?;
-    match result {
-        Ok(_) => Ok(true),
-        Err(SdkError::ServiceError(e))
-            if matches!(e.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
-        {
-            Ok(false)
-        }
-        Err(error) => {
-            let kind = super::dynamodb::failure_kind(&error);
-            Err(super::dynamodb::store_error(kind, 1, 1, error.into()))
-        }
-    }
-}
-
-/// One transient bounce under the escalation: read the record, count the bounce, write back
-/// the bounded list (and `soft_bounce_limit`) if the version read is still current; when
-/// another writer came first, read again.
-async fn update_soft_bounces(
-    client: &Client,
-    table: &str,
-    evidence: &Evidence,
-    deadline: Deadline,
-) -> Result<bool, StoreError> {
-    let past_deadline = || StoreError::DeadlineExceeded {
-        unstored: 1,
-        total: 1,
+) -> Result<Vec<(Mark, bool)>, StoreError> {
+    let past_deadline = || StoreError::RecordsPastDeadline {
+        unrecorded: 1,
+        addresses: 1,
     };
-    for _ in 0..SOFT_BOUNCE_ATTEMPTS {
+    let failed = |error: aws_sdk_dynamodb::Error, kind| super::dynamodb::store_error(kind, 1, 1, error);
+    for attempt in 0..ATTEMPTS {
+        if attempt > 0 {
+            // Another writer changed the record between the read and the write: wait a little
+            // (jittered, growing) so that concurrent writers spread out.
+            let pause = std::time::Duration::from_millis(fastrand::u64(5..=20 * u64::from(attempt)));
+            deadline.run(tokio::time::sleep(pause)).await.ok_or_else(past_deadline)?;
+        }
         let read = client
             .get_item()
             .table_name(table)
-            .key(ADDRESS, AttributeValue::S(evidence.address.clone()))
+            .key(ADDRESS, AttributeValue::S(address.to_owned()))
             .consistent_read(true)
             .send();
         let item = match deadline.run(read).await.ok_or_else(past_deadline)? {
             Ok(output) => output.item.unwrap_or_default(),
             Err(error) => {
                 let kind = super::dynamodb::failure_kind(&error);
-                return Err(super::dynamodb::store_error(kind, 1, 1, error.into()));
+                return Err(failed(error.into(), kind));
             }
         };
-        let version: Option<u64> = item
-            .get(SOFT_BOUNCES_VERSION)
-            .and_then(|v| v.as_n().ok())
-            .and_then(|n| n.parse().ok());
         let mut record = record_from_item(&item);
-        record.address.clone_from(&evidence.address);
+        address.clone_into(&mut record.address);
         let before = record.clone();
-        if !record.apply(evidence) {
-            return Ok(false);
-        }
-        let mut request = client
-            .update_item()
-            .table_name(table)
-            .key(ADDRESS, AttributeValue::S(evidence.address.clone()))
-            .expression_attribute_names("#bounces", SOFT_BOUNCES)
-            .expression_attribute_names("#version", SOFT_BOUNCES_VERSION)
-            .expression_attribute_values(":bounces", soft_bounces_attribute(&record))
-            .expression_attribute_values(":next", AttributeValue::N((version.unwrap_or(0) + 1).to_string()));
-        let mut set = vec!["#bounces = :bounces", "#version = :next"];
-        let limit = crate::suppression::Reason::SoftBounceLimit.as_str();
-        if let Some(window) = record
-            .slots
-            .get(limit)
-            .filter(|w| before.slots.get(limit) != Some(*w))
-        {
-            request = request
-                .expression_attribute_names("#limit", limit)
-                .expression_attribute_values(":limit", slot_attribute(window));
-            set.push("#limit = :limit");
-        }
-        let removed: Vec<&String> = before
-            .slots
-            .keys()
-            .filter(|name| !record.slots.contains_key(*name))
+        let outcomes: Vec<(Mark, bool)> = evidence
+            .iter()
+            .map(|e| (e.mark.clone(), record.apply(e)))
             .collect();
-        let mut expression = format!("SET {}", set.join(", "));
-        if !removed.is_empty() {
-            let names: Vec<String> = (0..removed.len()).map(|i| format!("#old{i}")).collect();
-            for (name, slot) in names.iter().zip(&removed) {
-                request = request.expression_attribute_names(name, slot.as_str());
-            }
-            expression.push_str(&format!(" REMOVE {}", names.join(", ")));
+        if !outcomes.iter().any(|(_, applied)| *applied) {
+            return Ok(outcomes);
         }
-        request = match version {
-            Some(version) => request
-                .condition_expression("#version = :read")
-                .expression_attribute_values(":read", AttributeValue::N(version.to_string())),
-            None => request.condition_expression("attribute_not_exists(#version)"),
-        };
-        let result = deadline
-            .run(request.update_expression(expression).send())
-            .await
-            .ok_or_else(past_deadline)?;
+        let request = changes(client, table, &before, &record, item.contains_key(OLD_SOFT_BOUNCES_VERSION));
+        let result = deadline.run(request.send()).await.ok_or_else(past_deadline)?;
         match result {
-            Ok(_) => return Ok(true),
+            Ok(_) => return Ok(outcomes),
             Err(SdkError::ServiceError(e))
                 if matches!(e.err(), UpdateItemError::ConditionalCheckFailedException(_)) => {}
             Err(error) => {
                 let kind = super::dynamodb::failure_kind(&error);
-                return Err(super::dynamodb::store_error(kind, 1, 1, error.into()));
+                return Err(failed(error.into(), kind));
             }
         }
     }
-    // Other writers kept overtaking this one: the provider's retry counts it again.
-    Err(StoreError::Unprocessed {
-        unstored: 1,
-        total: 1,
-        attempts: SOFT_BOUNCE_ATTEMPTS,
+    Err(StoreError::RecordsContended {
+        unrecorded: 1,
+        addresses: 1,
+        attempts: ATTEMPTS,
     })
+}
+
+/// The UpdateItem that turns the stored record `before` into `after`: the slots that changed
+/// or appeared, the slots that went, the escalation's bounces, the next version, guarded by the
+/// version read.
+fn changes(
+    client: &Client,
+    table: &str,
+    before: &Record,
+    after: &Record,
+    drop_old_version: bool,
+) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+    let mut request = client
+        .update_item()
+        .table_name(table)
+        .key(ADDRESS, AttributeValue::S(after.address.clone()))
+        .expression_attribute_names("#version", VERSION)
+        .expression_attribute_names("#updated", UPDATED_AT)
+        .expression_attribute_values(":next", AttributeValue::N((before.version + 1).to_string()))
+        .expression_attribute_values(":now", AttributeValue::S(crate::model::Timestamp::now().to_rfc3339()));
+    let mut set = vec!["#version = :next".to_owned(), "#updated = :now".to_owned()];
+    let mut remove = Vec::new();
+    for (i, (name, value)) in after
+        .slots
+        .iter()
+        .filter(|(name, value)| before.slots.get(*name) != Some(*value))
+        .enumerate()
+    {
+        request = request
+            .expression_attribute_names(format!("#s{i}"), name)
+            .expression_attribute_values(format!(":s{i}"), slot_attribute(value));
+        set.push(format!("#s{i} = :s{i}"));
+    }
+    for (i, name) in before
+        .slots
+        .keys()
+        .filter(|name| !after.slots.contains_key(*name))
+        .enumerate()
+    {
+        request = request.expression_attribute_names(format!("#r{i}"), name);
+        remove.push(format!("#r{i}"));
+    }
+    if after.soft_bounces != before.soft_bounces {
+        request = request
+            .expression_attribute_names("#bounces", SOFT_BOUNCES)
+            .expression_attribute_values(":bounces", soft_bounces_attribute(after));
+        set.push("#bounces = :bounces".to_owned());
+    }
+    if drop_old_version {
+        request = request.expression_attribute_names("#old_version", OLD_SOFT_BOUNCES_VERSION);
+        remove.push("#old_version".to_owned());
+    }
+    let mut expression = format!("SET {}", set.join(", "));
+    if !remove.is_empty() {
+        expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+    }
+    let request = request.update_expression(expression);
+    if before.version == 0 {
+        request.condition_expression("attribute_not_exists(#version)")
+    } else {
+        request
+            .condition_expression("#version = :read")
+            .expression_attribute_values(":read", AttributeValue::N(before.version.to_string()))
+    }
 }

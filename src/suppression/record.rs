@@ -92,6 +92,11 @@ pub struct Record {
     /// after the last delivery, at most two windows before the newest, at most three times the
     /// limit.
     pub soft_bounces: BTreeMap<String, SoftBounce>,
+    /// How many times the stored record changed (0: never stored, or stored before versions):
+    /// every write increments it, so the highest version is the latest state.
+    pub version: u64,
+    /// When the stored record last changed (RFC 3339), when it did.
+    pub updated_at: Option<String>,
 }
 
 /// One active reason and the evidence behind it.

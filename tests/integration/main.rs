@@ -9,6 +9,7 @@ mod hot_key;
 mod http1;
 mod logs;
 mod metrics;
+mod one_address;
 mod pipeline;
 mod proxy;
 mod runtime_api;
