@@ -36,6 +36,10 @@ pub const METRIC_NAMES: &[&str] = &[
     STORE_REFUSED,
     SUPPRESSIONS_ADDED,
     SKIPPED,
+    crate::notify::metric::EVENTS_PUT,
+    crate::notify::metric::FAILED_RECORDS,
+    crate::notify::metric::PUSHED_TO_SES,
+    crate::notify::metric::PUSH_FAILURES,
 ];
 
 /// Normalized events received, after de-duplication within the request.
@@ -67,6 +71,16 @@ pub const STORE_REFUSED: &str = "StoreRefused";
 pub const SKIPPED: &str = "Skipped";
 /// Suppression slots set or moved forward, by reason.
 pub const SUPPRESSIONS_ADDED: &str = "SuppressionsAdded";
+
+/// One EMF line of counts without dimensions (the notifier's).
+pub fn counts_line(namespace: &str, timestamp_ms: i64, counts: &[(&str, u64)]) -> String {
+    let names: Vec<&str> = counts.iter().map(|(name, _)| *name).collect();
+    let mut root = Map::new();
+    for (name, value) in counts {
+        root.insert((*name).to_owned(), (*value).into());
+    }
+    line(namespace, timestamp_ms, vec![directive(&[&[]], &names)], root)
+}
 
 /// Where metric lines go.
 #[derive(Debug, Clone)]
@@ -333,7 +347,7 @@ fn line(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::BTreeMap;
 
     use serde_json::Value;

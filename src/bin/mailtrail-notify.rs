@@ -1,11 +1,14 @@
 //! The notifier binary (`mailtrail-notify`): the suppression table's DynamoDB stream →
 //! EventBridge events (`EVENT_BUS_NAME`), and, opt-in, SES's suppression list
-//! (`PUSH_SUPPRESSIONS_TO_SES=true`). Cold-start wiring only; see `mailtrail::notify`.
+//! (`PUSH_SUPPRESSIONS_TO_SES=true`); answers with partial batch failures and writes EMF
+//! metrics (`METRICS_NAMESPACE`, `METRICS=off`). Cold-start wiring only; see
+//! `mailtrail::notify`.
 
 use aws_config::BehaviorVersion;
 use lambda_runtime::{service_fn, LambdaEvent};
+use mailtrail::metrics::MetricsSink;
 use mailtrail::notify::publish::EventBridgeSink;
-use mailtrail::notify::{push_to_ses_from, Notifier, NotifyError, NotifySummary};
+use mailtrail::notify::{batch_response, push_to_ses_from, Notifier, NotifyError};
 use serde_json::Value;
 
 #[tokio::main]
@@ -22,14 +25,24 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         bus,
     };
     let ses = push.then(|| aws_sdk_sesv2::Client::new(&config));
-    let notifier = Notifier::new(Box::new(sink), ses);
+    let metrics = match std::env::var("METRICS").ok().as_deref().map(str::trim) {
+        Some("off" | "false" | "0" | "no") => MetricsSink::Off,
+        _ => MetricsSink::Stdout,
+    };
+    let namespace = std::env::var("METRICS_NAMESPACE")
+        .ok()
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| mailtrail::metrics::DEFAULT_NAMESPACE.to_owned());
+    let notifier = Notifier::new(Box::new(sink), ses).with_metrics(metrics, &namespace);
     let notifier = &notifier;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let summary: Result<NotifySummary, NotifyError> = notifier.handle(&event.payload).await;
-        if let Err(error) = &summary {
-            tracing::error!(error = %mailtrail::logging::chain(error), "the batch failed; the stream retries it");
+        match notifier.handle(&event.payload).await {
+            Ok(summary) => Ok(batch_response(&summary)),
+            Err(error) => {
+                tracing::error!(error = %mailtrail::logging::chain(&error), "not a stream batch; the invocation fails");
+                Err(lambda_runtime::Error::from(error))
+            }
         }
-        summary.map_err(lambda_runtime::Error::from)
     }))
     .await
 }

@@ -38,7 +38,9 @@ fn is_email_event(detail: &str) -> bool {
         return true;
     }
     match serde_json::from_str::<DetailProbe>(detail) {
-        Ok(probe) => (probe.event_type.is_some() || probe.notification_type.is_some()) && probe.mail.is_some(),
+        Ok(probe) => {
+            (probe.event_type.is_some() || probe.notification_type.is_some()) && probe.mail.is_some()
+        }
         Err(_) => true,
     }
 }
@@ -86,7 +88,13 @@ pub async fn handle(
         ..SnsSummary::default()
     };
     if !is_email_event(event.detail.get()) {
-        let detail_type: String = event.detail_type.as_deref().unwrap_or("").chars().take(128).collect();
+        let detail_type: String = event
+            .detail_type
+            .as_deref()
+            .unwrap_or("")
+            .chars()
+            .take(128)
+            .collect();
         tracing::info!(detail_type, "EventBridge event carries no email event; skipped");
         tally.skipped(Provider::Ses);
         summary.ignored = 1;

@@ -171,7 +171,11 @@ async fn a_forgery_that_arrives_first_wins_only_without_the_second_factor() {
     channel(&mut config, Provider::Mailgun).second_factor = vec![URL_TOKEN.to_owned()];
     let (app, store) = app_with(config);
     let (status, reply) = invoke_http(&app, &mailgun_post(&forged_body)).await;
-    assert_eq!((status, reply["error"].as_str()), (401, Some("unauthorized")), "{reply}");
+    assert_eq!(
+        (status, reply["error"].as_str()),
+        (401, Some("unauthorized")),
+        "{reply}"
+    );
     assert_eq!(store.len(), 0, "the forgery stored nothing");
     let genuine = with_query(mailgun_post(&genuine_body), "token", URL_TOKEN);
     let (status, reply) = invoke_http(&app, &genuine).await;
@@ -179,7 +183,11 @@ async fn a_forgery_that_arrives_first_wins_only_without_the_second_factor() {
     assert_eq!(reply["stored"], 1, "{reply}");
     let mut basic_retry = mailgun_post(&genuine_body);
     basic_retry["headers"]["authorization"] = basic("mailgun", URL_TOKEN).into();
-    assert_eq!(invoke_http(&app, &basic_retry).await.0, 200, "Mailgun's retry, Basic credentials");
+    assert_eq!(
+        invoke_http(&app, &basic_retry).await.0,
+        200,
+        "Mailgun's retry, Basic credentials"
+    );
     assert_eq!(store.len(), 1);
     assert!(store.suppression("recipient@example.com").is_none());
 

@@ -3,13 +3,19 @@
 //!
 //! Each stream record's images before and after are read into records, judged with the same
 //! verdict code the command uses ([`crate::suppression::change`]), and a change becomes an
-//! `Address Suppressed` / `Address Unsuppressed` event with a stable `event_id`. A record whose
-//! verdict did not change sends nothing. Any failure fails the invocation: the stream retries,
-//! splits the batch, and finally hands it to the on-failure queue. Delivery is at least once;
-//! consumers deduplicate by `event_id`.
+//! `Address Suppressed` / `Address Unsuppressed` event with a stable `event_id` and the
+//! record's `version` (EventBridge does not keep order: consumers keep the highest version per
+//! address). A record whose verdict did not change sends nothing.
+//!
+//! The answer is a partial batch response: the first record that could not be read or whose
+//! event could not be put is named, the ones before it are done, and the stream retries from
+//! it (finally handing it to the on-failure queue; `mailtrail suppressed notify --since` sends
+//! the current verdicts again). Delivery is at least once; consumers deduplicate by `event_id`.
 //!
 //! Opt-in (`PUSH_SUPPRESSIONS_TO_SES=true`): each hard bounce or complaint a change adds is
-//! also put on SES's account-level suppression list.
+//! also put on SES's account-level suppression list. A failed push never fails the batch: it
+//! is logged and counted (`NotifyPushFailures`, alarmed), and `mailtrail suppressed push --to
+//! ses` reconciles it.
 
 pub mod publish;
 pub mod stream;
@@ -18,6 +24,7 @@ use aws_sdk_sesv2::types::SuppressionListReason;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::metrics::MetricsSink;
 use crate::suppression::change::{verdict_change, VerdictChange};
 use publish::{put_all, Entry, EventSink, PublishError};
 use stream::StreamError;
@@ -31,9 +38,6 @@ pub enum NotifyError {
     /// Events could not be put.
     #[error(transparent)]
     Publish(#[from] PublishError),
-    /// SES refused or failed a `PutSuppressedDestination`.
-    #[error("pushing to SES's suppression list failed: {0}")]
-    SesPush(String),
     /// A change could not be serialized (never expected).
     #[error("a change could not be serialized: {0}")]
     Serialize(#[from] serde_json::Error),
@@ -47,70 +51,153 @@ pub enum NotifyError {
 pub struct NotifySummary {
     /// Stream records read.
     pub records: usize,
-    /// Verdict changes found (= events put).
+    /// Verdict changes put as events.
     pub events: usize,
     /// Addresses put on SES's list (opt-in).
     pub pushed_to_ses: usize,
+    /// Pushes to SES's list that failed (left for `suppressed push --to ses`).
+    pub push_failures: usize,
+    /// The sequence number of the first record not done (the stream retries from it), if any.
+    pub failed_record: Option<String>,
 }
 
-/// The notifier: where events go, and SES's list when the push is on.
+/// The metric names the notifier writes.
+pub mod metric {
+    /// Events put on the bus.
+    pub const EVENTS_PUT: &str = "NotifyEventsPut";
+    /// Stream records answered as failed (the stream retries them).
+    pub const FAILED_RECORDS: &str = "NotifyFailedRecords";
+    /// Addresses put on SES's suppression list.
+    pub const PUSHED_TO_SES: &str = "NotifyPushedToSes";
+    /// Pushes to SES's suppression list that failed.
+    pub const PUSH_FAILURES: &str = "NotifyPushFailures";
+}
+
+/// The notifier: where events go, SES's list when the push is on, where metrics go.
 pub struct Notifier {
     sink: Box<dyn EventSink>,
     ses: Option<aws_sdk_sesv2::Client>,
+    metrics: MetricsSink,
+    namespace: String,
 }
 
 impl Notifier {
-    /// A notifier putting events on `sink`, pushing to SES's list when `ses` is given.
+    /// A notifier putting events on `sink`, pushing to SES's list when `ses` is given, writing
+    /// no metrics.
     pub fn new(sink: Box<dyn EventSink>, ses: Option<aws_sdk_sesv2::Client>) -> Notifier {
-        Notifier { sink, ses }
+        Notifier {
+            sink,
+            ses,
+            metrics: MetricsSink::Off,
+            namespace: crate::metrics::DEFAULT_NAMESPACE.to_owned(),
+        }
     }
 
-    /// Handles one stream batch.
+    /// The same, writing EMF metrics to `metrics` under `namespace`.
+    pub fn with_metrics(mut self, metrics: MetricsSink, namespace: &str) -> Notifier {
+        self.metrics = metrics;
+        namespace.clone_into(&mut self.namespace);
+        self
+    }
+
+    /// Handles one stream batch: `Err` only when the event is not a stream batch at all.
     pub async fn handle(&self, event: &Value) -> Result<NotifySummary, NotifyError> {
-        let changes = stream::changes(event)?;
-        let verdicts: Vec<VerdictChange> = changes
-            .iter()
-            .filter_map(|c| verdict_change(c.before.as_ref(), c.after.as_ref()))
-            .collect();
+        let records = stream::changes(event)?;
+        let mut summary = NotifySummary {
+            records: records.len(),
+            ..NotifySummary::default()
+        };
+        // The records before the first unreadable one; each verdict change with its record.
+        let mut verdicts: Vec<(String, VerdictChange)> = Vec::new();
+        let mut unreadable = None;
+        for record in records {
+            match record {
+                Ok(change) => {
+                    if let Some(verdict) = verdict_change(change.before.as_ref(), change.after.as_ref()) {
+                        verdicts.push((change.sequence_number, verdict));
+                    }
+                }
+                Err(error) => {
+                    tracing::error!(error = %error, "a stream record could not be read; the stream retries from it");
+                    unreadable = Some(error.sequence_number.unwrap_or_default());
+                    break;
+                }
+            }
+        }
         let entries = verdicts
             .iter()
-            .map(|change| {
+            .map(|(_, change)| {
                 Ok(Entry {
                     detail_type: change.detail_type(),
                     detail: serde_json::to_string(change)?,
                 })
             })
             .collect::<Result<Vec<_>, serde_json::Error>>()?;
-        let events = put_all(self.sink.as_ref(), entries).await?;
-        let mut pushed_to_ses = 0;
+        let put = match put_all(self.sink.as_ref(), entries).await {
+            Ok(put) => put,
+            Err(unput) => {
+                tracing::error!(error = %crate::logging::chain(&unput), "events could not be put; the stream retries from the first");
+                unreadable = Some(verdicts[unput.first].0.clone());
+                unput.first
+            }
+        };
+        summary.events = put;
+        summary.failed_record = unreadable;
         if let Some(ses) = &self.ses {
-            for change in &verdicts {
+            for (_, change) in &verdicts[..put] {
                 let Some(reason) = ses_reason(&change.added_bounce_or_complaint()) else {
                     continue;
                 };
-                ses.put_suppressed_destination()
+                let pushed = ses
+                    .put_suppressed_destination()
                     .email_address(&change.address)
                     .reason(reason)
                     .send()
-                    .await
-                    .map_err(|e| {
-                        NotifyError::SesPush(aws_sdk_sesv2::error::DisplayErrorContext(e).to_string())
-                    })?;
-                pushed_to_ses += 1;
+                    .await;
+                match pushed {
+                    Ok(_) => summary.pushed_to_ses += 1,
+                    Err(error) => {
+                        summary.push_failures += 1;
+                        tracing::error!(
+                            address = %crate::mask::mask_emails(&change.address),
+                            error = %aws_sdk_sesv2::error::DisplayErrorContext(error),
+                            "pushing to SES's suppression list failed; `mailtrail suppressed push --to ses` reconciles it"
+                        );
+                    }
+                }
             }
         }
+        self.metrics.write(&[crate::metrics::counts_line(
+            &self.namespace,
+            crate::model::Timestamp::now().millis(),
+            &[
+                (metric::EVENTS_PUT, summary.events as u64),
+                (metric::FAILED_RECORDS, u64::from(summary.failed_record.is_some())),
+                (metric::PUSHED_TO_SES, summary.pushed_to_ses as u64),
+                (metric::PUSH_FAILURES, summary.push_failures as u64),
+            ],
+        )]);
         tracing::info!(
-            records = changes.len(),
-            events,
-            pushed_to_ses,
+            records = summary.records,
+            events = summary.events,
+            pushed_to_ses = summary.pushed_to_ses,
+            push_failures = summary.push_failures,
+            failed = summary.failed_record.is_some(),
             "suppression changes published"
         );
-        Ok(NotifySummary {
-            records: changes.len(),
-            events,
-            pushed_to_ses,
-        })
+        Ok(summary)
     }
+}
+
+/// The partial batch response Lambda reads from a stream function: the record to retry from.
+pub fn batch_response(summary: &NotifySummary) -> aws_lambda_events::event::streams::DynamoDbEventResponse {
+    let mut response = aws_lambda_events::event::streams::DynamoDbEventResponse::default();
+    if let Some(sequence_number) = &summary.failed_record {
+        let mut failure = aws_lambda_events::event::streams::DynamoDbBatchItemFailure::default();
+        failure.item_identifier = Some(sequence_number.clone());
+        response.batch_item_failures.push(failure);
+    }
+    response
 }
 
 /// `PUSH_SUPPRESSIONS_TO_SES`: `true` or `false` (default).
@@ -158,6 +245,18 @@ mod tests {
         for (slot, value) in &record.slots {
             item.insert(slot.clone(), crate::store::suppression::slot_attribute(value));
         }
+        if record.version > 0 {
+            item.insert(
+                crate::store::suppression::VERSION.to_owned(),
+                AttributeValue::N(record.version.to_string()),
+            );
+        }
+        if let Some(at) = &record.updated_at {
+            item.insert(
+                crate::store::suppression::UPDATED_AT.to_owned(),
+                AttributeValue::S(at.clone()),
+            );
+        }
         item
     }
 
@@ -202,10 +301,7 @@ mod tests {
         let first = records_after(&[bounce("2026-01-01T00:00:00Z")]);
         let second = records_after(&[bounce("2026-01-01T00:00:00Z"), bounce("2026-02-01T00:00:00Z")]);
         let sink = MemorySink::default();
-        let notifier = Notifier {
-            sink: Box::new(sink),
-            ses: None,
-        };
+        let notifier = Notifier::new(Box::new(sink), None);
         let event = batch(&[(None, Some(&first)), (Some(&first), Some(&second))]);
         let summary = notifier.handle(&event).await.unwrap();
         assert_eq!(
@@ -213,9 +309,10 @@ mod tests {
             NotifySummary {
                 records: 2,
                 events: 1,
-                pushed_to_ses: 0
+                ..NotifySummary::default()
             }
         );
+        assert!(batch_response(&summary).batch_item_failures.is_empty());
     }
 
     #[tokio::test(start_paused = true)]
@@ -250,5 +347,127 @@ mod tests {
         assert!(push_to_ses_from(Some("true")).unwrap());
         assert!(!push_to_ses_from(Some("false")).unwrap());
         assert!(push_to_ses_from(Some("maybe")).is_err());
+    }
+
+    fn versioned(evidence: &[Evidence], version: u64) -> Record {
+        let mut record = records_after(evidence);
+        record.version = version;
+        record
+    }
+
+    /// A sink that fails every entry whose detail holds `marker`, every time.
+    struct FailingSink {
+        marker: &'static str,
+        put: std::sync::Arc<std::sync::Mutex<Vec<Entry>>>,
+    }
+
+    impl EventSink for FailingSink {
+        fn put<'a>(&'a self, entries: &'a [Entry]) -> publish::PutFuture<'a> {
+            Box::pin(async move {
+                Ok(entries
+                    .iter()
+                    .map(|e| {
+                        if e.detail.contains(self.marker) {
+                            Some("InternalFailure".to_owned())
+                        } else {
+                            self.put.lock().unwrap().push(e.clone());
+                            None
+                        }
+                    })
+                    .collect())
+            })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_event_carries_the_records_version_for_consumers_to_order() {
+        let sink = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let notifier = Notifier::new(
+            Box::new(FailingSink {
+                marker: "never",
+                put: sink.clone(),
+            }),
+            None,
+        );
+        let mut first = versioned(&[bounce("2026-01-01T00:00:00Z")], 7);
+        first.updated_at = Some("2026-01-01T00:00:01.000Z".to_owned());
+        notifier.handle(&batch(&[(None, Some(&first))])).await.unwrap();
+        let detail: Value = serde_json::from_str(&sink.lock().unwrap()[0].detail).unwrap();
+        assert_eq!(detail["version"], 7);
+        assert_eq!(detail["updated_at"], "2026-01-01T00:00:01.000Z");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_first_record_not_done_is_answered_and_those_before_it_are_put() {
+        let other = |address: &str, version: u64| {
+            let mut record = versioned(&[bounce("2026-01-01T00:00:00Z")], version);
+            record.address = address.to_owned();
+            record
+        };
+        let (a, b, c) = (other("a@x.io", 1), other("b@x.io", 1), other("c@x.io", 1));
+        let event = batch(&[(None, Some(&a)), (None, Some(&b)), (None, Some(&c))]);
+        let put = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let notifier = Notifier::new(
+            Box::new(FailingSink {
+                marker: "b@x.io",
+                put: put.clone(),
+            }),
+            None,
+        );
+        let summary = notifier.handle(&event).await.unwrap();
+        assert_eq!(summary.events, 1, "a@x.io was put");
+        assert_eq!(summary.failed_record.as_deref(), Some("000000000000000000002"));
+        let response = batch_response(&summary);
+        assert_eq!(
+            response.batch_item_failures[0].item_identifier.as_deref(),
+            Some("000000000000000000002")
+        );
+        // An unreadable record: the ones before it are put, it is answered.
+        let mut event = batch(&[(None, Some(&a)), (None, Some(&c))]);
+        event["Records"][1]["dynamodb"]["NewImage"]["address"] = serde_json::json!({"X": 1});
+        let sink = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let notifier = Notifier::new(
+            Box::new(FailingSink {
+                marker: "never",
+                put: sink.clone(),
+            }),
+            None,
+        );
+        let summary = notifier.handle(&event).await.unwrap();
+        assert_eq!(
+            (summary.events, summary.failed_record.as_deref()),
+            (1, Some("000000000000000000002"))
+        );
+        assert!(notifier.handle(&serde_json::json!({"detail": {}})).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_failed_push_to_ses_never_fails_the_batch() {
+        let config = aws_sdk_sesv2::Config::builder()
+            .behavior_version(aws_sdk_sesv2::config::BehaviorVersion::latest())
+            .region(aws_sdk_sesv2::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_sesv2::config::Credentials::new(
+                "a", "b", None, None, "test",
+            ))
+            .endpoint_url("http://127.0.0.1:9")
+            .retry_config(aws_sdk_sesv2::config::retry::RetryConfig::disabled())
+            .build();
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let notifier = Notifier::new(
+            Box::new(publish::tests::MemorySink::default()),
+            Some(aws_sdk_sesv2::Client::from_conf(config)),
+        )
+        .with_metrics(MetricsSink::Memory(lines.clone()), "test");
+        let after = versioned(&[bounce("2026-01-01T00:00:00Z")], 1);
+        let summary = notifier.handle(&batch(&[(None, Some(&after))])).await.unwrap();
+        assert_eq!(
+            (summary.events, summary.pushed_to_ses, summary.push_failures),
+            (1, 0, 1)
+        );
+        assert!(summary.failed_record.is_none());
+        let line: Value = serde_json::from_str(&lines.lock().unwrap()[0]).unwrap();
+        assert_eq!(line[metric::PUSH_FAILURES], 1);
+        assert_eq!(line[metric::EVENTS_PUT], 1);
+        crate::metrics::tests::assert_valid_emf(&lines.lock().unwrap()[0]);
     }
 }

@@ -102,15 +102,32 @@ pub enum PublishError {
     },
 }
 
-/// Puts every entry, 10 a call, sending failed entries again with backoff.
-pub async fn put_all(sink: &dyn EventSink, entries: Vec<Entry>) -> Result<usize, PublishError> {
+/// Entries that could not all be put: the first one (in the order given) that is not.
+#[derive(Debug, thiserror::Error)]
+#[error("entry {first} and maybe later ones not put: {error}")]
+pub struct Unput {
+    /// The index of the first entry not put; those before it were.
+    pub first: usize,
+    /// Why.
+    #[source]
+    pub error: PublishError,
+}
+
+/// Puts every entry, 10 a call, in order, sending failed entries again with backoff. Stops at
+/// the first chunk that keeps failing.
+pub async fn put_all(sink: &dyn EventSink, entries: Vec<Entry>) -> Result<usize, Unput> {
     let total = entries.len();
-    for chunk in entries.chunks(ENTRIES_PER_CALL) {
-        let mut left: Vec<Entry> = chunk.to_vec();
+    let indexed: Vec<(usize, Entry)> = entries.into_iter().enumerate().collect();
+    for chunk in indexed.chunks(ENTRIES_PER_CALL) {
+        let mut left: Vec<(usize, Entry)> = chunk.to_vec();
         let mut attempt = 0;
         loop {
-            let results = sink.put(&left).await.map_err(PublishError::Call)?;
-            let failed: Vec<(Entry, String)> = left
+            let sent: Vec<Entry> = left.iter().map(|(_, e)| e.clone()).collect();
+            let results = sink.put(&sent).await.map_err(|error| Unput {
+                first: left[0].0,
+                error: PublishError::Call(error),
+            })?;
+            let failed: Vec<((usize, Entry), String)> = left
                 .into_iter()
                 .zip(results)
                 .filter_map(|(entry, error)| error.map(|code| (entry, code)))
@@ -120,10 +137,13 @@ pub async fn put_all(sink: &dyn EventSink, entries: Vec<Entry>) -> Result<usize,
             }
             attempt += 1;
             if attempt >= RETRY.max_attempts {
-                return Err(PublishError::Entries {
-                    failed: failed.len(),
-                    total,
-                    code: failed[0].1.clone(),
+                return Err(Unput {
+                    first: failed[0].0 .0,
+                    error: PublishError::Entries {
+                        failed: failed.len(),
+                        total,
+                        code: failed[0].1.clone(),
+                    },
                 });
             }
             tokio::time::sleep(RETRY.delay(attempt)).await;
@@ -216,9 +236,10 @@ pub(crate) mod tests {
             ..MemorySink::default()
         };
         let error = put_all(&sink, entries(3)).await.unwrap_err();
+        assert_eq!(error.first, 1, "the entries before it were put");
         assert!(
             matches!(
-                error,
+                error.error,
                 PublishError::Entries {
                     failed: 1,
                     total: 3,

@@ -1,9 +1,11 @@
-//! DynamoDB stream records of the suppression table, as Lambda delivers them
-//! (`{"Records": [{"eventID", "eventName", "dynamodb": {"Keys", "OldImage", "NewImage",
-//! "SequenceNumber", …}}]}`), read into the records before and after each change.
+//! DynamoDB stream records of the suppression table, as Lambda delivers them, read with
+//! `aws_lambda_events`' DynamoDB types into the records before and after each change. Each
+//! record is read on its own, so one that cannot be read is answered as a batch item failure
+//! without holding back the others before it.
 
 use std::collections::HashMap;
 
+use aws_lambda_events::event::dynamodb::EventRecord;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Deserialize;
 use serde_json::Value;
@@ -11,20 +13,12 @@ use serde_json::Value;
 use crate::store::suppression::record_from_item;
 use crate::suppression::Record;
 
-/// Why a stream event could not be read.
+/// Why a stream event could not be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum StreamError {
     /// Not the shape of a DynamoDB stream event.
     #[error("not a DynamoDB stream event: {0}")]
     Shape(String),
-    /// An image holds an attribute value of no known type.
-    #[error("record {record}: attribute {attribute} is not a DynamoDB attribute value")]
-    Attribute {
-        /// The record's `eventID`.
-        record: String,
-        /// The attribute.
-        attribute: String,
-    },
 }
 
 /// One change of one suppression record.
@@ -42,123 +36,55 @@ pub struct RecordChange {
     pub after: Option<Record>,
 }
 
+/// A stream record that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("stream record {sequence_number:?} could not be read: {reason}")]
+pub struct UnreadableRecord {
+    /// Its sequence number, when that much could be read.
+    pub sequence_number: Option<String>,
+    /// Why.
+    pub reason: String,
+}
+
 #[derive(Deserialize)]
-struct Event {
+struct Batch {
     #[serde(rename = "Records")]
-    records: Vec<StreamRecord>,
+    records: Vec<Value>,
 }
 
-#[derive(Deserialize)]
-struct StreamRecord {
-    #[serde(rename = "eventID", default)]
-    event_id: String,
-    #[serde(rename = "eventName", default)]
-    event_name: String,
-    dynamodb: StreamPayload,
+/// The records of a stream event, in stream order, each read or not.
+pub fn changes(event: &Value) -> Result<Vec<Result<RecordChange, UnreadableRecord>>, StreamError> {
+    let batch = Batch::deserialize(event).map_err(|e| StreamError::Shape(e.to_string()))?;
+    Ok(batch.records.into_iter().map(change).collect())
 }
 
-#[derive(Deserialize)]
-struct StreamPayload {
-    #[serde(rename = "OldImage")]
-    old_image: Option<HashMap<String, Value>>,
-    #[serde(rename = "NewImage")]
-    new_image: Option<HashMap<String, Value>>,
-    #[serde(rename = "SequenceNumber", default)]
-    sequence_number: String,
-}
-
-/// The changes of a stream event, in stream order.
-pub fn changes(event: &Value) -> Result<Vec<RecordChange>, StreamError> {
-    let event = Event::deserialize(event).map_err(|e| StreamError::Shape(e.to_string()))?;
-    event
-        .records
-        .into_iter()
-        .map(|record| {
-            let image = |image: Option<HashMap<String, Value>>| -> Result<Option<Record>, StreamError> {
-                let Some(image) = image else { return Ok(None) };
-                let mut item = HashMap::with_capacity(image.len());
-                for (name, value) in image {
-                    let value = attribute(&value).ok_or_else(|| StreamError::Attribute {
-                        record: record.event_id.clone(),
-                        attribute: name.clone(),
-                    })?;
-                    item.insert(name, value);
-                }
-                Ok(Some(record_from_item(&item)))
-            };
-            Ok(RecordChange {
-                before: image(record.dynamodb.old_image)?,
-                after: image(record.dynamodb.new_image)?,
-                event_id: record.event_id,
-                event_name: record.event_name,
-                sequence_number: record.dynamodb.sequence_number,
-            })
-        })
-        .collect()
-}
-
-/// One attribute value in DynamoDB's JSON (`{"S": "…"}`, `{"M": {…}}`, …).
-pub fn attribute(value: &Value) -> Option<AttributeValue> {
-    let object = value.as_object()?;
-    if object.len() != 1 {
-        return None;
-    }
-    let (kind, inner) = object.iter().next()?;
-    let strings = |v: &Value| -> Option<Vec<String>> {
-        v.as_array()?
-            .iter()
-            .map(|s| s.as_str().map(str::to_owned))
-            .collect()
-    };
-    Some(match kind.as_str() {
-        "S" => AttributeValue::S(inner.as_str()?.to_owned()),
-        "N" => AttributeValue::N(inner.as_str()?.to_owned()),
-        "BOOL" => AttributeValue::Bool(inner.as_bool()?),
-        "NULL" => AttributeValue::Null(true),
-        "B" => {
-            use base64::Engine as _;
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(inner.as_str()?)
-                .ok()?;
-            AttributeValue::B(bytes.into())
+fn change(value: Value) -> Result<RecordChange, UnreadableRecord> {
+    let sequence_number = value["dynamodb"]["SequenceNumber"].as_str().map(str::to_owned);
+    let record = EventRecord::deserialize(&value).map_err(|e| UnreadableRecord {
+        sequence_number: sequence_number.clone(),
+        reason: e.to_string(),
+    })?;
+    let image = |image: serde_dynamo::Item| -> Option<Record> {
+        if image.is_empty() {
+            return None;
         }
-        "M" => AttributeValue::M(
-            inner
-                .as_object()?
-                .iter()
-                .map(|(k, v)| Some((k.clone(), attribute(v)?)))
-                .collect::<Option<_>>()?,
-        ),
-        "L" => AttributeValue::L(inner.as_array()?.iter().map(attribute).collect::<Option<_>>()?),
-        "SS" => AttributeValue::Ss(strings(inner)?),
-        "NS" => AttributeValue::Ns(strings(inner)?),
-        _ => return None,
+        let item: HashMap<String, AttributeValue> = image.into();
+        Some(record_from_item(&item))
+    };
+    let change = record.change;
+    Ok(RecordChange {
+        before: image(change.old_image),
+        after: image(change.new_image),
+        sequence_number: change.sequence_number.unwrap_or_default(),
+        event_id: record.event_id,
+        event_name: record.event_name,
     })
 }
 
-/// An item as DynamoDB's JSON: the inverse of [`attribute`] (tests and the demo build stream
-/// records from the table's images with it).
+/// An item as DynamoDB's JSON (tests and the demo build stream records from the table's
+/// images with it).
 pub fn image_json(item: &HashMap<String, AttributeValue>) -> Value {
-    Value::Object(item.iter().map(|(k, v)| (k.clone(), attribute_json(v))).collect())
-}
-
-fn attribute_json(value: &AttributeValue) -> Value {
-    use base64::Engine as _;
-    let one = |kind: &str, v: Value| Value::Object([(kind.to_owned(), v)].into_iter().collect());
-    match value {
-        AttributeValue::S(s) => one("S", Value::from(s.as_str())),
-        AttributeValue::N(n) => one("N", Value::from(n.as_str())),
-        AttributeValue::Bool(b) => one("BOOL", Value::from(*b)),
-        AttributeValue::B(b) => one(
-            "B",
-            Value::from(base64::engine::general_purpose::STANDARD.encode(b.as_ref())),
-        ),
-        AttributeValue::M(m) => one("M", image_json(m)),
-        AttributeValue::L(l) => one("L", Value::Array(l.iter().map(attribute_json).collect())),
-        AttributeValue::Ss(s) => one("SS", Value::from(s.clone())),
-        AttributeValue::Ns(s) => one("NS", Value::from(s.clone())),
-        _ => one("NULL", Value::from(true)),
-    }
+    serde_json::to_value(serde_dynamo::Item::from(item.clone())).unwrap_or(Value::Null)
 }
 
 /// A stream record in the shape Lambda delivers, from the images before and after a change.
@@ -175,7 +101,8 @@ pub fn stream_record(
             Value::Object(
                 [(
                     crate::store::suppression::ADDRESS.to_owned(),
-                    attribute_json(address),
+                    serde_json::to_value(serde_dynamo::AttributeValue::from(address.clone()))
+                        .unwrap_or(Value::Null),
                 )]
                 .into_iter()
                 .collect(),
@@ -216,7 +143,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn attribute_values_round_trip_through_dynamodb_json() {
+    fn items_round_trip_through_dynamodb_json() {
         let item = HashMap::from([
             (
                 "address".to_owned(),
@@ -233,45 +160,60 @@ mod tests {
                     ("ambiguous".to_owned(), AttributeValue::Bool(false)),
                 ])),
             ),
-            ("raw".to_owned(), AttributeValue::B(vec![0, 1, 2].into())),
-            (
-                "tags".to_owned(),
-                AttributeValue::L(vec![AttributeValue::Null(true)]),
-            ),
         ]);
-        let json = image_json(&item);
-        let back: HashMap<String, AttributeValue> = json
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), attribute(v).unwrap()))
-            .collect();
-        assert_eq!(back, item);
+        let event = serde_json::json!({"Records": [stream_record(7, None, Some(&item), "arn:aws:dynamodb:us-east-1:1:table/s")]});
+        let changes = changes(&event).unwrap();
+        let change = changes[0].as_ref().unwrap();
+        assert_eq!(change.sequence_number, "000000000000000000007");
+        assert_eq!(change.event_name, "INSERT");
+        assert!(change.before.is_none());
+        assert_eq!(change.after.as_ref().unwrap().version, 3);
     }
 
     #[test]
     fn the_documented_record_shape_reads_into_both_records() {
         let event: Value = serde_json::from_str(
             r#"{"Records":[{"eventID":"1","eventName":"MODIFY","eventVersion":"1.1","eventSource":"aws:dynamodb","awsRegion":"us-east-1",
-            "dynamodb":{"Keys":{"address":{"S":"ann@example.com"}},
+            "dynamodb":{"ApproximateCreationDateTime":1479499740,"Keys":{"address":{"S":"ann@example.com"}},
               "OldImage":{"address":{"S":"ann@example.com"}},
-              "NewImage":{"address":{"S":"ann@example.com"},"hard_bounce":{"M":{"at":{"S":"2026-01-01T00:00:00.000Z"},"key":{"S":"k"},"event":{"S":"bounce"},"provider_evidence":{"BOOL":false},"ambiguous":{"BOOL":false}}}},
+              "NewImage":{"address":{"S":"ann@example.com"},"version":{"N":"2"},"updated_at":{"S":"2026-01-01T00:00:01.000Z"},"hard_bounce":{"M":{"at":{"S":"2026-01-01T00:00:00.000Z"},"key":{"S":"k"},"event":{"S":"bounce"},"provider_evidence":{"BOOL":false},"ambiguous":{"BOOL":false}}}},
               "SequenceNumber":"111","SizeBytes":26,"StreamViewType":"NEW_AND_OLD_IMAGES"},
             "eventSourceARN":"arn:aws:dynamodb:us-east-1:123456789012:table/s/stream/2026"}]}"#,
         )
         .unwrap();
         let changes = changes(&event).unwrap();
         assert_eq!(changes.len(), 1);
-        assert_eq!(changes[0].sequence_number, "111");
-        assert!(!changes[0].before.as_ref().unwrap().verdict().suppressed);
-        assert!(changes[0].after.as_ref().unwrap().verdict().suppressed);
+        let change = changes[0].as_ref().unwrap();
+        assert_eq!(change.sequence_number, "111");
+        assert!(!change.before.as_ref().unwrap().verdict().suppressed);
+        let after = change.after.as_ref().unwrap();
+        assert!(after.verdict().suppressed);
+        assert_eq!(
+            (after.version, after.updated_at.as_deref()),
+            (2, Some("2026-01-01T00:00:01.000Z"))
+        );
     }
 
     #[test]
-    fn other_shapes_are_refused() {
-        assert!(changes(&serde_json::json!({"Records": [{"Sns": {}}]})).is_err());
+    fn other_shapes_are_refused_and_a_bad_record_is_unreadable_alone() {
         assert!(changes(&serde_json::json!({"detail": {}})).is_err());
-        let bad = serde_json::json!({"Records": [{"eventID": "9", "dynamodb": {"NewImage": {"address": {"X": 1}}}}]});
-        assert!(matches!(changes(&bad), Err(StreamError::Attribute { .. })));
+        let good = stream_record(
+            1,
+            None,
+            Some(&HashMap::from([(
+                "address".to_owned(),
+                AttributeValue::S("ann@example.com".to_owned()),
+            )])),
+            "arn:aws:dynamodb:us-east-1:1:table/s",
+        );
+        let bad = serde_json::json!({"eventID": "9", "eventName": "MODIFY", "awsRegion": "us-east-1",
+            "dynamodb": {"SequenceNumber": "222", "SizeBytes": 1, "NewImage": {"address": {"X": 1}}}});
+        let read = changes(&serde_json::json!({"Records": [good, bad, {"Sns": {}}]})).unwrap();
+        assert!(read[0].is_ok());
+        assert_eq!(
+            read[1].as_ref().unwrap_err().sequence_number.as_deref(),
+            Some("222")
+        );
+        assert!(read[2].as_ref().unwrap_err().sequence_number.is_none());
     }
 }

@@ -345,7 +345,10 @@ mod tests {
                 && e.message_id.is_none()));
         assert_eq!(events[0].occurred_at().unix_seconds(), 1_496_827_422);
         assert_eq!(events[2].url.as_deref(), Some("http://google.com"));
-        assert_eq!(events[3].subscription_changes, SubscriptionChange::global_for(EventKind::Unsubscribed));
+        assert_eq!(
+            events[3].subscription_changes,
+            SubscriptionChange::global_for(EventKind::Unsubscribed)
+        );
         assert_eq!(
             events[4].subscription_changes[0].scope,
             Scope::Group("book:490686".to_owned())
@@ -355,6 +358,9 @@ mod tests {
             .flat_map(|e| crate::suppression::evidence(e, None))
             .map(|e| e.mark.slot())
             .collect();
-        assert_eq!(marks, ["complaint", "unsubscribe", "unsubscribe#group:book:490686"]);
+        assert_eq!(
+            marks,
+            ["complaint", "unsubscribe", "unsubscribe#group:book:490686"]
+        );
     }
 }

@@ -217,7 +217,9 @@ pub async fn record(
     }
     let addresses = by_address.len();
     let outcomes: Vec<Result<Vec<(Mark, bool)>, StoreError>> = stream::iter(by_address)
-        .map(|(address, evidence)| async move { update_record(client, table, &address, &evidence, deadline).await })
+        .map(|(address, evidence)| async move {
+            update_record(client, table, &address, &evidence, deadline).await
+        })
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
@@ -278,7 +280,10 @@ async fn update_record(
             // Another writer changed the record between the read and the write: wait a little
             // (jittered, growing) so that concurrent writers spread out.
             let pause = std::time::Duration::from_millis(fastrand::u64(5..=20 * u64::from(attempt)));
-            deadline.run(tokio::time::sleep(pause)).await.ok_or_else(past_deadline)?;
+            deadline
+                .run(tokio::time::sleep(pause))
+                .await
+                .ok_or_else(past_deadline)?;
         }
         let read = client
             .get_item()
@@ -303,7 +308,13 @@ async fn update_record(
         if !outcomes.iter().any(|(_, applied)| *applied) {
             return Ok(outcomes);
         }
-        let request = changes(client, table, &before, &record, item.contains_key(OLD_SOFT_BOUNCES_VERSION));
+        let request = changes(
+            client,
+            table,
+            &before,
+            &record,
+            item.contains_key(OLD_SOFT_BOUNCES_VERSION),
+        );
         let result = deadline.run(request.send()).await.ok_or_else(past_deadline)?;
         match result {
             Ok(_) => return Ok(outcomes),
@@ -339,7 +350,10 @@ fn changes(
         .expression_attribute_names("#version", VERSION)
         .expression_attribute_names("#updated", UPDATED_AT)
         .expression_attribute_values(":next", AttributeValue::N((before.version + 1).to_string()))
-        .expression_attribute_values(":now", AttributeValue::S(crate::model::Timestamp::now().to_rfc3339()));
+        .expression_attribute_values(
+            ":now",
+            AttributeValue::S(crate::model::Timestamp::now().to_rfc3339()),
+        );
     let mut set = vec!["#version = :next".to_owned(), "#updated = :now".to_owned()];
     let mut remove = Vec::new();
     for (i, (name, value)) in after

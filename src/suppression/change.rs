@@ -40,6 +40,12 @@ pub struct VerdictChange {
     /// Each active reason with its evidence (as `mailtrail suppressed --output json`'s
     /// `details`).
     pub evidence: Vec<ActiveReason>,
+    /// The record's version after the change: EventBridge does not keep order, so a consumer
+    /// keeps, per address, the event with the highest version.
+    pub version: u64,
+    /// When the record changed (RFC 3339), when the record says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
 }
 
 impl VerdictChange {
@@ -93,7 +99,36 @@ pub fn verdict_change(before: Option<&Record>, after: Option<&Record>) -> Option
         reasons: new.reasons.clone(),
         changed: Changed { added, lifted },
         evidence: new.details,
+        version: after.map_or_else(|| before.map_or(0, |b| b.version + 1), |a| a.version),
+        updated_at: after.and_then(|a| a.updated_at.clone()),
     })
+}
+
+/// The verdict a record gives now, as an event (re-sent by `mailtrail suppressed notify`):
+/// every active reason counts as added. Its id names the record's version, so sending it again
+/// gives the same id.
+pub fn current_verdict(record: &Record) -> VerdictChange {
+    let verdict = record.verdict();
+    let mut text = format!("current\n{}\n{}", record.address, record.version);
+    for detail in &verdict.details {
+        text.push_str(&format!(
+            "|{}@{}#{}",
+            detail.reason, detail.evidence.at, detail.evidence.key
+        ));
+    }
+    VerdictChange {
+        event_id: hex(&sha256(text.as_bytes())[..16]),
+        address: record.address.clone(),
+        suppressed: verdict.suppressed,
+        reasons: verdict.reasons.clone(),
+        changed: Changed {
+            added: verdict.reasons.clone(),
+            lifted: Vec::new(),
+        },
+        evidence: verdict.details,
+        version: record.version,
+        updated_at: record.updated_at.clone(),
+    }
 }
 
 /// A digest of the address and of both verdicts' reasons with the evidence behind each (time

@@ -496,7 +496,8 @@ fn a_provider_refusal_credited_to_several_recipients_suppresses_nobody_like_an_a
     let refused = crate::test_support::fixture("resend", "bounced")
         .replace(r#""to": ["bounced@resend.dev"]"#, two)
         .replace(r#""subType": "General""#, r#""subType": "Suppressed""#);
-    let hard = crate::test_support::fixture("resend", "bounced").replace(r#""to": ["bounced@resend.dev"]"#, two);
+    let hard =
+        crate::test_support::fixture("resend", "bounced").replace(r#""to": ["bounced@resend.dev"]"#, two);
     for body in [refused, hard] {
         let verdicts = verdicts(&provider_events(Provider::Resend, &body));
         assert_eq!(verdicts.len(), 2, "{body}");
@@ -520,12 +521,19 @@ fn nothing_credited_to_several_recipients_lifts_or_ends_an_escalation() {
     let delivered = crate::test_support::fixture("resend", "delivered");
     let value: serde_json::Value = serde_json::from_str(&delivered).unwrap();
     let alone = value["data"]["to"][0].as_str().unwrap().to_owned();
-    let several = delivered.replacen(&format!("\"{alone}\""), &format!("\"{alone}\", \"other@example.com\""), 1);
+    let several = delivered.replacen(
+        &format!("\"{alone}\""),
+        &format!("\"{alone}\", \"other@example.com\""),
+        1,
+    );
     let rule = Some(Escalation { limit: 3, days: 7 });
     let events = provider_events(Provider::Resend, &several);
     assert_eq!(events.len(), 2);
     assert!(events.iter().all(|e| evidence(e, rule).is_empty()));
-    assert_eq!(evidence(&provider_events(Provider::Resend, &delivered)[0], rule).len(), 1);
+    assert_eq!(
+        evidence(&provider_events(Provider::Resend, &delivered)[0], rule).len(),
+        1
+    );
 }
 
 #[test]
@@ -564,7 +572,11 @@ fn mailgun_failures_that_are_not_the_recipients_suppress_nobody() {
         let body = without_code(reason);
         assert!(!suppressed(&body), "{reason}");
         let events = provider_events(Provider::Mailgun, &body);
-        assert_eq!(events[0].kind, crate::model::EventKind::Bounced, "recorded as it came");
+        assert_eq!(
+            events[0].kind,
+            crate::model::EventKind::Bounced,
+            "recorded as it came"
+        );
         // With a 5xx from the receiving server, it is the recipient's bounce after all.
         let with_code = body.replace(r#""code": 0"#, r#""code": 550"#);
         assert!(suppressed(&with_code), "{reason} with 550");
@@ -605,7 +617,12 @@ fn postmarks_manual_suppressions_are_manual_in_the_webhook_and_the_import_alike(
         let export = format!(
             "EmailAddress,SuppressionReason,Origin,CreatedAt\nbounced-address@wildbit.com,ManualSuppression,{origin},2020-02-01T10:53:34Z\n"
         );
-        let parsed = parse_export(ImportFormat::Postmark, export.as_bytes(), &ImportOptions::default()).unwrap();
+        let parsed = parse_export(
+            ImportFormat::Postmark,
+            export.as_bytes(),
+            &ImportOptions::default(),
+        )
+        .unwrap();
         let mut record = Record::new("bounced-address@wildbit.com");
         record.apply(&crate::suppression::import::entry_evidence(
             ImportFormat::Postmark,

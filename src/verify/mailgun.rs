@@ -368,10 +368,8 @@ mod tests {
                 value.parse().unwrap(),
             );
         }
-        let query: QueryMap = std::collections::HashMap::from_iter(
-            token.map(|t| ("token".to_owned(), t.to_owned())),
-        )
-        .into();
+        let query: QueryMap =
+            std::collections::HashMap::from_iter(token.map(|t| ("token".to_owned(), t.to_owned()))).into();
         v.verify(&SignedRequest {
             headers: &headers,
             query: &query,
@@ -393,8 +391,8 @@ mod tests {
         // A triple Mailgun signed for another use of the account's key (another webhook, an
         // inbound route), never seen here, carrying a body of the forger's choosing.
         let token = "a-token-seen-on-an-inbound-route-0001";
-        let forged = body("1534108637", token, &sign("1534108637", token, KEY))
-            .replace("delivered", "unsubscribed");
+        let forged =
+            body("1534108637", token, &sign("1534108637", token, KEY)).replace("delivered", "unsubscribed");
         let v = with_second_factor();
         assert!(matches!(
             check_with(&*v, &forged, None, None),

@@ -54,13 +54,24 @@ async fn a_batch_of_many_bounces_for_one_address_is_stored_in_one_go_every_time(
             let version = record(&client, &suppressions).await.version;
             let (status, reply) = invoke_http(&app, &sendpulse_post(&body)).await;
             assert_eq!(status, 200, "retry: {reply}");
-            assert_eq!(record(&client, &suppressions).await.version, version, "a retry writes nothing");
+            assert_eq!(
+                record(&client, &suppressions).await.version,
+                version,
+                "a retry writes nothing"
+            );
         }
     }
     let stored = record(&client, &suppressions).await;
     assert_eq!(stored.verdict().reasons, vec!["soft_bounce_limit"]);
-    assert!(stored.soft_bounces.len() <= 9, "bounded: {}", stored.soft_bounces.len());
-    assert_eq!(stored.version, 12, "one write per request that changed the record");
+    assert!(
+        stored.soft_bounces.len() <= 9,
+        "bounded: {}",
+        stored.soft_bounces.len()
+    );
+    assert_eq!(
+        stored.version, 12,
+        "one write per request that changed the record"
+    );
     assert!(stored.updated_at.is_some());
 }
 
@@ -88,8 +99,7 @@ async fn concurrent_requests_for_one_address_both_succeed() {
     assert_eq!(stored.verdict().reasons, vec!["hard_bounce", "unsubscribe"]);
     assert_eq!(stored.version, 10);
     assert_eq!(
-        stored.slots["unsubscribe"].at,
-        "2023-11-14T22:14:01.000Z",
+        stored.slots["unsubscribe"].at, "2023-11-14T22:14:01.000Z",
         "the latest of each"
     );
 }
@@ -104,7 +114,10 @@ async fn an_sns_invocation_of_many_bounces_for_one_address_is_stored_in_one_go()
     config.soft_bounce = Some(mailtrail::suppression::Escalation { limit: 3, days: 7 });
     let app = app_writing_both(&client, &table, &suppressions, config);
     let template: Value = serde_json::from_str(&read("events/ses-event-bounce.json")).unwrap();
-    let message = template["Records"][0]["Sns"]["Message"].as_str().unwrap().to_owned();
+    let message = template["Records"][0]["Sns"]["Message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     for round in 0..3 {
         let records: Vec<Value> = (0..100)
             .map(|i| {

@@ -365,7 +365,7 @@ fn an_undated_entry_is_written_only_when_nothing_of_its_reason_is_known() {
     );
     // Imported before: today's import of the same file changes nothing.
     assert_eq!(
-        import_outcome(&record_with(&[undated.clone()]), &undated, false),
+        import_outcome(&record_with(std::slice::from_ref(&undated)), &undated, false),
         ImportOutcome::AlreadyKnown
     );
     let mut resubscribed = undated.clone();
@@ -377,7 +377,7 @@ fn an_undated_entry_is_written_only_when_nothing_of_its_reason_is_known() {
     );
     // Written, it is older than any later evidence: a resubscribe of any date lifts it, and an
     // operator's removal of any date outranks it.
-    let mut record = record_with(&[undated.clone()]);
+    let mut record = record_with(std::slice::from_ref(&undated));
     assert_eq!(record.verdict().reasons, vec!["unsubscribe"]);
     record.apply(&resubscribed);
     assert!(!record.verdict().suppressed);
