@@ -583,6 +583,17 @@ async fn the_notifier_turns_real_changes_into_events_a_rule_delivers_and_sends_n
     assert_eq!(first["detail"]["suppressed"], true);
     assert_eq!(first["detail"]["evidence"][0]["provider"], "sendpulse");
     assert_eq!(first["detail"]["evidence"][0]["message_id"], "7001");
+    // Each event names the record's version: the latest change has the highest.
+    let latest = received
+        .iter()
+        .max_by_key(|e| e["detail"]["version"].as_u64().unwrap())
+        .unwrap();
+    assert_eq!(latest["detail-type"], "Address Unsuppressed");
+    assert_eq!(
+        latest["detail"]["version"], 5,
+        "five changes, the retry wrote nothing"
+    );
+    assert!(latest["detail"]["updated_at"].is_string());
 
     // The stream delivers the batch again: the same ids.
     bus.notifier().handle(&batch).await.unwrap();
@@ -599,7 +610,7 @@ async fn the_notifier_turns_real_changes_into_events_a_rule_delivers_and_sends_n
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failed_put_events_fails_the_batch() {
+async fn a_failed_put_events_names_the_record_to_retry_from() {
     let (app, client, tables) = tables().await;
     let bus = bus().await;
     let address = "fay@example.com";
@@ -617,7 +628,17 @@ async fn a_failed_put_events_fails_the_batch() {
         }),
         None,
     );
-    assert!(missing.handle(&batch).await.is_err());
+    let failed = missing.handle(&batch).await.unwrap();
+    assert_eq!(
+        (failed.events, failed.failed_record.as_deref()),
+        (0, Some("000000000000000000001"))
+    );
+    assert_eq!(
+        mailtrail::notify::batch_response(&failed).batch_item_failures[0]
+            .item_identifier
+            .as_deref(),
+        Some("000000000000000000001")
+    );
     // EventBridge unreachable.
     let config = local_sdk(&format!("http://127.0.0.1:{}", free_port()))
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
@@ -630,7 +651,7 @@ async fn a_failed_put_events_fails_the_batch() {
         }),
         None,
     );
-    assert!(unreachable.handle(&batch).await.is_err());
+    assert!(unreachable.handle(&batch).await.unwrap().failed_record.is_some());
     assert!(bus.received().await.is_empty());
     // And the same batch to the real bus goes through.
     assert_eq!(bus.notifier().handle(&batch).await.unwrap().events, 1);
@@ -638,4 +659,101 @@ async fn a_failed_put_events_fails_the_batch() {
         bus.received().await[0]["detail"]["changed"]["added"],
         json!(["complaint"])
     );
+}
+
+/// The way back from the failure queue: `mailtrail suppressed notify --since T` sends the
+/// current verdict of every record changed since T (a dry run sends nothing).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suppressed_notify_sends_the_current_verdicts_of_records_changed_since_a_time() {
+    let (app, _client, tables) = tables().await;
+    let bus = bus().await;
+    for (i, address) in ["ona@example.com", "pia@example.com"].iter().enumerate() {
+        let body = format!(
+            r#"[{{"event":"hard_bounces","email":"{address}","message_id":{},"timestamp":1795521600}}]"#,
+            9000 + i
+        );
+        invoke(&app, &sendpulse_post(&body)).await.unwrap();
+    }
+    run(
+        &tables,
+        None,
+        &[
+            "suppressed",
+            "remove",
+            "pia@example.com",
+            "--reason",
+            "hard_bounce",
+            "--note",
+            "ok",
+        ],
+    )
+    .await;
+    let moto = moto();
+    let notify = |extra: &'static [&'static str]| {
+        let (table, suppressions) = tables.clone();
+        let endpoint = moto.endpoint.clone();
+        let bus_name = bus.bus.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut args = vec![
+                "suppressed",
+                "notify",
+                "--since",
+                "2020-01-01",
+                "--bus",
+                &bus_name,
+                "--output",
+                "json",
+            ];
+            args.extend_from_slice(extra);
+            crate::cli::mailtrail_with(
+                &table,
+                &suppressions,
+                &args,
+                &[("AWS_ENDPOINT_URL_EVENTBRIDGE", &endpoint)],
+            )
+        })
+    };
+    let dry = notify(&["--dry-run"]).await.unwrap();
+    assert!(dry.status.success(), "{}", String::from_utf8_lossy(&dry.stderr));
+    let dry: Value = serde_json::from_slice(&dry.stdout).unwrap();
+    assert_eq!(
+        (dry["records"].as_u64(), dry["sent"].as_u64()),
+        (Some(2), Some(0))
+    );
+    assert!(bus.received().await.is_empty(), "a dry run sends nothing");
+    let sent = notify(&[]).await.unwrap();
+    assert!(sent.status.success(), "{}", String::from_utf8_lossy(&sent.stderr));
+    let mut received = bus.received().await;
+    received.sort_by_key(|e| e["detail"]["address"].as_str().unwrap().to_owned());
+    assert_eq!(received.len(), 2);
+    assert_eq!(received[0]["detail-type"], "Address Suppressed");
+    assert_eq!(received[0]["detail"]["reasons"], json!(["hard_bounce"]));
+    assert_eq!(received[0]["detail"]["version"], 1);
+    assert_eq!(received[1]["detail-type"], "Address Unsuppressed");
+    assert_eq!(received[1]["detail"]["version"], 2);
+    // Nothing changed since a later time: nothing to send.
+    let (table, suppressions) = tables.clone();
+    let bus_name = bus.bus.clone();
+    let endpoint = moto.endpoint.clone();
+    let none = tokio::task::spawn_blocking(move || {
+        crate::cli::mailtrail_with(
+            &table,
+            &suppressions,
+            &[
+                "suppressed",
+                "notify",
+                "--since",
+                "2999-01-01",
+                "--bus",
+                &bus_name,
+                "--output",
+                "json",
+            ],
+            &[("AWS_ENDPOINT_URL_EVENTBRIDGE", &endpoint)],
+        )
+    })
+    .await
+    .unwrap();
+    let none: Value = serde_json::from_slice(&none.stdout).unwrap();
+    assert_eq!(none["records"], 0);
 }

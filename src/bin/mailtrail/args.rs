@@ -201,6 +201,34 @@ pub enum SuppressedCommand {
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
         rate: u32,
     },
+    /// Sends the current verdict of every record changed since a time to the stack's bus again
+    /// (`Address Suppressed` / `Address Unsuppressed`, with the record's version): the way back
+    /// for changes the notifier gave up on (its failure queue).
+    #[command(
+        after_help = "Example:\n  mailtrail --stack mailtrail suppressed notify --since 2026-12-01T00:00:00Z --dry-run\n\nAWS_ENDPOINT_URL_EVENTBRIDGE points it at a local server."
+    )]
+    Notify {
+        /// Records changed at or after this time (RFC 3339 or YYYY-MM-DD).
+        #[arg(long)]
+        since: String,
+        /// The bus (else the stack's EventBusName).
+        #[arg(long)]
+        bus: Option<String>,
+        /// List what would be sent; send nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// Whether a command puts events on the stack's bus (so the stack's outputs are read).
+pub fn needs_the_bus(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Suppressed(SuppressedArgs {
+            command: Some(SuppressedCommand::Notify { bus: None, .. }),
+            ..
+        })
+    )
 }
 
 const IMPORT_HELP: &str = "Formats (columns are found by their header's name, in any order):

@@ -68,7 +68,10 @@ pub async fn run(context: &Context, args: &SuppressedArgs) -> anyhow::Result<()>
         (None, Some(SuppressedCommand::Push { to: _, dry_run, rate })) => {
             crate::sync::push_to_ses(context, *dry_run, *rate).await
         }
-        _ => bail!("name an address, or one of: list, export, add, remove, import, push (see mailtrail suppressed --help)"),
+        (None, Some(SuppressedCommand::Notify { since, bus, dry_run })) => {
+            notify(context, since, bus.as_deref(), *dry_run).await
+        }
+        _ => bail!("name an address, or one of: list, export, add, remove, import, push, notify (see mailtrail suppressed --help)"),
     }
 }
 
@@ -272,4 +275,92 @@ async fn change(context: &Context, address: &str, mark: Mark, note: &str) -> any
     .await
     .context("recording the change")?;
     verdict(context, &address).await
+}
+
+/// `suppressed notify --since T`: the current verdict of every record changed since `T`, put on
+/// the bus again. Records written before versions (no `updated_at`) are counted, not sent.
+async fn notify(context: &Context, since: &str, bus: Option<&str>, dry_run: bool) -> anyhow::Result<()> {
+    use mailtrail::notify::publish::{put_all, Entry, EventBridgeSink};
+    use mailtrail::store::suppression::UPDATED_AT;
+    let since = since_key(since)?;
+    let scan = context
+        .client
+        .scan()
+        .table_name(context.suppressions_table()?)
+        .filter_expression("#updated >= :since OR attribute_not_exists(#updated)")
+        .expression_attribute_names("#updated", UPDATED_AT)
+        .expression_attribute_values(":since", AttributeValue::S(since.clone()));
+    let records: Vec<Record> = scan_all(scan, "the suppression list")
+        .await?
+        .iter()
+        .map(record_from_item)
+        .collect();
+    let (dated, undated): (Vec<Record>, Vec<Record>) =
+        records.into_iter().partition(|r| r.updated_at.is_some());
+    let mut changes: Vec<mailtrail::suppression::change::VerdictChange> = dated
+        .iter()
+        .map(mailtrail::suppression::change::current_verdict)
+        .collect();
+    changes.sort_by(|a, b| a.address.cmp(&b.address));
+    let sent = if dry_run || changes.is_empty() {
+        0
+    } else {
+        let bus = bus
+            .map(str::to_owned)
+            .or_else(|| context.outputs.event_bus.clone())
+            .context("no event bus: pass --bus, or --stack to read its EventBusName")?;
+        let sink = EventBridgeSink {
+            client: aws_sdk_eventbridge::Client::new(&context.sdk),
+            bus,
+        };
+        let entries = changes
+            .iter()
+            .map(|change| {
+                Ok(Entry {
+                    detail_type: change.detail_type(),
+                    detail: serde_json::to_string(change)?,
+                })
+            })
+            .collect::<Result<Vec<_>, serde_json::Error>>()?;
+        put_all(&sink, entries).await.context("putting the events")?
+    };
+    match context.output {
+        Output::Json => println!(
+            "{}",
+            serde_json::json!({
+                "since": since,
+                "dry_run": dry_run,
+                "records": changes.len(),
+                "sent": sent,
+                "without_updated_at": undated.len(),
+                "events": changes,
+            })
+        ),
+        Output::Table => {
+            let mut rows = table(&["address", "event", "reasons", "version", "updated at"]);
+            for change in &changes {
+                rows.add_row(vec![
+                    change.address.as_str(),
+                    change.detail_type(),
+                    &change.reasons.join(", "),
+                    &change.version.to_string(),
+                    change.updated_at.as_deref().unwrap_or(""),
+                ]);
+            }
+            println!("{rows}");
+            let verb = if dry_run { "would send" } else { "sent" };
+            println!(
+                "{} records changed since {since}: {verb} {} events",
+                changes.len(),
+                if dry_run { changes.len() } else { sent }
+            );
+            if !undated.is_empty() {
+                println!(
+                    "{} records were last written before records carried updated_at: not sent (any later change sends them)",
+                    undated.len()
+                );
+            }
+        }
+    }
+    Ok(())
 }

@@ -17,6 +17,8 @@ pub struct StackOutputs {
     pub dead_letter_queue_url: Option<String>,
     /// `FunctionName`.
     pub function_name: Option<String>,
+    /// `EventBusName`.
+    pub event_bus: Option<String>,
 }
 
 /// What every command needs.
@@ -50,7 +52,8 @@ impl Context {
         // The stack is read only for what no flag or variable gave.
         let needs_stack = table.is_none()
             || suppressions_table.is_none()
-            || matches!(cli.command, crate::args::Command::Dlq(_));
+            || matches!(cli.command, crate::args::Command::Dlq(_))
+            || crate::args::needs_the_bus(&cli.command);
         let mut outputs = StackOutputs::default();
         if let Some(stack) = cli.stack.as_ref().filter(|_| needs_stack) {
             outputs = stack_outputs(&config, stack).await?;
@@ -107,6 +110,7 @@ async fn stack_outputs(config: &SdkConfig, stack: &str) -> anyhow::Result<StackO
         suppressions_table: output("SuppressionsTableName"),
         dead_letter_queue_url: output("DeadLetterQueueUrl"),
         function_name: output("FunctionName"),
+        event_bus: output("EventBusName"),
     })
 }
 
