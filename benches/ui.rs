@@ -96,8 +96,10 @@ fn main() {
         .collect();
 
     let binary = std::env::var("MAILTRAIL_CLI").unwrap_or_else(|_| "target/release/mailtrail".to_owned());
+    let token_file = std::env::temp_dir().join(format!("mailtrail-ui-bench-{}.token", std::process::id()));
     let mut child = Command::new(support::root().join(&binary))
-        .args(["ui", "--no-open"])
+        .args(["ui", "--no-open", "--token-file"])
+        .arg(&token_file)
         .env("AWS_ENDPOINT_URL_DYNAMODB", &support::dynamo().endpoint)
         .env("AWS_REGION", "us-east-1")
         .env("AWS_ACCESS_KEY_ID", "local")
@@ -119,7 +121,8 @@ fn main() {
         .unwrap()
         .parse()
         .unwrap();
-    let token = url.rsplit("token=").next().unwrap();
+    let token = std::fs::read_to_string(&token_file).unwrap().trim().to_owned();
+    let _ = std::fs::remove_file(&token_file);
     let cookie = format!("mailtrail_ui_{port}={token}");
     let path = format!("/recipient/{}", ADDRESS.replace('@', "%40"));
     let mut page = Vec::new();

@@ -188,10 +188,12 @@ fn setting(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Option<Strin
         .filter(|v| !v.is_empty())
 }
 
-/// The soft-bounce escalation the function runs with, from the same environment variables
-/// (`SOFT_BOUNCE_LIMIT`, `SOFT_BOUNCE_DAYS`): for tools that act on the suppression list.
-pub fn soft_bounce_from_env() -> Result<Option<crate::suppression::Escalation>, ConfigError> {
-    let lookup = |name: &str| std::env::var(name).ok();
+/// The soft-bounce escalation of a set of settings (`SOFT_BOUNCE_LIMIT`, `SOFT_BOUNCE_DAYS`),
+/// read through `lookup`: for tools that act on the suppression list with a deployment's
+/// settings (a function's configuration).
+pub fn soft_bounce_from(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<Option<crate::suppression::Escalation>, ConfigError> {
     soft_bounce(&|name: &str| setting(&lookup, name))
 }
 

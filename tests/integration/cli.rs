@@ -317,7 +317,11 @@ async fn every_command_works_against_the_local_server() {
         &["quarantine", "show", "sendpulse/bbbbbbbbbbbbbbbb"],
     );
     assert_eq!(shown["body"], "still not json");
-    let replayed = json_of(&table, &suppressions, &["quarantine", "replay"]);
+    let replayed = json_of(
+        &table,
+        &suppressions,
+        &["quarantine", "replay", "--soft-bounce-limit", "0"],
+    );
     assert_eq!(replayed[0]["replayed"], true);
     assert_eq!(replayed[1]["replayed"], false);
     let left = json_of(&table, &suppressions, &["quarantine", "list"]);
@@ -329,7 +333,11 @@ async fn every_command_works_against_the_local_server() {
         1_795_521_600_i64 + 400 * 86_400,
         "kept as long as the function keeps events"
     );
-    let again = json_of(&table, &suppressions, &["quarantine", "replay"]);
+    let again = json_of(
+        &table,
+        &suppressions,
+        &["quarantine", "replay", "--soft-bounce-limit", "0"],
+    );
     assert_eq!(
         again.as_array().unwrap().len(),
         1,
@@ -347,6 +355,102 @@ async fn every_command_works_against_the_local_server() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.starts_with("mailtrail: "), "{stderr}");
     assert!(failed.stdout.is_empty());
+}
+
+/// `quarantine replay` of a body that decodes only in part stores the good events, keeps each
+/// bad one alone and removes the body; the soft-bounce rule is the deployed function's (read
+/// from its configuration), not the operator's shell.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quarantine_replay_keeps_bad_events_alone_with_the_deployments_soft_bounce_rule() {
+    let (_app, client, table, suppressions) = app_with_suppressions().await;
+    let address = "replayed-soft@example.com";
+    let soft = |i: i64| {
+        format!(
+            r#"{{"event":"soft_bounces","email":"{address}","message_id":{},"timestamp":{}}}"#,
+            5_000 + i,
+            1_700_000_000 + i * 60
+        )
+    };
+    let body = format!("[{},{},null,{}]", soft(1), soft(2), soft(3));
+    client
+        .put_item()
+        .table_name(&table)
+        .item("pk", AttributeValue::S("quarantine#sendpulse".into()))
+        .item("sk", AttributeValue::S("cccccccccccccccc#001/001".into()))
+        .item("body", AttributeValue::B(Blob::new(body.as_bytes())))
+        .item("part", AttributeValue::N("1".into()))
+        .item("parts", AttributeValue::N("1".into()))
+        .item("error", AttributeValue::S("kept before a decoder fix".into()))
+        .item(
+            "received_at",
+            AttributeValue::S("2026-11-24T12:00:00.000Z".into()),
+        )
+        .send()
+        .await
+        .unwrap();
+    // The deployment: a function whose configuration says the escalation is on (moto's Lambda).
+    let moto = moto();
+    let function = format!("mailtrail-{}", std::process::id());
+    let created = Command::new(root().join(".venv/bin/python"))
+        .args(["-c", r#"
+import io, sys, zipfile, boto3
+kw = dict(endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local")
+role = boto3.client("iam", **kw).create_role(RoleName=sys.argv[2], AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, "w") as z:
+    z.writestr("bootstrap", "")
+boto3.client("lambda", **kw).create_function(FunctionName=sys.argv[2], Runtime="provided.al2023", Role=role,
+    Handler="bootstrap", Code={"ZipFile": buf.getvalue()},
+    Environment={"Variables": {"SOFT_BOUNCE_LIMIT": "3", "SOFT_BOUNCE_DAYS": "7"}})
+"#, &moto.endpoint, &function])
+        .output()
+        .expect("the tools' Python (make tools) runs");
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    // Without the deployment's rule the command refuses to guess.
+    let refused = mailtrail(&table, &suppressions, &["quarantine", "replay"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("deployment"));
+    // The operator's shell says "off"; the deployment says 3 in 7 days: the deployment wins.
+    let out = mailtrail_with(
+        &table,
+        &suppressions,
+        &[
+            "quarantine",
+            "replay",
+            "--function",
+            &function,
+            "--output",
+            "json",
+        ],
+        &[
+            ("AWS_ENDPOINT_URL_LAMBDA", &moto.endpoint),
+            ("SOFT_BOUNCE_LIMIT", "0"),
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let replayed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(replayed[0]["replayed"], true, "{replayed}");
+    assert_eq!(
+        (replayed[0]["stored"].as_u64(), replayed[0]["kept_alone"].as_u64()),
+        (Some(3), Some(1))
+    );
+    let verdict = json_of(&table, &suppressions, &["suppressed", address]);
+    assert_eq!(verdict["reasons"], json!(["soft_bounce_limit"]), "{verdict}");
+    // The bad event is kept alone; the body is gone.
+    let kept = json_of(&table, &suppressions, &["quarantine", "list"]);
+    let kept = kept.as_array().unwrap();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0]["kept"], "event");
+    let shown = json_of(
+        &table,
+        &suppressions,
+        &["quarantine", "show", kept[0]["key"].as_str().unwrap()],
+    );
+    assert_eq!(shown["body"], "null");
 }
 
 /// The dead-letter queue has a way back: each message goes to the function again (through
@@ -370,16 +474,18 @@ async fn dlq_replay_sends_messages_back_and_keeps_what_still_fails() {
     let good = read("events/ses-event-bounce.json");
     let mut refused_topic: Value = serde_json::from_str(&good).unwrap();
     refused_topic["Records"][0]["Sns"]["TopicArn"] = "arn:aws:sns:us-east-1:999999999999:unknown".into();
-    for body in [
-        good.clone(),
-        refused_topic.to_string(),
-        read("events/ses-event-delivery.json"),
+    // Lambda's asynchronous dead-letter queue names the error `ErrorCode`; EventBridge's
+    // (the SES channel) `ERROR_CODE`.
+    for (body, attribute) in [
+        (good.clone(), "ErrorCode"),
+        (refused_topic.to_string(), "ErrorCode"),
+        (read("events/ses-event-delivery.json"), "ERROR_CODE"),
     ] {
         sqs.send_message()
             .queue_url(&queue)
             .message_body(body)
             .message_attributes(
-                "ErrorCode",
+                attribute,
                 aws_sdk_sqs::types::MessageAttributeValue::builder()
                     .data_type("String")
                     .string_value("StoreFailed")
@@ -431,11 +537,14 @@ async fn dlq_replay_sends_messages_back_and_keeps_what_still_fails() {
     };
     let listed = replay(&["--dry-run"]);
     assert_eq!(listed.as_array().unwrap().len(), 3, "{listed}");
-    assert!(listed
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|m| m["replayed"] == false && m["error_code"] == "StoreFailed"));
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["replayed"] == false && m["error_code"] == "StoreFailed"),
+        "ErrorCode and ERROR_CODE alike: {listed}"
+    );
     assert!(
         scan_all(&client, &table).await.is_empty(),
         "a dry run invokes nothing"
@@ -474,6 +583,11 @@ async fn dlq_replay_sends_messages_back_and_keeps_what_still_fails() {
         count(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
             + count(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
         1
+    );
+    assert_eq!(
+        count(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages),
+        1,
+        "visible again for the next attempt, not hidden for the replay's long visibility"
     );
 }
 

@@ -1,7 +1,8 @@
 //! `mailtrail ui` in a real browser: headless Chromium through chromedriver (WebDriver, with
 //! fantoccini), against the local DynamoDB-API server holding events stored by the real
 //! function. Searches, badges, the verdict, a filter, paging and the raw view; hostile content
-//! rendered inert; a foreign `Host` and a missing token refused.
+//! rendered inert; a foreign `Host`, a missing session and a spent login code refused; a script
+//! with the bearer token from `--token-file`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Stdio};
@@ -13,12 +14,13 @@ use serde_json::{json, Value};
 
 use crate::support::*;
 
-/// A `mailtrail ui` process and its link.
+/// A `mailtrail ui` process, its link (with the one-time login code) and its session token.
 struct UiServer {
     child: Child,
     url: String,
     port: u16,
-    token: String,
+    login: String,
+    session: String,
 }
 
 impl Drop for UiServer {
@@ -29,8 +31,25 @@ impl Drop for UiServer {
 }
 
 fn start_ui(table: &str, suppressions: &str) -> UiServer {
-    let mut child = crate::cli::mailtrail_command(table, suppressions)
-        .args(["ui", "--no-open"])
+    start_ui_with(table, Some(suppressions))
+}
+
+/// `mailtrail ui` over `table`, with or without a suppression table.
+fn start_ui_with(table: &str, suppressions: Option<&str>) -> UiServer {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let token_file = std::env::temp_dir().join(format!(
+        "mailtrail-ui-{}-{}.token",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_file(&token_file);
+    let mut command = crate::cli::mailtrail_command(table, suppressions.unwrap_or(""));
+    if suppressions.is_none() {
+        command.env_remove("MAILTRAIL_SUPPRESSIONS_TABLE");
+    }
+    let mut child = command
+        .args(["ui", "--no-open", "--token-file"])
+        .arg(&token_file)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -51,13 +70,23 @@ fn start_ui(table: &str, suppressions: &str) -> UiServer {
         .unwrap()
         .parse()
         .unwrap();
-    let token = url.rsplit("token=").next().unwrap().to_owned();
-    assert!(token.len() >= 32, "at least 128 bits: {token}");
+    let login = url.rsplit("login=").next().unwrap().to_owned();
+    assert!(login.len() >= 32, "at least 128 bits: {login}");
+    let session = std::fs::read_to_string(&token_file).unwrap().trim().to_owned();
+    assert!(session.len() >= 32 && session != login);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&token_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the token file is its owner's only");
+    }
+    let _ = std::fs::remove_file(&token_file);
     UiServer {
         child,
         url,
         port,
-        token,
+        login,
+        session,
     }
 }
 
@@ -215,7 +244,7 @@ async fn a_support_person_finds_an_address_and_a_message_filters_pages_and_opens
     let ui = start_ui(&table, &suppressions);
     let browser = browser().await;
     browser.goto(&ui.url).await.unwrap();
-    // The token moved into a cookie; the address bar no longer holds it.
+    // The login code became a cookie; the address bar no longer holds it.
     let here = browser.current_url().await.unwrap();
     assert_eq!(here.path(), "/");
     assert!(here.query().is_none(), "{here}");
@@ -364,6 +393,16 @@ async fn hostile_content_renders_as_inert_text() {
         "the subject, as text"
     );
     assert!(page.contains("javascript:window.__pwned=3"), "the URL, as text");
+    let links = browser
+        .execute(
+            "return {copy: document.querySelectorAll('main button.copy[data-copy]').length,
+                     outside: document.querySelectorAll('main a[href^=\"http\" i], main a[href^=\"javascript\" i]').length};",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(links["outside"], 0, "a clicked URL is never a live link");
+    assert!(links["copy"].as_u64().unwrap() >= 1, "it has a copy button");
     // ...and nothing of it ran or was injected.
     let state = browser
         .execute(
@@ -394,14 +433,14 @@ async fn hostile_content_renders_as_inert_text() {
     browser.close().await.unwrap();
 }
 
-/// One raw HTTP/1.1 request: (status, headers and body).
-fn request(port: u16, host: &str, path: &str, cookie: Option<&str>) -> (u16, String) {
+/// One raw HTTP/1.1 request with extra header lines: (status, headers and body).
+fn request(port: u16, host: &str, path: &str, headers: &[&str]) -> (u16, String) {
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let cookie = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
+    let headers: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\n{cookie}Connection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\n{headers}Connection: close\r\n\r\n"
     )
     .unwrap();
     let mut response = String::new();
@@ -411,32 +450,33 @@ fn request(port: u16, host: &str, path: &str, cookie: Option<&str>) -> (u16, Str
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_foreign_host_or_a_missing_token_is_refused_and_reads_nothing() {
+async fn a_foreign_host_a_missing_session_or_a_spent_login_is_refused_and_reads_nothing() {
     let (table, suppressions) = data().await;
     let ui = start_ui(&table, &suppressions);
     let host = format!("127.0.0.1:{}", ui.port);
-    let with_token = format!("/recipient/recipient%40example.com?token={}", ui.token);
-    // DNS rebinding: the right token, a foreign Host.
-    let (status, body) = request(ui.port, &format!("evil.example:{}", ui.port), &with_token, None);
+    let with_login = format!("/recipient/recipient%40example.com?login={}", ui.login);
+    // DNS rebinding: the right code, a foreign Host (refused before the code is looked at).
+    let (status, body) = request(ui.port, &format!("evil.example:{}", ui.port), &with_login, &[]);
     assert_eq!(status, 403);
     assert!(!body.contains("recipient@example.com"));
-    let (status, _) = request(ui.port, "127.0.0.1:1", &with_token, None);
+    let (status, _) = request(ui.port, "127.0.0.1:1", &with_login, &[]);
     assert_eq!(status, 403);
-    // No token, a wrong one, a wrong cookie.
-    for (path, cookie) in [
+    // No session, a wrong code, the session token in a URL, a wrong cookie, a wrong bearer.
+    let session_in_url = format!("/recipient/recipient%40example.com?token={}", ui.session);
+    let wrong_cookie = format!("Cookie: mailtrail_ui_{}=guess", ui.port);
+    for (path, header) in [
         ("/recipient/recipient%40example.com", None),
-        (
-            "/recipient/recipient%40example.com?token=00000000000000000000000000000000",
-            None,
-        ),
+        ("/?login=00000000000000000000000000000000", None),
+        (session_in_url.as_str(), None),
         (
             "/api/message/EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000",
             None,
         ),
         ("/assets/app.js", None),
-        ("/", Some(format!("mailtrail_ui_{}=guess", ui.port))),
+        ("/", Some(wrong_cookie.as_str())),
+        ("/api/suppressed", Some("Authorization: Bearer guess")),
     ] {
-        let (status, body) = request(ui.port, &host, path, cookie.as_deref());
+        let (status, body) = request(ui.port, &host, path, &header.into_iter().collect::<Vec<_>>());
         assert_eq!(status, 401, "{path}");
         assert!(
             !body.contains("recipient@example.com") && !body.contains(&table),
@@ -446,22 +486,24 @@ async fn a_foreign_host_or_a_missing_token_is_refused_and_reads_nothing() {
             .to_ascii_lowercase()
             .contains("content-security-policy: default-src 'self'"));
     }
-    // With the token: the page, the cookie, and the headers that keep it inert.
-    let (status, head) = request(ui.port, &host, &with_token, None);
+    // The login code: exchanged once for the cookie, then spent.
+    let (status, head) = request(ui.port, &host, &with_login, &[]);
     assert_eq!(status, 303);
-    let head = head.to_ascii_lowercase();
+    let lower = head.to_ascii_lowercase();
     assert!(
-        head.contains("set-cookie: mailtrail_ui_")
-            && head.contains("httponly")
-            && head.contains("samesite=strict")
+        lower.contains("set-cookie: mailtrail_ui_")
+            && lower.contains("httponly")
+            && lower.contains("samesite=strict")
     );
-    let cookie = format!("mailtrail_ui_{}={}", ui.port, ui.token);
-    let (status, page) = request(
-        ui.port,
-        &host,
-        "/recipient/recipient%40example.com",
-        Some(&cookie),
+    assert!(
+        head.contains("location: /recipient/recipient%40example.com\r\n")
+            || head.contains("Location: /recipient/recipient%40example.com\r\n"),
+        "the redirect drops the code: {head}"
     );
+    let (status, _) = request(ui.port, &host, &with_login, &[]);
+    assert_eq!(status, 401, "a second use of the code is refused");
+    let cookie = format!("Cookie: mailtrail_ui_{}={}", ui.port, ui.session);
+    let (status, page) = request(ui.port, &host, "/recipient/recipient%40example.com", &[&cookie]);
     assert_eq!(status, 200);
     let lower = page.to_ascii_lowercase();
     for header in [
@@ -471,18 +513,37 @@ async fn a_foreign_host_or_a_missing_token_is_refused_and_reads_nothing() {
     ] {
         assert!(lower.contains(header), "{header}");
     }
-    // The JSON has the command's shapes.
+    // A script: the bearer token from --token-file; the JSON has the command's shapes.
+    let bearer = format!("Authorization: Bearer {}", ui.session);
     let (status, api) = request(
         ui.port,
         &format!("localhost:{}", ui.port),
         "/api/suppressed/recipient%40example.com",
-        Some(&cookie),
+        &[&bearer],
     );
     assert_eq!(status, 200);
     let body = api.split("\r\n\r\n").nth(1).unwrap();
     let verdict: Value = serde_json::from_str(body.trim()).unwrap();
     assert_eq!(verdict["suppressed"], true);
-    // In the browser, a session without the token sees the 401 page only.
+    // Bounded reads: a page number no page has is a 400; kept bodies and token bindings are
+    // not messages.
+    for path in [
+        "/recipient/recipient%40example.com?page=18446744073709551615",
+        "/api/recipient/recipient%40example.com?page=99999999999999999999999",
+        "/recipient/recipient%40example.com?page=0",
+    ] {
+        let (status, _) = request(ui.port, &host, path, &[&bearer]);
+        assert_eq!(status, 400, "{path}");
+    }
+    for path in [
+        "/message/quarantine%23sendpulse",
+        "/api/message/quarantine%23sendpulse",
+        "/message/token%23mailgun%230123456789abcdef",
+    ] {
+        let (status, _) = request(ui.port, &host, path, &[&bearer]);
+        assert_eq!(status, 404, "{path}");
+    }
+    // In the browser, a session without the cookie sees the 401 page only.
     let browser = browser().await;
     browser
         .goto(&format!(
@@ -493,4 +554,86 @@ async fn a_foreign_host_or_a_missing_token_is_refused_and_reads_nothing() {
         .unwrap();
     assert!(text_of(&browser, "h1").await.contains("Open the link"));
     browser.close().await.unwrap();
+}
+
+/// The suppressed list reads one bounded page per request and links the next; a script follows
+/// the API's `Link` header through every page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_suppressed_list_is_read_a_page_at_a_time() {
+    let (app, client, table, suppressions) = app_with_suppressions().await;
+    let _ = client;
+    let events: Vec<String> = (0..450)
+        .map(|i| {
+            format!(
+                r#"{{"event":"hard_bounces","email":"page-{i:04}@example.com","message_id":{},"timestamp":1795521600}}"#,
+                70_000 + i
+            )
+        })
+        .collect();
+    for chunk in events.chunks(150) {
+        let body = format!("[{}]", chunk.join(","));
+        let (status, reply) = invoke_http(&app, &sendpulse_post(&body)).await;
+        assert_eq!(status, 200, "{reply}");
+    }
+    let ui = start_ui(&table, &suppressions);
+    let host = format!("127.0.0.1:{}", ui.port);
+    let bearer = format!("Authorization: Bearer {}", ui.session);
+    let mut path = "/api/suppressed".to_owned();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut pages = 0;
+    loop {
+        let (status, response) = request(ui.port, &host, &path, &[&bearer]);
+        assert_eq!(status, 200, "{response}");
+        pages += 1;
+        let (head, body) = response.split_once("\r\n\r\n").unwrap();
+        let page: Value = serde_json::from_str(body.trim()).unwrap();
+        let page = page.as_array().unwrap();
+        assert!(page.len() <= 200, "a bounded page: {}", page.len());
+        for verdict in page {
+            assert!(
+                seen.insert(verdict["address"].as_str().unwrap().to_owned()),
+                "no address twice"
+            );
+        }
+        let next = head
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("link:"))
+            .and_then(|l| l.split_once('<'))
+            .and_then(|(_, rest)| rest.split_once('>'))
+            .map(|(href, _)| href.to_owned());
+        match next {
+            Some(next) => path = next,
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 450);
+    assert!(pages >= 3, "{pages} pages");
+    // The page links the next one.
+    let cookie = format!("Cookie: mailtrail_ui_{}={}", ui.port, ui.session);
+    let (status, page) = request(ui.port, &host, "/suppressed", &[&cookie]);
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"next\" href=\"/suppressed?after="), "{page}");
+}
+
+/// Without a suppression table the verdict is unknown, never "not suppressed".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_suppression_table_the_verdict_is_unknown() {
+    let (table, _suppressions) = data().await;
+    let ui = start_ui_with(&table, None);
+    let host = format!("127.0.0.1:{}", ui.port);
+    let bearer = format!("Authorization: Bearer {}", ui.session);
+    let (status, page) = request(ui.port, &host, "/recipient/recipient%40example.com", &[&bearer]);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Suppression: unknown"), "{page}");
+    assert!(!page.contains("Not suppressed"), "{page}");
+    let (status, api) = request(
+        ui.port,
+        &host,
+        "/api/suppressed/recipient%40example.com",
+        &[&bearer],
+    );
+    assert_eq!(status, 200);
+    let body = api.split("\r\n\r\n").nth(1).unwrap();
+    let verdict: Value = serde_json::from_str(body.trim()).unwrap();
+    assert!(verdict["suppressed"].is_null(), "{verdict}");
 }

@@ -74,9 +74,9 @@ pub enum Command {
     #[command(subcommand)]
     Dlq(DlqCommand),
     /// The timelines and the suppression list in a browser: a read-only web app on 127.0.0.1,
-    /// opened with the link it prints (the link carries the session's token).
+    /// opened with the link it prints (a one-time login code).
     #[command(
-        after_help = "Example:\n  mailtrail --stack mailtrail ui\n  mailtrail ui --port 8080 --no-open\n\nIt prints one line, `mailtrail ui: http://127.0.0.1:<port>/?token=<token>`, and runs until\ninterrupted. Only this machine can reach it; requests need the token (or the cookie the\nfirst one sets) and a Host of 127.0.0.1:<port> or localhost:<port>."
+        after_help = "Example:\n  mailtrail --stack mailtrail ui\n  mailtrail ui --port 8080 --no-open\n\nIt prints one line, `mailtrail ui: http://127.0.0.1:<port>/?login=<code>`, and runs until\ninterrupted. The code works once: the browser that opens the link gets the session cookie.\nScripts use `--token-file PATH` and send `Authorization: Bearer <token>`. Only this machine\ncan reach it, with a Host of 127.0.0.1:<port> or localhost:<port>."
     )]
     Ui {
         /// The port (0: a free one).
@@ -85,6 +85,10 @@ pub enum Command {
         /// Print the link without opening a browser.
         #[arg(long)]
         no_open: bool,
+        /// Write the session token to this file (mode 0600), for scripts: they send it as
+        /// `Authorization: Bearer <token>`.
+        #[arg(long)]
+        token_file: Option<std::path::PathBuf>,
     },
 }
 
@@ -261,12 +265,25 @@ pub enum QuarantineCommand {
         /// `<provider>/<hash>`, as `list` shows it.
         key: String,
     },
-    /// Decodes every kept body with today's decoders and stores what now decodes; what still
-    /// fails stays.
+    /// Decodes every kept body with today's decoders and stores what now decodes; the events
+    /// of a body that still fail are kept alone, whole bodies that still fail stay.
+    #[command(
+        after_help = "The soft-bounce rule is the deployment's: read from the function's configuration\n(--function, or the stack's FunctionName), or given with --soft-bounce-limit (0: off) and\n--soft-bounce-days.\n\nExample:\n  mailtrail --stack mailtrail quarantine replay"
+    )]
     Replay {
         /// Days the replayed events are kept (the function's RETENTION_DAYS).
         #[arg(long, env = "MAILTRAIL_RETENTION_DAYS", default_value_t = mailtrail::config::DEFAULT_RETENTION_DAYS,
               value_parser = clap::value_parser!(u32).range(1..=36_500))]
         retention_days: u32,
+        /// The function whose SOFT_BOUNCE_LIMIT and SOFT_BOUNCE_DAYS apply (else the stack's
+        /// FunctionName).
+        #[arg(long)]
+        function: Option<String>,
+        /// The deployment's soft-bounce limit, when the function cannot be read (0: off).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(0..=1000))]
+        soft_bounce_limit: Option<u32>,
+        /// The deployment's soft-bounce window in days (with --soft-bounce-limit).
+        #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=365))]
+        soft_bounce_days: u32,
     },
 }

@@ -16,8 +16,11 @@ use crate::tables::Context;
 
 /// Messages asked for per receive (SQS's maximum).
 const RECEIVE_BATCH: i32 = 10;
-/// How long a received message stays hidden from other readers while it is replayed.
+/// How long a received message stays hidden from other readers until its turn comes.
 const VISIBILITY_SECONDS: i32 = 120;
+/// How long a message stays hidden once its replay starts: longer than any invocation (Lambda's
+/// 15 minutes) and its wait, so no other reader replays it at the same time.
+const REPLAY_VISIBILITY_SECONDS: i32 = 16 * 60;
 /// How long a listed message stays hidden with `--dry-run`, at most: when the listing ends,
 /// every listed message is made visible again.
 const DRY_RUN_VISIBILITY_SECONDS: i32 = 30;
@@ -66,7 +69,9 @@ fn outcome(message: &Message, replayed: bool, error: Option<String>) -> Value {
             .and_then(|t| t.parse::<i64>().ok())
             .and_then(mailtrail::model::Timestamp::from_millis)
             .map(|t| t.to_rfc3339()),
-        "error_code": attribute("ErrorCode"),
+        // Lambda's asynchronous dead-letter queue names it `ErrorCode`, EventBridge's
+        // `ERROR_CODE`.
+        "error_code": attribute("ErrorCode").or_else(|| attribute("ERROR_CODE")),
         "replayed": replayed,
         "error": error,
     })
@@ -117,6 +122,27 @@ async fn replay(
                 listed.extend(message.receipt_handle().map(str::to_owned));
                 continue;
             }
+            let receipt = message.receipt_handle().unwrap_or_default().to_owned();
+            // Hidden for as long as the replay may take, or skipped when another reader has
+            // it by now (its receipt is no longer current).
+            let hidden = sqs
+                .change_message_visibility()
+                .queue_url(queue)
+                .receipt_handle(&receipt)
+                .visibility_timeout(REPLAY_VISIBILITY_SECONDS)
+                .send()
+                .await;
+            if let Err(error) = hidden {
+                let error = aws_sdk_sqs::Error::from(error);
+                outcomes.push(outcome(
+                    &message,
+                    false,
+                    Some(format!(
+                        "not replayed: the message is no longer held by this run ({error})"
+                    )),
+                ));
+                continue;
+            }
             let result = invoke(&lambda, function, message.body().unwrap_or_default()).await;
             match result {
                 Ok(()) => {
@@ -129,11 +155,15 @@ async fn replay(
                         .context("deleting a replayed message")?;
                     outcomes.push(outcome(&message, true, None));
                 }
-                Err(error) => outcomes.push(outcome(&message, false, Some(format!("{error:#}")))),
+                Err(error) => {
+                    outcomes.push(outcome(&message, false, Some(format!("{error:#}"))));
+                    // Visible again when this run ends, for the next attempt.
+                    listed.push(receipt);
+                }
             }
         }
     }
-    // A dry run leaves the queue as it found it.
+    // A dry run leaves the queue as it found it; a message that still fails is visible again.
     for receipt in listed {
         sqs.change_message_visibility()
             .queue_url(queue)

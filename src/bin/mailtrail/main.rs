@@ -44,6 +44,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Quarantine(command) => quarantine::run(&context, command).await,
         Command::CreateTables => tables::create(&context).await,
         Command::Dlq(command) => dlq::run(&context, command).await,
-        Command::Ui { port, no_open } => ui::run(context, *port, !*no_open).await,
+        Command::Ui {
+            port,
+            no_open,
+            token_file,
+        } => ui::run(context, *port, !*no_open, token_file.as_deref()).await,
     }
 }

@@ -1,5 +1,6 @@
 //! `mailtrail quarantine …`: bodies kept because they did not decode; replay stores what
-//! today's decoders read and removes those bodies, leaving what still fails.
+//! today's decoders read and removes those bodies, leaving what still fails. The listing reads
+//! keys and errors only (never the bodies); one body is read by its key.
 
 use std::collections::BTreeMap;
 
@@ -8,7 +9,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use mailtrail::deadline::Deadline;
 use mailtrail::model::{Provider, Timestamp};
 use mailtrail::store::quarantine::{part_from_item, reassemble, KeptPart, QUARANTINE_PREFIX};
-use mailtrail::store::{DynamoStore, EventStore, Kept, SuppressionStore};
+use mailtrail::store::{DynamoStore, EventStore, Kept, QuarantineStore, QuarantinedBody, SuppressionStore};
 use mailtrail::suppression::evidence::evidence_of;
 use serde_json::json;
 
@@ -21,25 +22,59 @@ pub async fn run(context: &Context, command: &QuarantineCommand) -> anyhow::Resu
     match command {
         QuarantineCommand::List => list(context).await,
         QuarantineCommand::Show { key } => show(context, key).await,
-        QuarantineCommand::Replay { retention_days } => replay(context, *retention_days).await,
+        QuarantineCommand::Replay {
+            retention_days,
+            function,
+            soft_bounce_limit,
+            soft_bounce_days,
+        } => {
+            let escalation = match soft_bounce_limit {
+                Some(0) => None,
+                Some(limit) => Some(mailtrail::suppression::Escalation {
+                    limit: *limit,
+                    days: *soft_bounce_days,
+                }),
+                None => deployed_escalation(context, function.as_deref()).await?,
+            };
+            replay(context, *retention_days, escalation).await
+        }
     }
 }
 
-/// Every kept body, by `<provider>/<hash>`.
+/// The soft-bounce rule the deployed function runs with, read from its configuration (its
+/// `SOFT_BOUNCE_LIMIT` and `SOFT_BOUNCE_DAYS`), never from this shell.
+async fn deployed_escalation(
+    context: &Context,
+    function: Option<&str>,
+) -> anyhow::Result<Option<mailtrail::suppression::Escalation>> {
+    let Some(function) = function.or(context.outputs.function_name.as_deref()) else {
+        bail!("the soft-bounce rule is the deployment's: pass --function (or --stack) to read it, or --soft-bounce-limit N (0: off) --soft-bounce-days D");
+    };
+    let configuration = aws_sdk_lambda::Client::new(&context.sdk)
+        .get_function_configuration()
+        .function_name(function)
+        .send()
+        .await
+        .map_err(aws_sdk_lambda::Error::from)
+        .with_context(|| format!("reading {function}'s configuration for its soft-bounce rule"))?;
+    let variables = configuration
+        .environment()
+        .and_then(|e| e.variables())
+        .cloned()
+        .unwrap_or_default();
+    mailtrail::config::soft_bounce_from(|name| variables.get(name).cloned())
+        .with_context(|| format!("{function}'s soft-bounce settings"))
+}
+
+/// Every kept body, by `<provider>/<hash>`, bodies included (for replay).
 pub(crate) async fn bodies(context: &Context) -> anyhow::Result<BTreeMap<String, Vec<KeptPart>>> {
     let mut bodies: BTreeMap<String, Vec<KeptPart>> = BTreeMap::new();
     for provider in Provider::ALL {
-        let query = context
-            .client
-            .query()
-            .table_name(context.table()?)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(
-                ":pk",
-                AttributeValue::S(format!("{QUARANTINE_PREFIX}{}", provider.as_str())),
-            );
-        let items = query_all(query, "the quarantine").await?;
-        for part in items.iter().filter_map(part_from_item) {
+        for part in query_parts(context, provider, None)
+            .await?
+            .iter()
+            .filter_map(part_from_item)
+        {
             bodies
                 .entry(format!("{}/{}", part.provider.as_str(), part.hash))
                 .or_default()
@@ -49,7 +84,49 @@ pub(crate) async fn bodies(context: &Context) -> anyhow::Result<BTreeMap<String,
     Ok(bodies)
 }
 
-/// One kept body as `quarantine list --output json` shows it.
+/// The items of one provider's quarantine partition: every part, or those of one body (its
+/// hash); with `projection`, only those attributes.
+async fn query_parts(
+    context: &Context,
+    provider: Provider,
+    hash: Option<&str>,
+) -> anyhow::Result<Vec<crate::items::Item>> {
+    let mut query = context
+        .client
+        .query()
+        .table_name(context.table()?)
+        .expression_attribute_values(
+            ":pk",
+            AttributeValue::S(format!("{QUARANTINE_PREFIX}{}", provider.as_str())),
+        );
+    query = match hash {
+        Some(hash) => query
+            .key_condition_expression("pk = :pk AND begins_with(sk, :hash)")
+            .expression_attribute_values(":hash", AttributeValue::S(format!("{hash}#"))),
+        None => query.key_condition_expression("pk = :pk"),
+    };
+    query_all(query, "the quarantine").await
+}
+
+/// One kept body's parts, read by its key (`<provider>/<hash>`); empty when there is none.
+pub(crate) async fn body(context: &Context, key: &str) -> anyhow::Result<Vec<KeptPart>> {
+    let Some((provider, hash)) = key.split_once('/') else {
+        return Ok(Vec::new());
+    };
+    let (Some(provider), true) = (
+        Provider::parse(provider),
+        !hash.is_empty() && hash.chars().all(|c| c.is_ascii_hexdigit()),
+    ) else {
+        return Ok(Vec::new());
+    };
+    Ok(query_parts(context, provider, Some(hash))
+        .await?
+        .iter()
+        .filter_map(part_from_item)
+        .collect())
+}
+
+/// One kept body's row, from its parts.
 pub(crate) fn row(key: &str, parts: &[KeptPart]) -> serde_json::Value {
     json!({
         "key": key,
@@ -61,9 +138,66 @@ pub(crate) fn row(key: &str, parts: &[KeptPart]) -> serde_json::Value {
     })
 }
 
+/// Every kept body as `quarantine list` shows it: keys, errors, sizes, read without the bodies.
+pub(crate) async fn listing(context: &Context) -> anyhow::Result<Vec<serde_json::Value>> {
+    let mut rows: BTreeMap<String, (serde_json::Value, usize)> = BTreeMap::new();
+    for provider in Provider::ALL {
+        let query = context
+            .client
+            .query()
+            .table_name(context.table()?)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(
+                ":pk",
+                AttributeValue::S(format!("{QUARANTINE_PREFIX}{}", provider.as_str())),
+            )
+            .projection_expression("sk, #error, received_at, parts, body_bytes, kept")
+            .expression_attribute_names("#error", "error");
+        for item in query_all(query, "the quarantine").await? {
+            let text = |name: &str| {
+                item.get(name)
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            let number = |name: &str| {
+                item.get(name)
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .unwrap_or(0)
+            };
+            let sk = text("sk");
+            let Some(hash) = sk.split('#').next().filter(|h| !h.is_empty()) else {
+                continue;
+            };
+            let key = format!("{}/{hash}", provider.as_str());
+            let entry = rows.entry(key.clone()).or_insert_with(|| {
+                (
+                    json!({
+                        "key": key,
+                        "received_at": text("received_at"),
+                        "parts": number("parts").max(1),
+                        "bytes": number("body_bytes"),
+                        "kept": if text("kept") == "event" { "event" } else { "body" },
+                        "error": text("error"),
+                    }),
+                    0,
+                )
+            });
+            entry.1 += 1;
+        }
+    }
+    Ok(rows
+        .into_values()
+        .map(|(mut row, seen)| {
+            row["complete"] = json!(row["parts"].as_u64() == Some(seen as u64));
+            row
+        })
+        .collect())
+}
+
 async fn list(context: &Context) -> anyhow::Result<()> {
-    let bodies = bodies(context).await?;
-    let rows: Vec<serde_json::Value> = bodies.iter().map(|(key, parts)| row(key, parts)).collect();
+    let rows = listing(context).await?;
     match context.output {
         Output::Json => println!("{}", serde_json::Value::Array(rows)),
         Output::Table => {
@@ -83,11 +217,11 @@ async fn list(context: &Context) -> anyhow::Result<()> {
 }
 
 async fn show(context: &Context, key: &str) -> anyhow::Result<()> {
-    let bodies = bodies(context).await?;
-    let Some(parts) = bodies.get(key) else {
+    let parts = body(context, key).await?;
+    if parts.is_empty() {
         bail!("no kept body {key} (see mailtrail quarantine list)");
-    };
-    let body = reassemble(parts).with_context(|| format!("{key} is missing parts"))?;
+    }
+    let body = reassemble(&parts).with_context(|| format!("{key} is missing parts"))?;
     match context.output {
         Output::Json => {
             use base64::Engine as _;
@@ -119,11 +253,14 @@ async fn show(context: &Context, key: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn replay(context: &Context, retention_days: u32) -> anyhow::Result<()> {
+async fn replay(
+    context: &Context,
+    retention_days: u32,
+    escalation: Option<mailtrail::suppression::Escalation>,
+) -> anyhow::Result<()> {
     let table = context.table()?;
     let store = DynamoStore::new(context.client.clone(), table, retention_days)
         .with_suppressions(context.suppressions_table.clone());
-    let escalation = mailtrail::config::soft_bounce_from_env()?;
     let mut outcomes = Vec::new();
     for (key, parts) in bodies(context).await? {
         let Some(body) = reassemble(&parts) else {
@@ -131,42 +268,69 @@ async fn replay(context: &Context, retention_days: u32) -> anyhow::Result<()> {
             continue;
         };
         let received_at = Timestamp::parse_rfc3339(&parts[0].received_at).unwrap_or_else(Timestamp::now);
+        let provider = parts[0].provider;
         let decoded = match parts[0].kept {
-            Kept::Body => mailtrail::providers::decode(parts[0].provider, &body, received_at),
-            Kept::Event { .. } => mailtrail::providers::decode_event(parts[0].provider, &body, received_at),
+            Kept::Body => mailtrail::providers::decode(provider, &body, received_at),
+            Kept::Event { .. } => mailtrail::providers::decode_event(provider, &body, received_at),
         };
-        // A body whose events decode only in part is replayed in part: what still fails stays.
-        let decoded = decoded.and_then(|d| match d.bad.first() {
-            Some(bad) => Err(bad.error.clone()),
-            None => Ok(d),
-        });
-        match decoded {
-            Err(error) => outcomes.push(json!({"key": key, "replayed": false, "error": error.to_string()})),
-            Ok(decoded) => {
-                let events = decoded.events.len();
-                let marks = evidence_of(&decoded.events, escalation);
-                let report = store.put_events(decoded.events, Deadline::none()).await?;
-                if let Some(refused) = report.refused.first() {
-                    outcomes.push(json!({"key": key, "replayed": false, "error": refused.reason}));
-                    continue;
-                }
-                store.record_evidence(marks, Deadline::none()).await?;
-                for part in &parts {
-                    context
-                        .client
-                        .delete_item()
-                        .table_name(table)
-                        .key("pk", AttributeValue::S(part.key.pk.clone()))
-                        .key("sk", AttributeValue::S(part.key.sk.clone()))
-                        .send()
-                        .await
-                        .map_err(aws_sdk_dynamodb::Error::from)
-                        .context("removing a replayed body")?;
-                }
-                outcomes
-                    .push(json!({"key": key, "replayed": true, "events": events, "stored": report.items}));
+        let decoded = match decoded {
+            Err(error) => {
+                outcomes.push(json!({"key": key, "replayed": false, "error": error.to_string()}));
+                continue;
             }
+            // An event kept alone that still does not decode stays as it is.
+            Ok(d) if matches!(parts[0].kept, Kept::Event { .. }) && !d.bad.is_empty() => {
+                outcomes.push(json!({"key": key, "replayed": false, "error": d.bad[0].error.to_string()}));
+                continue;
+            }
+            Ok(d) => d,
+        };
+        // What decodes is stored; each event of the body that still fails is kept alone,
+        // as the function keeps them; then the body goes.
+        let events = decoded.events.len();
+        let marks = evidence_of(&decoded.events, escalation);
+        let report = store.put_events(decoded.events, Deadline::none()).await?;
+        if let Some(refused) = report.refused.first() {
+            outcomes.push(json!({"key": key, "replayed": false, "error": refused.reason}));
+            continue;
         }
+        store.record_evidence(marks, Deadline::none()).await?;
+        for bad in &decoded.bad {
+            let error = bad.error.to_string();
+            store
+                .quarantine(
+                    QuarantinedBody {
+                        provider,
+                        body: bad.raw.as_bytes(),
+                        error: &error,
+                        received_at,
+                        kept: Kept::Event {
+                            index: Some(bad.index),
+                        },
+                    },
+                    Deadline::none(),
+                )
+                .await?;
+        }
+        for part in &parts {
+            context
+                .client
+                .delete_item()
+                .table_name(table)
+                .key("pk", AttributeValue::S(part.key.pk.clone()))
+                .key("sk", AttributeValue::S(part.key.sk.clone()))
+                .send()
+                .await
+                .map_err(aws_sdk_dynamodb::Error::from)
+                .context("removing a replayed body")?;
+        }
+        outcomes.push(json!({
+            "key": key,
+            "replayed": true,
+            "events": events,
+            "stored": report.items,
+            "kept_alone": decoded.bad.len(),
+        }));
     }
     match context.output {
         Output::Json => println!("{}", serde_json::Value::Array(outcomes)),

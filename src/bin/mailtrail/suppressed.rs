@@ -162,26 +162,43 @@ fn print_verdict(verdict: &Verdict) {
     }
 }
 
-/// Every record of the table.
-pub(crate) async fn all_records(context: &Context) -> anyhow::Result<Vec<Record>> {
-    let scan = context.client.scan().table_name(context.suppressions_table()?);
-    let items = scan_all(scan, "the suppression list").await?;
-    let mut records: Vec<Record> = items.iter().map(record_from_item).collect();
-    records.sort_by(|a, b| a.address.cmp(&b.address));
-    Ok(records)
+/// One bounded page of the suppressed list: the suppressed verdicts among up to `limit`
+/// records read with one Scan request, and the address to continue after.
+pub(crate) struct SuppressedPage {
+    /// The suppressed verdicts of the page that pass the filters (maybe none).
+    pub verdicts: Vec<Verdict>,
+    /// The last address read, when the table holds more.
+    pub next: Option<String>,
 }
 
-/// Suppressed verdicts, filtered by reason and by the time of that reason.
-pub(crate) async fn suppressed(
+/// Reads one page of the suppression table (one Scan request of at most `limit` records,
+/// after the address `after`) and keeps the suppressed verdicts that pass the filters.
+pub(crate) async fn suppressed_page(
     context: &Context,
     reason: Option<&str>,
     since: Option<&str>,
-) -> anyhow::Result<Vec<Verdict>> {
+    after: Option<&str>,
+    limit: i32,
+) -> anyhow::Result<SuppressedPage> {
     let since = since.map(since_key).transpose()?;
-    Ok(all_records(context)
-        .await?
+    let mut scan = context
+        .client
+        .scan()
+        .table_name(context.suppressions_table()?)
+        .limit(limit);
+    if let Some(after) = after {
+        scan = scan.exclusive_start_key(ADDRESS, AttributeValue::S(after.to_owned()));
+    }
+    let output = scan
+        .send()
+        .await
+        .map_err(aws_sdk_dynamodb::Error::from)
+        .context("reading the suppression list")?;
+    let mut verdicts: Vec<Verdict> = output
+        .items()
         .iter()
-        .map(Record::verdict)
+        .map(record_from_item)
+        .map(|record| record.verdict())
         .filter(|v| v.suppressed)
         .filter(|v| {
             v.details.iter().any(|d| {
@@ -189,49 +206,128 @@ pub(crate) async fn suppressed(
                     && since.as_deref().is_none_or(|s| d.evidence.at.as_str() >= s)
             })
         })
-        .collect())
+        .collect();
+    verdicts.sort_by(|a, b| a.address.cmp(&b.address));
+    let next = output
+        .last_evaluated_key()
+        .and_then(|key| key.get(ADDRESS))
+        .and_then(|address| address.as_s().ok())
+        .cloned();
+    Ok(SuppressedPage { verdicts, next })
 }
 
+/// Records read per request by the command's list, export and push: memory stays bounded
+/// whatever the table's size.
+const LIST_PAGE_RECORDS: i32 = 1_000;
+
+/// Calls `each` with every page of suppressed verdicts, in table order.
+pub(crate) async fn for_each_suppressed_page(
+    context: &Context,
+    reason: Option<&str>,
+    since: Option<&str>,
+    mut each: impl FnMut(Vec<Verdict>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut after: Option<String> = None;
+    loop {
+        let page = suppressed_page(context, reason, since, after.as_deref(), LIST_PAGE_RECORDS).await?;
+        each(page.verdicts)?;
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(()),
+        }
+    }
+}
+
+/// The earliest evidence time among a verdict's active reasons.
+fn suppressed_since(v: &Verdict) -> &str {
+    v.details
+        .iter()
+        .map(|d| d.evidence.at.as_str())
+        .min()
+        .unwrap_or("")
+}
+
+/// Every suppressed address, read and printed a page at a time (JSON: one array, written as
+/// it is read).
 async fn list(context: &Context, reason: Option<&str>, since: Option<&str>) -> anyhow::Result<()> {
-    let verdicts = suppressed(context, reason, since).await?;
-    match context.output {
-        Output::Json => println!("{}", serde_json::to_string(&verdicts)?),
-        Output::Table => {
-            let mut rows = table(&["address", "reasons", "since"]);
-            for v in &verdicts {
-                let since = v
-                    .details
-                    .iter()
-                    .map(|d| d.evidence.at.as_str())
-                    .min()
-                    .unwrap_or("");
-                rows.add_row(vec![v.address.as_str(), &v.reasons.join(", "), since]);
-            }
-            println!("{} suppressed addresses\n{rows}", verdicts.len());
-        }
-    }
-    Ok(())
-}
-
-/// CSV: `email,reason,since`, one line per suppressed address (its earliest active reason).
-async fn export(context: &Context) -> anyhow::Result<()> {
-    println!("email,reason,since");
-    for v in suppressed(context, None, None).await? {
-        let first = v.details.iter().min_by(|a, b| a.evidence.at.cmp(&b.evidence.at));
-        if let Some(first) = first {
-            println!("{},{},{}", csv_field(&v.address), first.reason, first.evidence.at);
-        }
-    }
-    Ok(())
-}
-
-/// A CSV field, quoted when it must be (RFC 4180).
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
+    use std::io::Write as _;
+    let mut count = 0usize;
+    let json = matches!(context.output, Output::Json);
+    if json {
+        print!("[");
     } else {
-        text.to_owned()
+        println!("{:<48} {:<40} since", "address", "reasons");
     }
+    for_each_suppressed_page(context, reason, since, |page| {
+        let mut out = std::io::stdout().lock();
+        for v in &page {
+            if json {
+                let separator = if count == 0 { "" } else { "," };
+                write!(out, "{separator}{}", serde_json::to_string(v)?)?;
+            } else {
+                writeln!(
+                    out,
+                    "{:<48} {:<40} {}",
+                    v.address,
+                    v.reasons.join(", "),
+                    suppressed_since(v)
+                )?;
+            }
+            count += 1;
+        }
+        out.flush()?;
+        Ok(())
+    })
+    .await?;
+    if json {
+        println!("]");
+    } else {
+        println!("{count} suppressed addresses");
+    }
+    Ok(())
+}
+
+/// A cell as a spreadsheet must read it: text starting with `=`, `+`, `-`, `@` (or a tab or
+/// carriage return) would be a formula, so it gets a leading `'`.
+fn spreadsheet_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// CSV: `email,reason,since`, one line per suppressed address (its earliest active reason),
+/// written with the `csv` crate a page at a time; no cell can become a spreadsheet formula.
+async fn export(context: &Context) -> anyhow::Result<()> {
+    let mut writer = csv::Writer::from_writer(std::io::stdout());
+    writer.write_record(["email", "reason", "since"])?;
+    for_each_suppressed_page(context, None, None, |page| {
+        for v in &page {
+            let first = v.details.iter().min_by(|a, b| a.evidence.at.cmp(&b.evidence.at));
+            if let Some(first) = first {
+                writer.write_record([
+                    spreadsheet_safe(&v.address).as_ref(),
+                    first.reason,
+                    &first.evidence.at,
+                ])?;
+            }
+        }
+        writer.flush()?;
+        Ok(())
+    })
+    .await?;
+    writer.flush()?;
+    Ok(())
+}
+
+/// Every record of the table (for `push`, which acts on each).
+pub(crate) async fn all_records(context: &Context) -> anyhow::Result<Vec<Record>> {
+    let scan = context.client.scan().table_name(context.suppressions_table()?);
+    let items = scan_all(scan, "the suppression list").await?;
+    let mut records: Vec<Record> = items.iter().map(record_from_item).collect();
+    records.sort_by(|a, b| a.address.cmp(&b.address));
+    Ok(records)
 }
 
 /// Who runs the command: `MAILTRAIL_OPERATOR`, else the login name.
@@ -363,4 +459,23 @@ async fn notify(context: &Context, since: &str, bus: Option<&str>, dry_run: bool
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spreadsheet_safe;
+
+    #[test]
+    fn no_cell_can_become_a_spreadsheet_formula() {
+        for hostile in [
+            "=HYPERLINK(\"http://x\")@x.io",
+            "+1@x.io",
+            "-2@x.io",
+            "@x.io",
+            "\tx@x.io",
+        ] {
+            assert!(spreadsheet_safe(hostile).starts_with('\''), "{hostile}");
+        }
+        assert_eq!(spreadsheet_safe("ann@example.com"), "ann@example.com");
+    }
 }

@@ -53,7 +53,15 @@ impl Context {
         let needs_stack = table.is_none()
             || suppressions_table.is_none()
             || matches!(cli.command, crate::args::Command::Dlq(_))
-            || crate::args::needs_the_bus(&cli.command);
+            || crate::args::needs_the_bus(&cli.command)
+            || matches!(
+                cli.command,
+                crate::args::Command::Quarantine(crate::args::QuarantineCommand::Replay {
+                    function: None,
+                    soft_bounce_limit: None,
+                    ..
+                })
+            );
         let mut outputs = StackOutputs::default();
         if let Some(stack) = cli.stack.as_ref().filter(|_| needs_stack) {
             outputs = stack_outputs(&config, stack).await?;

@@ -13,6 +13,9 @@ use crate::tables::Context;
 
 /// One message's items, every recipient, each with its raw event.
 pub async fn message_items(context: &Context, id: &str) -> anyhow::Result<Vec<Item>> {
+    if !is_message_partition(id) {
+        return Ok(Vec::new());
+    }
     let query = context
         .client
         .query()
@@ -21,6 +24,14 @@ pub async fn message_items(context: &Context, id: &str) -> anyhow::Result<Vec<It
         .expression_attribute_values(":id", AttributeValue::S(id.to_owned()));
     let items = query_all(query, "the message's timeline").await?;
     with_shared_raw(context, items).await
+}
+
+/// Whether a partition of the events table holds a message's events: kept bodies
+/// (`quarantine#…`) and Mailgun's token bindings (`token#…`) share the table but are no
+/// message, and the message routes never show them.
+pub fn is_message_partition(pk: &str) -> bool {
+    !pk.starts_with(mailtrail::store::quarantine::QUARANTINE_PREFIX)
+        && !pk.starts_with(mailtrail::store::dynamodb::TOKEN_PREFIX)
 }
 
 /// One message's timeline.
@@ -102,6 +113,9 @@ pub async fn with_full_items(context: &Context, rows: Vec<Item>) -> anyhow::Resu
 
 /// One item by its key, with its raw event.
 pub async fn event_item(context: &Context, pk: &str, sk: &str) -> anyhow::Result<Option<Item>> {
+    if !is_message_partition(pk) {
+        return Ok(None);
+    }
     let mut found = get_all(
         &context.client,
         context.table()?,

@@ -1,8 +1,10 @@
 //! Who may talk to `mailtrail ui`: a request to this port of 127.0.0.1 or localhost (any other
-//! `Host` is a DNS-rebinding attempt: 403), carrying the session token (`?token=` or the
-//! cookie the first such request set: 401 without, and nothing is read). Every answer carries
-//! the headers that keep the pages inert: a strict Content-Security-Policy, `nosniff`, no
-//! framing, no referrer, no caching.
+//! `Host` is a DNS-rebinding attempt: 403), carrying the session: the cookie set when the
+//! printed link's one-time login code was exchanged (a second use of the code is refused), or
+//! `Authorization: Bearer <session token>` (the token `--token-file` wrote, for scripts).
+//! Without either: 401, and nothing is read. No token stays in a URL: the login redirect drops
+//! the code. Every answer carries the headers that keep the pages inert: a strict
+//! Content-Security-Policy, `nosniff`, no framing, no referrer, no caching.
 
 use std::sync::Arc;
 
@@ -30,11 +32,16 @@ pub fn host_allowed(host: Option<&str>, port: u16) -> bool {
     host == format!("127.0.0.1:{port}") || host == format!("localhost:{port}")
 }
 
-/// The token of the query string, if any.
-fn query_token(query: Option<&str>) -> Option<String> {
+/// The login code of the query string, if any.
+fn query_login(query: Option<&str>) -> Option<String> {
     let query = query?;
-    form_pairs(query).find(|(k, _)| k == "token").map(|(_, v)| v)
+    form_pairs(query)
+        .find(|(k, _)| k == LOGIN_PARAMETER)
+        .map(|(_, v)| v)
 }
+
+/// The query parameter of the printed link's one-time code.
+pub const LOGIN_PARAMETER: &str = "login";
 
 /// The pairs of a query string, decoded.
 pub fn form_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
@@ -49,13 +56,22 @@ pub fn form_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
     })
 }
 
-/// The query string without its `token` pair.
-fn without_token(query: &str) -> String {
+/// The query string without its `login` pair.
+fn without_login(query: &str) -> String {
     query
         .split('&')
-        .filter(|pair| !pair.is_empty() && !pair.starts_with("token=") && *pair != "token")
+        .filter(|pair| !pair.is_empty() && !pair.starts_with("login=") && *pair != "login")
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// The bearer token of the `Authorization` header, if any.
+fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
 }
 
 /// The token of the session cookie, if any.
@@ -72,7 +88,19 @@ fn cookie_token(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// Constant-time comparison with the session token.
 fn token_matches(ui: &Ui, candidate: &str) -> bool {
-    aws_lc_rs::constant_time::verify_slices_are_equal(candidate.as_bytes(), ui.token.as_bytes()).is_ok()
+    aws_lc_rs::constant_time::verify_slices_are_equal(candidate.as_bytes(), ui.session.as_bytes()).is_ok()
+}
+
+/// Exchanges the one-time login code: `true` the first time the right code comes, never again.
+fn redeem_login(ui: &Ui, candidate: &str) -> bool {
+    let mut login = ui.login.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let matches = login.as_deref().is_some_and(|code| {
+        aws_lc_rs::constant_time::verify_slices_are_equal(candidate.as_bytes(), code.as_bytes()).is_ok()
+    });
+    if matches {
+        *login = None;
+    }
+    matches
 }
 
 /// The middleware: Host, then the token, then the page; the safety headers on every answer.
@@ -86,31 +114,33 @@ pub async fn guard(State(ui): State<Arc<Ui>>, request: Request, next: Next) -> R
         (StatusCode::FORBIDDEN, "forbidden\n").into_response()
     } else {
         let name = cookie_name(ui.port);
-        let from_query = query_token(request.uri().query());
+        let login = query_login(request.uri().query());
         let from_cookie = cookie_token(request.headers(), &name);
+        let from_header = bearer_token(request.headers());
         let is_api = request.uri().path().starts_with("/api/");
-        match (from_query, from_cookie) {
-            (Some(token), _) if token_matches(&ui, &token) => {
-                let cookie = format!("{name}={}; HttpOnly; SameSite=Strict; Path=/", ui.token);
-                let mut response = if is_api {
-                    next.run(request).await
+        let session = from_header
+            .iter()
+            .chain(from_cookie.iter())
+            .any(|token| token_matches(&ui, token));
+        match login {
+            Some(code) if redeem_login(&ui, &code) => {
+                let cookie = format!("{name}={}; HttpOnly; SameSite=Strict; Path=/", ui.session);
+                // Keep the code out of the address bar and the history (it is spent anyway).
+                let query = without_login(request.uri().query().unwrap_or(""));
+                let path = request.uri().path();
+                let target = if query.is_empty() {
+                    path.to_owned()
                 } else {
-                    // Keep the token out of the address bar and the history.
-                    let query = without_token(request.uri().query().unwrap_or(""));
-                    let path = request.uri().path();
-                    let target = if query.is_empty() {
-                        path.to_owned()
-                    } else {
-                        format!("{path}?{query}")
-                    };
-                    Redirect::to(&target).into_response()
+                    format!("{path}?{query}")
                 };
+                let mut response = Redirect::to(&target).into_response();
                 if let Ok(value) = HeaderValue::from_str(&cookie) {
                     response.headers_mut().append(header::SET_COOKIE, value);
                 }
                 response
             }
-            (None, Some(token)) if token_matches(&ui, &token) => next.run(request).await,
+            // A spent or wrong code is refused, whatever else the request carries.
+            None if session => next.run(request).await,
             _ if is_api => (
                 StatusCode::UNAUTHORIZED,
                 [(header::CONTENT_TYPE, "application/json")],
@@ -164,11 +194,20 @@ mod tests {
     }
 
     #[test]
-    fn the_token_is_read_from_the_query_and_removed_from_it() {
-        assert_eq!(query_token(Some("a=1&token=abc&b=2")).as_deref(), Some("abc"));
-        assert_eq!(query_token(Some("a=1")), None);
-        assert_eq!(without_token("a=1&token=abc&b=2"), "a=1&b=2");
-        assert_eq!(without_token("token=abc"), "");
+    fn the_login_code_is_read_from_the_query_and_removed_from_it() {
+        assert_eq!(query_login(Some("a=1&login=abc&b=2")).as_deref(), Some("abc"));
+        assert_eq!(query_login(Some("a=1&token=abc")), None);
+        assert_eq!(without_login("a=1&login=abc&b=2"), "a=1&b=2");
+        assert_eq!(without_login("login=abc"), "");
+    }
+
+    #[test]
+    fn bearer_tokens_are_read_from_the_authorization_header() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer  abc "));
+        assert_eq!(bearer_token(&headers).as_deref(), Some("abc"));
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert_eq!(bearer_token(&headers), None);
     }
 
     #[test]

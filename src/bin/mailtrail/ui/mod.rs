@@ -37,7 +37,10 @@ const MAX_ROWS: usize = 10_000;
 /// The running UI's state.
 pub struct Ui {
     context: Context,
-    token: String,
+    /// The session token: the cookie's value, and the bearer token scripts send.
+    session: String,
+    /// The printed link's one-time login code, until it is exchanged.
+    login: std::sync::Mutex<Option<String>>,
     port: u16,
 }
 
@@ -107,14 +110,46 @@ fn router(ui: Arc<Ui>) -> Router {
         .with_state(ui)
 }
 
-/// Serves until interrupted (Ctrl-C or SIGTERM), then returns.
-pub async fn run(context: Context, port: u16, open: bool) -> anyhow::Result<()> {
+/// Writes the session token to `path`, readable by its owner only.
+fn write_token_file(path: &std::path::Path, token: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("writing the session token to {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    writeln!(file, "{token}")?;
+    Ok(())
+}
+
+/// Serves until interrupted (Ctrl-C or SIGTERM), then returns. The printed link carries a
+/// one-time login code; `token_file` receives the session token for scripts.
+pub async fn run(
+    context: Context,
+    port: u16,
+    open: bool,
+    token_file: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .with_context(|| format!("listening on 127.0.0.1:{port}"))?;
     let port = listener.local_addr()?.port();
-    let token = new_token()?;
-    let url = format!("http://127.0.0.1:{port}/?token={token}");
+    let session = new_token()?;
+    let login = new_token()?;
+    if let Some(path) = token_file {
+        write_token_file(path, &session)?;
+    }
+    let url = format!("http://127.0.0.1:{port}/?{}={login}", guard::LOGIN_PARAMETER);
     {
         use std::io::Write as _;
         let mut stdout = std::io::stdout().lock();
@@ -124,7 +159,12 @@ pub async fn run(context: Context, port: u16, open: bool) -> anyhow::Result<()> 
     if open {
         open_browser(&url);
     }
-    let ui = Arc::new(Ui { context, token, port });
+    let ui = Arc::new(Ui {
+        context,
+        session,
+        login: std::sync::Mutex::new(Some(login)),
+        port,
+    });
     axum::serve(listener, router(ui))
         .with_graceful_shutdown(interrupted())
         .await
@@ -249,7 +289,8 @@ fn bound(value: Option<&str>, name: &str) -> Result<Option<String>, String> {
 
 /// What the recipient page and its JSON read.
 struct RecipientRead {
-    verdict: mailtrail::suppression::Verdict,
+    /// The verdict; `None` when no suppression table is known (unknown, not "not suppressed").
+    verdict: Option<mailtrail::suppression::Verdict>,
     rows: Vec<Item>,
     truncated: bool,
     filter_error: Option<String>,
@@ -270,12 +311,8 @@ async fn read_recipient(
     let (verdict, rows) = tokio::try_join!(
         async {
             match context.suppressions_table {
-                Some(_) => Ok(crate::suppressed::record(context, address).await?.verdict()),
-                None => Ok(mailtrail::suppression::Record {
-                    address: address.to_owned(),
-                    ..Default::default()
-                }
-                .verdict()),
+                Some(_) => Ok(Some(crate::suppressed::record(context, address).await?.verdict())),
+                None => Ok(None),
             }
         },
         recipient_rows(
@@ -355,6 +392,9 @@ async fn recipient_page(
     RawQuery(query): RawQuery,
 ) -> Response {
     let (address, filters) = recipient_request(&address, query.as_deref());
+    if filters.bad_page {
+        return bad_page(false);
+    }
     let read = match read_recipient(&ui.context, &address, &filters).await {
         Ok(read) => read,
         Err(error) => return failed(&error, false),
@@ -369,8 +409,10 @@ async fn recipient_page(
         .take(MESSAGES_PER_PAGE)
         .collect();
     if events_read == 0
-        && !read.verdict.suppressed
-        && read.verdict.details.is_empty()
+        && read
+            .verdict
+            .as_ref()
+            .is_none_or(|v| !v.suppressed && v.details.is_empty())
         && filters
             == (Filters {
                 page: 1,
@@ -387,7 +429,7 @@ async fn recipient_page(
         StatusCode::OK,
         views::recipient(&views::RecipientPage {
             address: &address,
-            verdict: &read.verdict,
+            verdict: read.verdict.as_ref(),
             groups: &page,
             subjects: &subjects,
             filters: &filters,
@@ -406,6 +448,9 @@ async fn recipient_api(
     RawQuery(query): RawQuery,
 ) -> Response {
     let (address, filters) = recipient_request(&address, query.as_deref());
+    if filters.bad_page {
+        return bad_page(true);
+    }
     match read_recipient(&ui.context, &address, &filters).await {
         Ok(read) => {
             let mut rows: Vec<&Item> = read.rows.iter().filter(|r| filters.shows(r)).collect();
@@ -419,8 +464,27 @@ async fn recipient_api(
     }
 }
 
+/// A `page=` that is no page number: 400.
+fn bad_page(api: bool) -> Response {
+    let what = format!("page must be a whole number from 1 to {}", outcome::MAX_PAGE);
+    if api {
+        json(
+            StatusCode::BAD_REQUEST,
+            &serde_json::json!({"error": "bad_request", "message": what}),
+        )
+    } else {
+        html(StatusCode::BAD_REQUEST, views::bad_request(&what))
+    }
+}
+
 async fn verdict_api(State(ui): State<Arc<Ui>>, Path(address): Path<String>) -> Response {
     let address = recipient_key(&address);
+    if ui.context.suppressions_table.is_none() {
+        return json(
+            StatusCode::OK,
+            &serde_json::json!({"address": address, "suppressed": null, "unknown": "no suppression table is configured"}),
+        );
+    }
     match crate::suppressed::record(&ui.context, &address).await {
         Ok(record) => json(
             StatusCode::OK,
@@ -484,69 +548,118 @@ async fn event_api(State(ui): State<Arc<Ui>>, Path((pk, sk)): Path<(String, Stri
     }
 }
 
-/// The `reason` and `since` of the suppressed page.
-fn list_filters(query: Option<&str>) -> (Option<String>, Option<String>) {
+/// The `reason`, `since` and `after` (the last address of the previous page) of the
+/// suppressed page.
+fn list_filters(query: Option<&str>) -> (Option<String>, Option<String>, Option<String>) {
     let mut reason = None;
     let mut since = None;
+    let mut after = None;
     for (name, value) in form_pairs(query.unwrap_or("")) {
         let value = value.trim().to_owned();
         match name.as_str() {
             "reason" if !value.is_empty() => reason = Some(value),
             "since" if !value.is_empty() => since = Some(value),
+            "after" if !value.is_empty() => after = Some(value),
             _ => {}
         }
     }
-    (reason, since)
+    (reason, since, after)
 }
 
-async fn read_suppressed(
-    context: &Context,
-    reason: Option<&str>,
-    since: Option<&str>,
-) -> anyhow::Result<Vec<mailtrail::suppression::Verdict>> {
-    let since = since.filter(|s| since_key(s).is_ok());
-    crate::suppressed::suppressed(context, reason, since).await
+/// Records read per page of the suppressed list: one bounded Scan page per request.
+const SUPPRESSED_PAGE_RECORDS: i32 = 200;
+
+async fn read_suppressed(context: &Context, query: Option<&str>) -> anyhow::Result<SuppressedRead> {
+    let (reason, since, after) = list_filters(query);
+    let since_ok = since.as_deref().filter(|s| since_key(s).is_ok());
+    let page = crate::suppressed::suppressed_page(
+        context,
+        reason.as_deref(),
+        since_ok,
+        after.as_deref(),
+        SUPPRESSED_PAGE_RECORDS,
+    )
+    .await?;
+    Ok(SuppressedRead {
+        page,
+        reason,
+        since,
+        after,
+    })
+}
+
+/// One page of the suppressed list and the filters it was read with.
+struct SuppressedRead {
+    page: crate::suppressed::SuppressedPage,
+    reason: Option<String>,
+    since: Option<String>,
+    after: Option<String>,
 }
 
 async fn suppressed_page(State(ui): State<Arc<Ui>>, RawQuery(query): RawQuery) -> Response {
-    let (reason, since) = list_filters(query.as_deref());
-    match read_suppressed(&ui.context, reason.as_deref(), since.as_deref()).await {
-        Ok(verdicts) => html(
+    if ui.context.suppressions_table.is_none() {
+        return html(
             StatusCode::OK,
-            views::suppressed(&verdicts, reason.as_deref(), since.as_deref()),
+            views::not_found("No suppression table is configured: the verdicts are unknown."),
+        );
+    }
+    match read_suppressed(&ui.context, query.as_deref()).await {
+        Ok(read) => html(
+            StatusCode::OK,
+            views::suppressed(&views::SuppressedView {
+                verdicts: &read.page.verdicts,
+                reason: read.reason.as_deref(),
+                since: read.since.as_deref(),
+                after: read.after.as_deref(),
+                next: read.page.next.as_deref(),
+            }),
         ),
         Err(error) => failed(&error, false),
     }
 }
 
 async fn suppressed_api(State(ui): State<Arc<Ui>>, RawQuery(query): RawQuery) -> Response {
-    let (reason, since) = list_filters(query.as_deref());
-    match read_suppressed(&ui.context, reason.as_deref(), since.as_deref()).await {
-        Ok(verdicts) => json(
-            StatusCode::OK,
-            &serde_json::to_value(verdicts).unwrap_or_default(),
-        ),
+    if ui.context.suppressions_table.is_none() {
+        return json(
+            StatusCode::NOT_FOUND,
+            &serde_json::json!({"error": "not_found", "message": "no suppression table is configured"}),
+        );
+    }
+    // The shape of `suppressed list --output json`, one bounded page of it; the next page is
+    // named by a `Link: <…>; rel="next"` header.
+    match read_suppressed(&ui.context, query.as_deref()).await {
+        Ok(read) => {
+            let mut response = json(
+                StatusCode::OK,
+                &serde_json::to_value(&read.page.verdicts).unwrap_or_default(),
+            );
+            if let Some(next) = &read.page.next {
+                let mut query = vec![format!("after={}", views::query_value(next))];
+                for (name, value) in [("reason", &read.reason), ("since", &read.since)] {
+                    if let Some(value) = value {
+                        query.push(format!("{name}={}", views::query_value(value)));
+                    }
+                }
+                let link = format!("</api/suppressed?{}>; rel=\"next\"", query.join("&"));
+                if let Ok(value) = axum::http::HeaderValue::from_str(&link) {
+                    response.headers_mut().insert(header::LINK, value);
+                }
+            }
+            response
+        }
         Err(error) => failed(&error, true),
     }
 }
 
-async fn quarantine_rows(context: &Context) -> anyhow::Result<Vec<Value>> {
-    let bodies = crate::quarantine::bodies(context).await?;
-    Ok(bodies
-        .iter()
-        .map(|(key, parts)| crate::quarantine::row(key, parts))
-        .collect())
-}
-
 async fn quarantine_page(State(ui): State<Arc<Ui>>) -> Response {
-    match quarantine_rows(&ui.context).await {
+    match crate::quarantine::listing(&ui.context).await {
         Ok(rows) => html(StatusCode::OK, views::quarantine(&rows)),
         Err(error) => failed(&error, false),
     }
 }
 
 async fn quarantine_api(State(ui): State<Arc<Ui>>) -> Response {
-    match quarantine_rows(&ui.context).await {
+    match crate::quarantine::listing(&ui.context).await {
         Ok(rows) => json(StatusCode::OK, &Value::Array(rows)),
         Err(error) => failed(&error, true),
     }
@@ -557,19 +670,17 @@ async fn quarantined_page(
     Path((provider, hash)): Path<(String, String)>,
 ) -> Response {
     let key = format!("{provider}/{hash}");
-    let bodies = match crate::quarantine::bodies(&ui.context).await {
-        Ok(bodies) => bodies,
+    let parts = match crate::quarantine::body(&ui.context, &key).await {
+        Ok(parts) => parts,
         Err(error) => return failed(&error, false),
     };
-    match bodies.get(&key) {
-        Some(parts) => {
-            let body = mailtrail::store::quarantine::reassemble(parts)
-                .map(|b| String::from_utf8_lossy(&b).into_owned());
-            html(
-                StatusCode::OK,
-                views::quarantined(&key, &crate::quarantine::row(&key, parts), body.as_deref()),
-            )
-        }
-        None => page_not_found(&format!("No kept body {key}.")),
+    if parts.is_empty() {
+        return page_not_found(&format!("No kept body {key}."));
     }
+    let body =
+        mailtrail::store::quarantine::reassemble(&parts).map(|b| String::from_utf8_lossy(&b).into_owned());
+    html(
+        StatusCode::OK,
+        views::quarantined(&key, &crate::quarantine::row(&key, &parts), body.as_deref()),
+    )
 }

@@ -116,7 +116,13 @@ pub struct Filters {
     pub until: Option<String>,
     /// The page of messages, from 1.
     pub page: usize,
+    /// A `page` that is not a page number from 1 to [`MAX_PAGE`] (answered 400).
+    pub bad_page: bool,
 }
+
+/// The highest page number a request may name: more than a recipient page ever has (10,000
+/// rows, 50 messages a page), far from any overflow.
+pub const MAX_PAGE: usize = 10_000;
 
 impl Filters {
     /// From query pairs; blank values are no filter.
@@ -133,7 +139,11 @@ impl Filters {
                 "kind" => filters.kind = set,
                 "since" => filters.since = set,
                 "until" => filters.until = set,
-                "page" => filters.page = value.parse().unwrap_or(1).max(1),
+                "page" if value.is_empty() => {}
+                "page" => match value.parse::<usize>() {
+                    Ok(page) if (1..=MAX_PAGE).contains(&page) => filters.page = page,
+                    _ => filters.bad_page = true,
+                },
                 _ => {}
             }
         }
@@ -221,10 +231,27 @@ mod tests {
             ("provider".to_owned(), "ses".to_owned()),
             ("kind".to_owned(), "".to_owned()),
             ("since".to_owned(), "2026-01-01".to_owned()),
-            ("page".to_owned(), "x".to_owned()),
+            ("page".to_owned(), "".to_owned()),
         ]);
         assert_eq!(filters.kind, None);
         assert_eq!(filters.page, 1);
         assert_eq!(filters.query_for_page(2), "provider=ses&since=2026-01-01&page=2");
+    }
+
+    #[test]
+    fn a_page_that_is_no_page_number_is_bad_never_an_overflow() {
+        for page in [
+            "0",
+            "x",
+            "-1",
+            "18446744073709551615",
+            "99999999999999999999999",
+            "10001",
+        ] {
+            let filters = Filters::from_pairs([("page".to_owned(), page.to_owned())]);
+            assert!(filters.bad_page, "{page}");
+        }
+        let filters = Filters::from_pairs([("page".to_owned(), "10000".to_owned())]);
+        assert_eq!((filters.page, filters.bad_page), (10_000, false));
     }
 }

@@ -55,13 +55,16 @@ pub fn evidence_event(key: &str) -> Option<(String, String)> {
     is_event.then(|| (pk.to_owned(), format!("{time}#{kind}#{hash}")))
 }
 
-/// A URL from an event: a link when it is `http(s)`, else inert text.
+/// A URL from an event, as text with a copy button, never a live link: a clicked URL is the
+/// recipient's own (a password reset, a one-click unsubscribe), and following it from here would
+/// act on their behalf.
 fn url(url: &str) -> Markup {
-    let lower = url.trim_start().to_ascii_lowercase();
-    if lower.starts_with("https://") || lower.starts_with("http://") {
-        html! { a.url href=(url) rel="noopener noreferrer nofollow" target="_blank" { (url) } }
-    } else {
-        html! { span.url.inert title="not an http(s) link: shown as text" { (url) } }
+    html! {
+        span.url-box {
+            code.url { (url) }
+            " "
+            button.copy type="button" data-copy=(url) title="copy the link" { "copy" }
+        }
     }
 }
 
@@ -117,7 +120,15 @@ pub fn home() -> Markup {
     )
 }
 
-fn verdict_box(verdict: &Verdict) -> Markup {
+fn verdict_box(verdict: Option<&Verdict>) -> Markup {
+    let Some(verdict) = verdict else {
+        return html! {
+            section #verdict.verdict.unknown {
+                h2 { "Suppression: unknown" }
+                p { "No suppression table is configured (pass --suppressions-table or --stack): whether this address may be sent to is not known here." }
+            }
+        };
+    };
     let reason_row = |d: &ActiveReason| {
         let e = &d.evidence;
         html! {
@@ -204,7 +215,7 @@ pub struct RecipientPage<'a> {
     /// The address.
     pub address: &'a str,
     /// Its verdict.
-    pub verdict: &'a Verdict,
+    pub verdict: Option<&'a Verdict>,
     /// The messages of this page.
     pub groups: &'a [MessageGroup],
     /// Subjects by message id, where the provider sent one.
@@ -404,9 +415,34 @@ pub fn event(item: &Value, raw: Option<&str>) -> Markup {
     }
 }
 
-/// `/suppressed`.
-pub fn suppressed(verdicts: &[Verdict], reason: Option<&str>, since: Option<&str>) -> Markup {
+/// What the `/suppressed` page shows: one bounded page of the list.
+pub struct SuppressedView<'a> {
+    /// The suppressed verdicts of this page.
+    pub verdicts: &'a [Verdict],
+    /// The reason filter.
+    pub reason: Option<&'a str>,
+    /// The since filter, as typed.
+    pub since: Option<&'a str>,
+    /// Where this page started (after this address), if not at the start.
+    pub after: Option<&'a str>,
+    /// Where the next page starts, when the table holds more.
+    pub next: Option<&'a str>,
+}
+
+/// `/suppressed`: one page of the list, a link to the next.
+pub fn suppressed(view: &SuppressedView<'_>) -> Markup {
     let reasons = mailtrail::suppression::Reason::ALL;
+    let (reason, since) = (view.reason, view.since);
+    let next_href = view.next.map(|next| {
+        let mut query = vec![format!("after={}", query_value(next))];
+        if let Some(reason) = reason {
+            query.push(format!("reason={}", query_value(reason)));
+        }
+        if let Some(since) = since {
+            query.push(format!("since={}", query_value(since)));
+        }
+        format!("/suppressed?{}", query.join("&"))
+    });
     html! {
         (layout("Suppressed", html! {
             h1 { "Suppressed addresses" }
@@ -420,11 +456,14 @@ pub fn suppressed(verdicts: &[Verdict], reason: Option<&str>, since: Option<&str
                 label { "since " input type="text" name="since" placeholder="2026-01-01" value=(since.unwrap_or("")); }
                 button type="submit" { "Filter" }
             }
-            p.count { (verdicts.len()) " addresses" }
+            p.count {
+                (view.verdicts.len()) " addresses on this page"
+                @if let Some(after) = view.after { " (after " (after) ")" }
+            }
             table.list {
                 thead { tr { th { "address" } th { "reasons" } th { "since" } th { "by" } } }
                 tbody {
-                    @for v in verdicts {
+                    @for v in view.verdicts {
                         tr {
                             td { a href=(recipient_href(&v.address)) { (v.address) } }
                             td { @for d in &v.details { span.reason-tag { (d.reason) } " " } }
@@ -433,6 +472,10 @@ pub fn suppressed(verdicts: &[Verdict], reason: Option<&str>, since: Option<&str
                         }
                     }
                 }
+            }
+            nav.pages {
+                @if view.after.is_some() { a href="/suppressed" { "first page" } " " }
+                @if let Some(href) = next_href { a #next href=(href) { "next page" } }
             }
         }))
     }
@@ -491,6 +534,14 @@ pub fn not_found(what: &str) -> Markup {
     )
 }
 
+/// A 400 page: what is wrong with the request.
+pub fn bad_request(what: &str) -> Markup {
+    layout(
+        "Bad request",
+        html! { section.notfound { h1 { "Bad request" } p { (what) } } },
+    )
+}
+
 /// A 500 page: nothing of the error itself (it is on the terminal).
 pub fn failed() -> Markup {
     layout(
@@ -515,12 +566,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hostile_text_is_escaped_and_only_http_urls_are_links() {
+    fn hostile_text_is_escaped_and_no_clicked_url_is_a_link() {
         let markup = url("javascript:alert(1)").into_string();
         assert!(!markup.contains("href"), "{markup}");
-        let markup = url("https://example.com/?a=<b>&c=\"d\"").into_string();
+        let markup = url("https://example.com/reset?token=<b>&c=\"d\"").into_string();
+        assert!(!markup.contains("href"), "a recipient's link is text: {markup}");
         assert!(
-            markup.contains("href=\"https://example.com/?a=&lt;b&gt;&amp;c=&quot;d&quot;\""),
+            markup.contains("data-copy=\"https://example.com/reset?token=&lt;b&gt;&amp;c=&quot;d&quot;\""),
             "{markup}"
         );
         let page = not_found("<script>alert(1)</script>").into_string();
