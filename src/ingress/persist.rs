@@ -25,45 +25,70 @@ pub struct Persisted {
     pub suppression: SuppressionReport,
 }
 
-/// Keeps an authenticated body (or one event of it) that could not be stored as events, for
-/// replay; returns the items written.
+/// One body (or one event of a body) to keep.
+pub struct ToKeep<'a> {
+    /// Its bytes, as received.
+    pub body: &'a [u8],
+    /// Why it could not be stored as events (masked and bounded before it is kept).
+    pub error: String,
+    /// A whole body or one event.
+    pub kept: Kept,
+}
+
+/// Keeps authenticated bodies (or events of one) that could not be stored as events, for
+/// replay, in one write: the same bytes twice are kept (and counted, and logged) once. Returns
+/// how many distinct bodies were kept.
 pub async fn quarantine(
     app: &App,
     provider: Provider,
-    body: &[u8],
-    error: &str,
-    kept: Kept,
+    to_keep: Vec<ToKeep<'_>>,
     invocation: &Invocation<'_>,
 ) -> Result<usize, StoreError> {
-    let text = crate::mask::mask_emails(crate::store::item::truncate(
-        error,
-        crate::logging::MAX_ERROR_TEXT_BYTES,
-    ));
-    let record = QuarantinedBody {
-        provider,
-        body,
-        error: &text,
-        received_at: invocation.received_at,
-        kept,
-    };
+    let mut seen = std::collections::HashSet::new();
+    let distinct: Vec<(ToKeep<'_>, String)> = to_keep
+        .into_iter()
+        .filter(|k| seen.insert(k.body))
+        .map(|k| {
+            let text = crate::mask::mask_emails(crate::store::item::truncate(
+                &k.error,
+                crate::logging::MAX_ERROR_TEXT_BYTES,
+            ));
+            (k, text)
+        })
+        .collect();
+    if distinct.is_empty() {
+        return Ok(0);
+    }
+    let records = distinct
+        .iter()
+        .map(|(k, text)| QuarantinedBody {
+            provider,
+            body: k.body,
+            error: text,
+            received_at: invocation.received_at,
+            kept: k.kept,
+        })
+        .collect();
     let items = app
         .store
-        .quarantine(record, invocation.deadline)
+        .quarantine(records, invocation.deadline)
         .await
         .inspect_err(|e| invocation.tally.store_failed(e))?;
-    invocation.tally.quarantined(provider);
-    tracing::warn!(
-        provider = provider.as_str(),
-        bytes = body.len(),
-        items,
-        event = ?match kept {
-            Kept::Body => None,
-            Kept::Event { index } => Some(index),
-        },
-        error = %text,
-        "kept in quarantine"
-    );
-    Ok(items)
+    for (k, text) in &distinct {
+        invocation.tally.quarantined(provider);
+        tracing::warn!(
+            provider = provider.as_str(),
+            bytes = k.body.len(),
+            items,
+            event = ?match k.kept {
+                Kept::Body => None,
+                Kept::Event { index } => Some(index),
+            },
+            error = %text,
+            "kept in quarantine"
+        );
+    }
+    Ok(distinct.len())
 }
 
 /// Stores what a body decoded to (all from `provider`): its events, the events that did not
@@ -91,24 +116,39 @@ pub async fn persist(
     tally.stored(provider, written.duplicates, written.retries);
     persisted.stored = written.items;
     persisted.duplicates = written.duplicates;
-    for event in &bad {
-        let error = crate::logging::chain(&event.error);
-        let kept = Kept::Event {
-            index: Some(event.index),
-        };
-        quarantine(app, provider, event.raw.as_bytes(), &error, kept, invocation).await?;
-        persisted.quarantined += 1;
-    }
-    for refused in &written.refused {
-        tally.refused(provider);
-        let error = format!(
-            "DynamoDB refused the item {}#{}: {}",
-            refused.key.pk, refused.key.sk, refused.reason
-        );
-        let kept = Kept::Event { index: None };
-        quarantine(app, provider, refused.raw.as_bytes(), &error, kept, invocation).await?;
-        persisted.quarantined += 1;
-    }
+    let refused_errors: Vec<String> = written
+        .refused
+        .iter()
+        .map(|refused| {
+            tally.refused(provider);
+            format!(
+                "DynamoDB refused the item {}#{}: {}",
+                refused.key.pk, refused.key.sk, refused.reason
+            )
+        })
+        .collect();
+    let to_keep: Vec<ToKeep<'_>> = bad
+        .iter()
+        .map(|event| ToKeep {
+            body: event.raw.as_bytes(),
+            error: crate::logging::chain(&event.error),
+            kept: Kept::Event {
+                index: Some(event.index),
+            },
+        })
+        .chain(
+            written
+                .refused
+                .iter()
+                .zip(refused_errors)
+                .map(|(refused, error)| ToKeep {
+                    body: refused.raw.as_bytes(),
+                    error,
+                    kept: Kept::Event { index: None },
+                }),
+        )
+        .collect();
+    persisted.quarantined = quarantine(app, provider, to_keep, invocation).await?;
     persisted.suppression = app
         .store
         .record_evidence(marks, deadline)

@@ -668,3 +668,24 @@ async fn an_email_event_under_an_unknown_detail_type_is_stored() {
     }
     assert_eq!(store.len(), 1, "one item, whatever the detail-type");
 }
+
+/// A 5,000-element authenticated batch of `null`s: every bad event of the batch is kept in one
+/// write, once per distinct body, and the request is answered 200.
+#[tokio::test]
+async fn thousands_of_bad_events_are_kept_in_one_write_once_per_distinct_body() {
+    let (app, store) = app();
+    let nulls = format!("[{}]", vec!["null"; 5_000].join(","));
+    let (status, reply) = invoke_http(&app, &sendpulse_post(&nulls)).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["quarantined"], 1, "the same bytes are one kept body: {reply}");
+    assert_eq!(store.writes(), 1, "one write for every bad event");
+    assert_eq!(store.len(), 1);
+    // Distinct bad events are each kept, still in one write.
+    let (app, store) = crate::test_support::pipeline::app();
+    let distinct: Vec<String> = (0..500).map(|i| format!(r#"{{"event":{{"n":{i}}}}}"#)).collect();
+    let body = format!("[{}]", distinct.join(","));
+    let (status, reply) = invoke_http(&app, &sendpulse_post(&body)).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["quarantined"], 500);
+    assert_eq!(store.writes(), 1);
+}

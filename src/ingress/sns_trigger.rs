@@ -86,6 +86,7 @@ pub(super) async fn store_ses_records<'a>(
     summary: &mut SnsSummary,
 ) -> Result<(), StoreError> {
     let mut decoded = crate::providers::Decoded::default();
+    let mut to_keep = Vec::new();
     for (id, record) in records {
         match ses::decode(record, invocation.received_at) {
             Ok(one) => {
@@ -95,21 +96,14 @@ pub(super) async fn store_ses_records<'a>(
                 summary.ignored += one.ignored;
                 decoded.events.extend(one.events);
             }
-            Err(error) => {
-                let error = crate::logging::chain(&error);
-                super::persist::quarantine(
-                    app,
-                    Provider::Ses,
-                    record.as_bytes(),
-                    &error,
-                    Kept::Body,
-                    invocation,
-                )
-                .await?;
-                summary.quarantined += 1;
-            }
+            Err(error) => to_keep.push(super::persist::ToKeep {
+                body: record.as_bytes(),
+                error: crate::logging::chain(&error),
+                kept: Kept::Body,
+            }),
         }
     }
+    summary.quarantined += super::persist::quarantine(app, Provider::Ses, to_keep, invocation).await?;
     let persisted = super::persist::persist(app, Provider::Ses, decoded, invocation).await?;
     summary.events += persisted.events;
     summary.stored += persisted.stored;

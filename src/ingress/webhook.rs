@@ -101,7 +101,12 @@ pub(super) async fn store_decoded(
         Ok(decoded) => decoded,
         Err(error) => {
             let error = crate::logging::chain(&error);
-            super::persist::quarantine(app, provider, body, &error, Kept::Body, invocation)
+            let to_keep = vec![super::persist::ToKeep {
+                body,
+                error,
+                kept: Kept::Body,
+            }];
+            super::persist::quarantine(app, provider, to_keep, invocation)
                 .await
                 .map_err(RequestError::Store)?;
             return Ok(json!({

@@ -394,9 +394,16 @@ impl EventStore for DynamoStore {
 }
 
 impl QuarantineStore for DynamoStore {
-    fn quarantine<'a>(&'a self, body: QuarantinedBody<'a>, deadline: Deadline) -> StoreFuture<'a, usize> {
+    fn quarantine<'a>(
+        &'a self,
+        bodies: Vec<QuarantinedBody<'a>>,
+        deadline: Deadline,
+    ) -> StoreFuture<'a, usize> {
         Box::pin(async move {
-            let items = super::quarantine::items(&body, self.retention_days);
+            let items = bodies
+                .iter()
+                .flat_map(|body| super::quarantine::items(body, self.retention_days))
+                .collect();
             let report = self.put_items(items, deadline).await?;
             Ok(report.items)
         })

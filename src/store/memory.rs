@@ -196,9 +196,16 @@ impl EventStore for MemoryStore {
 }
 
 impl QuarantineStore for MemoryStore {
-    fn quarantine<'a>(&'a self, body: QuarantinedBody<'a>, deadline: Deadline) -> StoreFuture<'a, usize> {
+    fn quarantine<'a>(
+        &'a self,
+        bodies: Vec<QuarantinedBody<'a>>,
+        deadline: Deadline,
+    ) -> StoreFuture<'a, usize> {
         Box::pin(async move {
-            let items = super::quarantine::items(&body, self.retention_days);
+            let items = bodies
+                .iter()
+                .flat_map(|body| super::quarantine::items(body, self.retention_days))
+                .collect();
             Ok(self.put_items(items, deadline).await?.items)
         })
     }

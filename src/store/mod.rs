@@ -169,8 +169,13 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
 
 /// Keeps bodies that could not be decoded.
 pub trait QuarantineStore: Send + Sync + std::fmt::Debug {
-    /// Keeps one body; returns the number of items written.
-    fn quarantine<'a>(&'a self, body: QuarantinedBody<'a>, deadline: Deadline) -> StoreFuture<'a, usize>;
+    /// Keeps bodies (one, or every bad event of a batch) in one write, once per key (the same
+    /// bytes twice are one kept body); returns the number of items written.
+    fn quarantine<'a>(
+        &'a self,
+        bodies: Vec<QuarantinedBody<'a>>,
+        deadline: Deadline,
+    ) -> StoreFuture<'a, usize>;
 }
 
 /// Keeps the suppression list.

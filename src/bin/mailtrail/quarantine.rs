@@ -295,23 +295,22 @@ async fn replay(
             continue;
         }
         store.record_evidence(marks, Deadline::none()).await?;
-        for bad in &decoded.bad {
-            let error = bad.error.to_string();
-            store
-                .quarantine(
-                    QuarantinedBody {
-                        provider,
-                        body: bad.raw.as_bytes(),
-                        error: &error,
-                        received_at,
-                        kept: Kept::Event {
-                            index: Some(bad.index),
-                        },
-                    },
-                    Deadline::none(),
-                )
-                .await?;
-        }
+        let errors: Vec<String> = decoded.bad.iter().map(|bad| bad.error.to_string()).collect();
+        let kept_alone = decoded
+            .bad
+            .iter()
+            .zip(&errors)
+            .map(|(bad, error)| QuarantinedBody {
+                provider,
+                body: bad.raw.as_bytes(),
+                error,
+                received_at,
+                kept: Kept::Event {
+                    index: Some(bad.index),
+                },
+            })
+            .collect();
+        store.quarantine(kept_alone, Deadline::none()).await?;
         for part in &parts {
             context
                 .client
