@@ -7,7 +7,8 @@
 //! from the environment. Most of what a plain `load_defaults` spends at cold start is loading
 //! the system's whole trust store; here TLS trusts the Amazon Trust Services roots that AWS
 //! endpoints chain to, and adds the system's roots only when the endpoint is an HTTPS URL
-//! outside AWS (LocalStack with TLS, a TLS-inspecting proxy).
+//! outside AWS (LocalStack with TLS) or an HTTPS proxy is configured (a TLS-inspecting proxy
+//! presents certificates from a CA the system trusts, not Amazon's).
 
 use std::time::Duration;
 
@@ -49,6 +50,14 @@ pub fn needs_public_roots(endpoint: &str) -> bool {
         .any(|aws| host == *aws || host.ends_with(&format!(".{aws}")))
 }
 
+/// Whether an HTTPS proxy is configured (`HTTPS_PROXY` or `https_proxy`, non-blank): the
+/// certificates seen through it may be the proxy's own, from a CA in the system's store.
+pub fn https_proxy_configured(lookup: impl Fn(&str) -> Option<String>) -> bool {
+    ["HTTPS_PROXY", "https_proxy"]
+        .iter()
+        .any(|name| lookup(name).is_some_and(|v| !v.trim().is_empty()))
+}
+
 /// What the client takes from its surroundings; everything else (retries, timeouts, TLS,
 /// proxies) is the same for every caller.
 #[derive(Debug, Clone, Default)]
@@ -81,7 +90,8 @@ pub async fn dynamodb_client() -> Result<Client, ClientError> {
 /// read from the environment.
 pub async fn dynamodb_client_with(settings: ClientSettings) -> Result<Client, ClientError> {
     let endpoint = settings.endpoint;
-    let public_roots = endpoint.as_deref().is_some_and(needs_public_roots);
+    let public_roots = endpoint.as_deref().is_some_and(needs_public_roots)
+        || https_proxy_configured(|name| std::env::var(name).ok());
     let trust = TrustStore::empty()
         .with_native_roots(public_roots)
         .with_pem_certificate(AMAZON_TRUST_SERVICES_ROOTS);
@@ -141,6 +151,31 @@ mod tests {
         for root in &roots {
             webpki::anchor_from_trusted_cert(root).expect("a usable trust anchor");
         }
+    }
+
+    #[test]
+    fn an_https_proxy_brings_the_systems_roots() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        assert!(https_proxy_configured(env(&[(
+            "HTTPS_PROXY",
+            "http://proxy:3128"
+        )])));
+        assert!(https_proxy_configured(env(&[(
+            "https_proxy",
+            "http://proxy:3128"
+        )])));
+        assert!(!https_proxy_configured(env(&[("HTTPS_PROXY", " ")])));
+        assert!(!https_proxy_configured(env(&[(
+            "HTTP_PROXY",
+            "http://proxy:3128"
+        )])));
     }
 
     #[test]

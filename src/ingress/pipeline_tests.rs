@@ -677,7 +677,10 @@ async fn thousands_of_bad_events_are_kept_in_one_write_once_per_distinct_body() 
     let nulls = format!("[{}]", vec!["null"; 5_000].join(","));
     let (status, reply) = invoke_http(&app, &sendpulse_post(&nulls)).await;
     assert_eq!(status, 200, "{reply}");
-    assert_eq!(reply["quarantined"], 1, "the same bytes are one kept body: {reply}");
+    assert_eq!(
+        reply["quarantined"], 1,
+        "the same bytes are one kept body: {reply}"
+    );
     assert_eq!(store.writes(), 1, "one write for every bad event");
     assert_eq!(store.len(), 1);
     // Distinct bad events are each kept, still in one write.
