@@ -27,29 +27,37 @@ fn max_age_parameter(spec: &ProviderSpec) -> String {
     format!("{}MaxAgeSeconds", spec.pascal)
 }
 
+/// A secret parameter and its Secrets Manager form.
+fn secret_parameters(out: &mut String, parameter: &str, description: &str) {
+    let _ = writeln!(
+        out,
+        "  {parameter}:\n    Type: String\n    Default: \"\"\n    NoEcho: true\n    Description: >\n      {description} Ignored when {parameter}SecretArn is set."
+    );
+    let _ = writeln!(
+        out,
+        "  {parameter}SecretArn:\n    Type: String\n    Default: \"\"\n    Description: >\n      Optional Secrets Manager secret (ARN) whose SecretString is {parameter}, resolved by\n      CloudFormation at deploy time."
+    );
+}
+
 fn parameters() -> String {
     let mut out = String::new();
     for (spec, webhook) in webhooks() {
-        let secret = webhook.secret_parameter;
-        let _ = writeln!(
-            out,
-            "  {secret}:\n    Type: String\n    Default: \"\"\n    NoEcho: true\n    Description: >\n      {} webhook secret ({}; comma-separated to rotate). Empty refuses every {} request.\n      Ignored when {secret}SecretArn is set.",
-            spec.title, webhook.secret_variable, spec.title
-        );
-        let _ = writeln!(
-            out,
-            "  {secret}SecretArn:\n    Type: String\n    Default: \"\"\n    Description: >\n      Optional Secrets Manager secret (ARN) whose SecretString is {secret}, resolved by\n      CloudFormation at deploy time."
+        secret_parameters(
+            &mut out,
+            webhook.secret_parameter,
+            &format!(
+                "{} webhook secret ({}; comma-separated to rotate). Empty refuses every {} request.\n     ",
+                spec.title, webhook.secret_variable, spec.title
+            ),
         );
         if let Some(factor) = webhook.second_factor {
-            let parameter = factor.parameter;
-            let _ = writeln!(
-                out,
-                "  {parameter}:\n    Type: String\n    Default: \"\"\n    NoEcho: true\n    Description: >\n      Optional second factor of the {} webhook ({}; comma-separated to rotate): the\n      password of the Basic credentials (or ?token=) in the URL given to {}. When set, a request\n      needs it and a valid signature. Recommended. Ignored when {parameter}SecretArn is set.",
-                spec.title, factor.variable, spec.title
-            );
-            let _ = writeln!(
-                out,
-                "  {parameter}SecretArn:\n    Type: String\n    Default: \"\"\n    Description: >\n      Optional Secrets Manager secret (ARN) whose SecretString is {parameter}, resolved by\n      CloudFormation at deploy time."
+            secret_parameters(
+                &mut out,
+                factor.parameter,
+                &format!(
+                    "Optional second factor of the {} webhook ({}; comma-separated to rotate): the\n      password of the Basic credentials (or ?token=) in the URL given to {}. When set, a request\n      needs it and a valid signature. Recommended.",
+                    spec.title, factor.variable, spec.title
+                ),
             );
         }
         if let Some(max_age) = webhook.max_age {
@@ -89,21 +97,29 @@ fn conditions() -> String {
     out
 }
 
+/// A variable read from its parameter, or from its Secrets Manager form when `condition` holds.
+fn secret_variable(out: &mut String, variable: &str, condition: &str, parameter: &str) {
+    let _ = writeln!(
+        out,
+        "          {variable}: !If\n            - {condition}\n            - !Sub \"{{{{resolve:secretsmanager:${{{parameter}SecretArn}}:SecretString}}}}\"\n            - !Ref {parameter}"
+    );
+}
+
 fn environment() -> String {
     let mut out = String::new();
     for (spec, webhook) in webhooks() {
-        let secret = webhook.secret_parameter;
-        let _ = writeln!(
-            out,
-            "          {}: !If\n            - {}SecretFromArn\n            - !Sub \"{{{{resolve:secretsmanager:${{{secret}SecretArn}}:SecretString}}}}\"\n            - !Ref {secret}",
-            webhook.secret_variable, spec.pascal
+        secret_variable(
+            &mut out,
+            webhook.secret_variable,
+            &format!("{}SecretFromArn", spec.pascal),
+            webhook.secret_parameter,
         );
         if let Some(factor) = webhook.second_factor {
-            let parameter = factor.parameter;
-            let _ = writeln!(
-                out,
-                "          {}: !If\n            - {}SecondFactorFromArn\n            - !Sub \"{{{{resolve:secretsmanager:${{{parameter}SecretArn}}:SecretString}}}}\"\n            - !Ref {parameter}",
-                factor.variable, spec.pascal
+            secret_variable(
+                &mut out,
+                factor.variable,
+                &format!("{}SecondFactorFromArn", spec.pascal),
+                factor.parameter,
             );
         }
         if let Some(max_age) = webhook.max_age {

@@ -379,16 +379,19 @@ mod tests {
         }
     }
 
+    /// A notifier whose sink fails the entries holding `marker`, and what it put.
+    fn failing_on(marker: &'static str) -> (Notifier, std::sync::Arc<std::sync::Mutex<Vec<Entry>>>) {
+        let put = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = FailingSink {
+            marker,
+            put: put.clone(),
+        };
+        (Notifier::new(Box::new(sink), None), put)
+    }
+
     #[tokio::test(start_paused = true)]
     async fn each_event_carries_the_records_version_for_consumers_to_order() {
-        let sink = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let notifier = Notifier::new(
-            Box::new(FailingSink {
-                marker: "never",
-                put: sink.clone(),
-            }),
-            None,
-        );
+        let (notifier, sink) = failing_on("never");
         let mut first = versioned(&[bounce("2026-01-01T00:00:00Z")], 7);
         first.updated_at = Some("2026-01-01T00:00:01.000Z".to_owned());
         notifier.handle(&batch(&[(None, Some(&first))])).await.unwrap();
@@ -406,14 +409,7 @@ mod tests {
         };
         let (a, b, c) = (other("a@x.io", 1), other("b@x.io", 1), other("c@x.io", 1));
         let event = batch(&[(None, Some(&a)), (None, Some(&b)), (None, Some(&c))]);
-        let put = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let notifier = Notifier::new(
-            Box::new(FailingSink {
-                marker: "b@x.io",
-                put: put.clone(),
-            }),
-            None,
-        );
+        let (notifier, _put) = failing_on("b@x.io");
         let summary = notifier.handle(&event).await.unwrap();
         assert_eq!(summary.events, 1, "a@x.io was put");
         assert_eq!(summary.failed_record.as_deref(), Some("000000000000000000002"));
@@ -425,14 +421,7 @@ mod tests {
         // An unreadable record: the ones before it are put, it is answered.
         let mut event = batch(&[(None, Some(&a)), (None, Some(&c))]);
         event["Records"][1]["dynamodb"]["NewImage"]["address"] = serde_json::json!({"X": 1});
-        let sink = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let notifier = Notifier::new(
-            Box::new(FailingSink {
-                marker: "never",
-                put: sink.clone(),
-            }),
-            None,
-        );
+        let (notifier, _sink) = failing_on("never");
         let summary = notifier.handle(&event).await.unwrap();
         assert_eq!(
             (summary.events, summary.failed_record.as_deref()),
