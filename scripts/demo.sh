@@ -24,6 +24,7 @@ MAILTRAIL=target/debug/mailtrail
 SENDGRID_KEY="$(tr -d '[:space:]' < events/demo-sendgrid-public-key.txt)"
 SENDPULSE_TOKEN=demo-sendpulse-token-change-me
 MAILGUN_KEY=demo-mailgun-signing-key-change-me
+MAILGUN_URL_TOKEN=demo-mailgun-url-token-change-me
 POSTMARK_TOKEN=demo-postmark-token-change-me
 RESEND_SECRET=whsec_ZGVtby1yZXNlbmQtc2VjcmV0LWNoYW5nZS1tZQ==
 MAILJET_TOKEN=demo-mailjet-token-change-me
@@ -75,6 +76,7 @@ RUST_LOG="info"
 SENDGRID_WEBHOOK_PUBLIC_KEY="${SENDGRID_KEY}"
 SENDPULSE_WEBHOOK_TOKEN="${SENDPULSE_TOKEN}"
 MAILGUN_WEBHOOK_SIGNING_KEY="${MAILGUN_KEY}"
+MAILGUN_WEBHOOK_TOKEN="${MAILGUN_URL_TOKEN}"
 POSTMARK_WEBHOOK_TOKEN="${POSTMARK_TOKEN}"
 RESEND_WEBHOOK_SECRET="${RESEND_SECRET}"
 MAILJET_WEBHOOK_TOKEN="${MAILJET_TOKEN}"
@@ -107,10 +109,14 @@ post() { # expected status, path (with query), body file, extra curl arguments..
   fi
 }
 
-post_mailgun() { # expected status, body file: its signature block signed now with the demo key
+sign_mailgun() { # body file: its signature block signed now with the demo key, into $WORK/mailgun
   mkdir -p "$WORK/mailgun"
-  cargo run --quiet --example sign_webhook -- mailgun "$MAILGUN_KEY" "$2" >"$WORK/mailgun/${2##*/}"
-  post "$1" /webhooks/mailgun "$WORK/mailgun/${2##*/}"
+  cargo run --quiet --example sign_webhook -- mailgun "$MAILGUN_KEY" "$1" >"$WORK/mailgun/${1##*/}"
+}
+
+post_mailgun() { # expected status, body file: signed now, sent with the URL's Basic credentials
+  sign_mailgun "$2"
+  post "$1" /webhooks/mailgun "$WORK/mailgun/${2##*/}" -u "mailgun:${MAILGUN_URL_TOKEN}"
 }
 
 stored_items() { # how many items the events table holds (a scan, fine for a demo table)
@@ -168,7 +174,7 @@ for event in fixtures/ses-eventbridge/*.json; do
   echo
 done
 
-step "Mailgun (signed), Postmark (Basic credentials), Resend (Svix), Mailjet (?token=), Brevo (Bearer)"
+step "Mailgun (signed, and Basic credentials as the second factor), Postmark (Basic credentials), Resend (Svix), Mailjet (?token=), Brevo (Bearer)"
 cargo build --quiet --example sign_webhook
 for body in fixtures/mailgun/*.json; do post_mailgun 200 "$body"; done
 for body in fixtures/postmark/*.json; do post 200 /webhooks/postmark "$body" -u "mailtrail:${POSTMARK_TOKEN}"; done
@@ -179,7 +185,7 @@ for body in fixtures/brevo/*.json; do post 200 /webhooks/brevo "$body" -H "Autho
 step "A provider retry changes nothing (each write is keyed by the event's content)"
 items=$(stored_items)
 post_sendgrid 200 fixtures/sendgrid/seed-batch.json
-post 200 /webhooks/mailgun "$WORK/mailgun/delivered.json" # Mailgun retries with the same token
+post 200 /webhooks/mailgun "$WORK/mailgun/delivered.json" -u "mailgun:${MAILGUN_URL_TOKEN}" # Mailgun retries with the same token
 post 200 /webhooks/brevo fixtures/brevo/batch.json -H "Authorization: Bearer ${BREVO_TOKEN}"
 unchanged_since "$items"
 
@@ -193,9 +199,13 @@ post 401 /webhooks/sendpulse fixtures/sendpulse/unsubscribed.json
 post 401 /webhooks/postmark fixtures/postmark/bounce-hard.json -u "mailtrail:guessed-token-0000000000"
 post 401 /webhooks/resend fixtures/resend/bounced.json -H "svix-id: msg_forged" -H "svix-timestamp: $(date +%s)" -H "svix-signature: v1,Zm9yZ2Vk"
 post 401 /webhooks/mailgun fixtures/mailgun/failed-permanent.json
+echo "A genuinely signed Mailgun triple (as every webhook and inbound forward of the account carries)"
+echo "with a body of someone else's choosing, but without the URL's credentials:"
+sign_mailgun fixtures/mailgun/unsubscribed.json
+post 401 /webhooks/mailgun "$WORK/mailgun/unsubscribed.json"
 printf 'event=delivered&recipient=a%%40example.com&timestamp=1&token=t&signature=s' >"$WORK/mailgun-legacy.txt"
 echo "Mailgun's legacy form-encoded webhooks are answered 406, which Mailgun does not retry:"
-post 406 /webhooks/mailgun "$WORK/mailgun-legacy.txt" -H 'content-type: application/x-www-form-urlencoded'
+post 406 /webhooks/mailgun "$WORK/mailgun-legacy.txt" -H 'content-type: application/x-www-form-urlencoded' -u "mailgun:${MAILGUN_URL_TOKEN}"
 unchanged_since "$items"
 
 step "One address through the suppression list (mailtrail suppressed)"
