@@ -168,6 +168,8 @@ impl From<InvocationError> for lambda_runtime::Diagnostic {
 }
 
 #[cfg(test)]
+mod eventbridge_tests;
+#[cfg(test)]
 mod pipeline_tests;
 #[cfg(test)]
 mod provider_tests;

@@ -11,12 +11,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::evidence::{coalesce, Evidence, Mark, Reason};
-use super::record::Record;
+use super::evidence::{Mark, Reason};
 use crate::model::{Provider, Scope, Timestamp};
-
-/// Longest note kept from an export's reason or error text.
-const MAX_NOTE_CHARS: usize = 300;
 
 /// An export format: which provider's file, and which of its lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -205,7 +201,7 @@ pub enum ImportError {
 }
 
 /// A header or key as compared: lower-case, without BOM, quotes, spaces, `_` and `-`.
-fn normalized_header(header: &str) -> String {
+pub(super) fn normalized_header(header: &str) -> String {
     header
         .trim_start_matches('\u{feff}')
         .chars()
@@ -279,78 +275,6 @@ pub fn import_time(text: &str) -> Option<Timestamp> {
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .and_then(|at| Timestamp::from_millis(at.and_utc().timestamp_millis()))
-}
-
-fn note(text: &str) -> Option<String> {
-    let text = text.trim();
-    (!text.is_empty()).then(|| text.chars().take(MAX_NOTE_CHARS).collect())
-}
-
-fn short(text: &str) -> String {
-    text.trim().chars().take(40).collect()
-}
-
-/// A generic reason name: the list's own names and the usual synonyms.
-fn generic_reason(text: &str) -> Result<Mark, Skip> {
-    let key = normalized_header(text);
-    match key.as_str() {
-        "hardbounce" | "bounce" | "bounced" | "permanentbounce" | "invalid" | "invalidemail"
-        | "invalidaddress" => Ok(Mark::Suppress(Reason::HardBounce)),
-        "complaint" | "spam" | "spamcomplaint" | "spamreport" | "abuse" | "complained" => {
-            Ok(Mark::Suppress(Reason::Complaint))
-        }
-        "unsubscribe" | "unsubscribed" | "optout" | "globalunsubscribe" | "unsub" => {
-            Ok(Mark::Unsubscribe(Scope::Global))
-        }
-        "manual" | "manualsuppression" => Ok(Mark::Suppress(Reason::Manual)),
-        _ => Err(Skip::UnknownReason(short(text))),
-    }
-}
-
-/// Postmark's `SuppressionReason` with its `Origin`, read as its webhook reads it: a
-/// recipient's own manual suppression is an unsubscribe (Postmark's unsubscribe link), the
-/// sender's or Postmark's is `manual`.
-fn postmark_reason(reason: &str, origin: &str) -> Result<Mark, Skip> {
-    use crate::providers::postmark::{suppression_reason, PostmarkSuppression};
-    match suppression_reason(reason, origin) {
-        Some(PostmarkSuppression::HardBounce) => Ok(Mark::Suppress(Reason::HardBounce)),
-        Some(PostmarkSuppression::SpamComplaint) => Ok(Mark::Suppress(Reason::Complaint)),
-        Some(PostmarkSuppression::RecipientOptOut) => Ok(Mark::Unsubscribe(Scope::Global)),
-        Some(PostmarkSuppression::Manual) => Ok(Mark::Suppress(Reason::Manual)),
-        None => Err(Skip::UnknownReason(short(reason))),
-    }
-}
-
-/// SES's `BOUNCE` and `COMPLAINT`.
-fn ses_reason(reason: &str) -> Result<Mark, Skip> {
-    match reason.trim().to_ascii_uppercase().as_str() {
-        "BOUNCE" => Ok(Mark::Suppress(Reason::HardBounce)),
-        "COMPLAINT" => Ok(Mark::Suppress(Reason::Complaint)),
-        _ => Err(Skip::UnknownReason(short(reason))),
-    }
-}
-
-/// Brevo's blocked-contact reason codes (and their messages, as a dashboard export shows them).
-fn brevo_reason(reason: &str) -> Result<Mark, Skip> {
-    let key = normalized_header(reason);
-    match key.as_str() {
-        "hardbounce" | "invalidemail" => Ok(Mark::Suppress(Reason::HardBounce)),
-        "contactflaggedasspam" | "spam" | "complaint" => Ok(Mark::Suppress(Reason::Complaint)),
-        "unsubscribedviaemail" | "unsubscribedviaapi" | "unsubscribedviama" | "unsubscribed" => {
-            Ok(Mark::Unsubscribe(Scope::Global))
-        }
-        "adminblocked" => Ok(Mark::Suppress(Reason::Manual)),
-        _ if key.contains("bounce") => Ok(Mark::Suppress(Reason::HardBounce)),
-        _ if key.contains("spam") => Ok(Mark::Suppress(Reason::Complaint)),
-        _ if key.contains("unsubscri") => Ok(Mark::Unsubscribe(Scope::Global)),
-        _ if key.contains("admin") => Ok(Mark::Suppress(Reason::Manual)),
-        _ => Err(Skip::UnknownReason(short(reason))),
-    }
-}
-
-/// Whether an SMTP status or code says the failure was transient (`4.x.x`, `4xx`).
-fn transient_status(status: &str) -> bool {
-    status.trim().starts_with('4')
 }
 
 /// One row, by normalized column name.
@@ -594,102 +518,11 @@ fn json_lines(text: &str) -> Result<Vec<Value>, ImportError> {
         .collect()
 }
 
-/// When an entry the export does not date happened, as far as mailtrail knows: before
-/// everything (the Unix epoch), so it never outranks dated evidence or an operator's removal.
-pub fn undated() -> Timestamp {
-    Timestamp::from_millis(0).unwrap_or_else(Timestamp::now)
-}
+mod outcome;
+mod reasons;
 
-/// An entry as evidence: keyed by its origin and address, dated by the export (else
-/// [`undated`]).
-pub fn entry_evidence(format: ImportFormat, entry: &ImportEntry, by: &str) -> Evidence {
-    Evidence {
-        address: entry.address.clone(),
-        mark: entry.mark.clone(),
-        at: entry.at.unwrap_or_else(undated),
-        key: format!("{}#{}", format.origin(), entry.address),
-        provider: format.provider(),
-        event: format.origin(),
-        message_id: None,
-        provider_evidence: true,
-        ambiguous: false,
-        note: entry.note.clone(),
-        by: Some(by.to_owned()),
-    }
-}
-
-/// What importing one entry would do to a record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ImportOutcome {
-    /// New or newer than what the record holds: written.
-    Added,
-    /// The record already holds this entry, or (for an entry without a time of its own) any
-    /// evidence of that reason.
-    AlreadyKnown,
-    /// The record holds newer evidence (or an operator lifted the reason since): not written.
-    Older,
-}
-
-/// What importing `evidence` would do to `record`. `dated` says whether the export gave the
-/// entry a time: an undated entry is written only when nothing of its reason is known, so a
-/// later import of the same file changes nothing.
-pub fn import_outcome(record: &Record, evidence: &Evidence, dated: bool) -> ImportOutcome {
-    let at = evidence.at.to_rfc3339();
-    // The slots that lift this reason: an operator's removal, a resubscribe.
-    let lifts: Vec<String> = match &evidence.mark {
-        Mark::Suppress(reason) => vec![Mark::Removed(*reason).slot()],
-        Mark::Unsubscribe(Scope::Global) => vec![
-            Mark::Resubscribe(Scope::Global).slot(),
-            Mark::Removed(Reason::Unsubscribe).slot(),
-        ],
-        Mark::Unsubscribe(scope) => vec![Mark::Resubscribe(scope.clone()).slot()],
-        _ => Vec::new(),
-    };
-    let kept = record.slots.get(&evidence.mark.slot());
-    if !dated {
-        // Of unknown time: older than anything known about the reason.
-        return match kept {
-            Some(_) => ImportOutcome::AlreadyKnown,
-            None if lifts.iter().any(|l| record.slots.contains_key(l)) => ImportOutcome::Older,
-            None => ImportOutcome::Added,
-        };
-    }
-    if kept.is_some_and(|k| k.key == evidence.key && k.at == at) {
-        return ImportOutcome::AlreadyKnown;
-    }
-    let lifted_since = lifts
-        .iter()
-        .filter_map(|l| record.slots.get(l))
-        .any(|lift| lift.at.as_str() >= at.as_str());
-    match kept {
-        _ if lifted_since => ImportOutcome::Older,
-        Some(k) if !k.replaced_by(evidence) => ImportOutcome::Older,
-        _ => ImportOutcome::Added,
-    }
-}
-
-/// The evidence of an export, one per (address, slot): the latest entry of each, with whether
-/// the export dated it.
-pub fn export_evidence(format: ImportFormat, parsed: &ParsedExport, by: &str) -> Vec<(Evidence, bool)> {
-    // Where the export dates some entries of a slot, its undated ones add nothing.
-    let dated: std::collections::HashSet<(String, String)> = parsed
-        .entries
-        .iter()
-        .filter(|e| e.at.is_some())
-        .map(|e| (e.address.clone(), e.mark.slot()))
-        .collect();
-    let kept = parsed
-        .entries
-        .iter()
-        .filter(|e| e.at.is_some() || !dated.contains(&(e.address.clone(), e.mark.slot())));
-    coalesce(kept.map(|e| entry_evidence(format, e, by)))
-        .into_iter()
-        .map(|e| {
-            let is_dated = dated.contains(&(e.address.clone(), e.mark.slot()));
-            (e, is_dated)
-        })
-        .collect()
-}
+pub use outcome::{entry_evidence, export_evidence, import_outcome, undated, ImportOutcome};
+use reasons::{brevo_reason, generic_reason, note, postmark_reason, ses_reason, transient_status};
 
 #[cfg(test)]
 mod tests;

@@ -17,3 +17,5 @@ pub use record::{Record, SlotValue, Verdict};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod weak_evidence_tests;

@@ -9,9 +9,13 @@ mod hot_key;
 mod http1;
 mod logs;
 mod metrics;
+#[cfg(feature = "cli")]
+mod notify;
 mod one_address;
 mod pipeline;
 mod proxy;
+#[cfg(feature = "cli")]
+mod replay;
 mod runtime_api;
 #[cfg(feature = "cli")]
 mod sesv2_standin;
@@ -20,3 +24,5 @@ mod support;
 mod sync;
 #[cfg(feature = "cli")]
 mod ui;
+#[cfg(feature = "cli")]
+mod ui_reads;

@@ -1,6 +1,7 @@
 //! Each provider's export, read from files with the header rows their docs give.
 
 use super::*;
+use crate::suppression::{Evidence, Record};
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
