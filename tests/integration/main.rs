@@ -5,6 +5,7 @@
 mod cli;
 mod faults;
 mod hostile;
+mod hostile_sns;
 mod hot_key;
 mod http1;
 mod logs;
