@@ -26,7 +26,7 @@ cargo bench --locked --bench pipeline
 
 echo "== end to end, store efficiency, cold start, memory"
 MAILTRAIL_BIN=target/release/mailtrail-lambda HELLO_BIN=target/release/examples/hello_lambda \
-  cargo bench --locked --bench system > target/bench/system.log
+  cargo bench --locked --features test-util --bench system > target/bench/system.log
 
 echo "== mailtrail ui: a recipient of 1,000 events across 300 messages"
 cargo build --release --locked --features cli --bin mailtrail

@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write as _;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use serde_json::{json, Map, Value};
 
@@ -90,7 +90,8 @@ pub enum MetricsSink {
     /// Standard output, one line each, as Lambda forwards it to CloudWatch Logs.
     Stdout,
     /// Kept in memory, for tests.
-    Memory(Arc<Mutex<Vec<String>>>),
+    #[cfg(any(test, feature = "test-util"))]
+    Memory(std::sync::Arc<Mutex<Vec<String>>>),
 }
 
 impl MetricsSink {
@@ -106,6 +107,7 @@ impl MetricsSink {
                 }
                 let _ = out.flush();
             }
+            #[cfg(any(test, feature = "test-util"))]
             MetricsSink::Memory(kept) => kept
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -81,13 +81,14 @@ fn change(value: Value) -> Result<RecordChange, UnreadableRecord> {
     })
 }
 
-/// An item as DynamoDB's JSON (tests and the demo build stream records from the table's
-/// images with it).
+/// An item as DynamoDB's JSON (tests build stream records from the table's images with it).
+#[cfg(any(test, feature = "test-util"))]
 pub fn image_json(item: &HashMap<String, AttributeValue>) -> Value {
     serde_json::to_value(serde_dynamo::Item::from(item.clone())).unwrap_or(Value::Null)
 }
 
 /// A stream record in the shape Lambda delivers, from the images before and after a change.
+#[cfg(any(test, feature = "test-util"))]
 pub fn stream_record(
     sequence: u64,
     before: Option<&HashMap<String, AttributeValue>>,

@@ -7,6 +7,7 @@
 pub mod batch_get;
 pub mod dynamodb;
 pub mod item;
+#[cfg(any(test, feature = "test-util"))]
 pub mod memory;
 pub mod quarantine;
 pub mod raw;
@@ -18,6 +19,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 pub use dynamodb::DynamoStore;
+#[cfg(any(test, feature = "test-util"))]
 pub use memory::MemoryStore;
 pub use suppression::SuppressionReport;
 
@@ -85,6 +87,7 @@ pub enum StoreError {
         addresses: usize,
     },
     /// The store refused the write (the in-memory store told to fail).
+    #[cfg(any(test, feature = "test-util"))]
     #[error("the store is unavailable: {0}")]
     Unavailable(&'static str),
     /// DynamoDB refused the request for a reason only a fix of the deployment cures: the
