@@ -23,7 +23,7 @@ help:
 	@echo "make test      every check CI runs: format, lint, unit and integration tests, template lint"
 	@echo "make build     release build of both Lambdas (arm64 zips under target/lambda/mailtrail-lambda and mailtrail-notify)"
 	@echo "make cli       release build of the mailtrail command (target/release/mailtrail)"
-	@echo "make lint      cargo fmt --check, clippy, cfn-lint"
+	@echo "make lint      cargo fmt --check, clippy, cfn-lint, the template and layer checks"
 	@echo "make template  rewrite the generated sections of template.yaml from the provider registry"
 	@echo "make bench     throughput, peer, end to end, cold start, memory, store efficiency, cost (a few minutes)"
 	@echo "make fuzz      every fuzz target for FUZZ_SECONDS (default 30) each (installs cargo-fuzz)"
@@ -72,6 +72,7 @@ lint: $(PY_TOOLS)
 	cargo clippy --all-targets --all-features --locked -- -D warnings
 	cfn-lint template.yaml
 	$(VENV)/bin/python scripts/check_template.py --self-test
+	python3 scripts/check_layers.py --self-test
 
 template:
 	MAILTRAIL_WRITE_TEMPLATE=1 cargo test --lib --locked template_sections -- --test-threads=1

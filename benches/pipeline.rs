@@ -136,7 +136,7 @@ fn masking(c: &mut Criterion) {
     let mut group = c.benchmark_group("masking_256k");
     group.throughput(Throughput::Bytes(worst.len() as u64));
     group.bench_function("mask_emails", |b| {
-        b.iter(|| mailtrail::mask::mask_emails(black_box(&worst)).len())
+        b.iter(|| mailtrail::base::mask::mask_emails(black_box(&worst)).len())
     });
     group.bench_function("copy_floor", |b| b.iter(|| black_box(&worst).to_owned().len()));
     group.finish();

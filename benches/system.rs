@@ -32,7 +32,7 @@ use aws_sdk_dynamodb::error::BoxError;
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use futures_util::stream::{self, StreamExt};
 use http1::{read_message, Message};
-use mailtrail::deadline::Deadline;
+use mailtrail::base::deadline::Deadline;
 use mailtrail::store::dynamodb::BATCH_SIZE;
 use mailtrail::store::item::Item;
 use mailtrail::store::DynamoStore;
@@ -317,7 +317,7 @@ async fn log_bytes() -> Value {
     let capture = Capture::default();
     let writer = capture.clone();
     let subscriber =
-        mailtrail::logging::json_subscriber(tracing_subscriber::EnvFilter::new("info"), move || {
+        mailtrail::base::logging::json_subscriber(tracing_subscriber::EnvFilter::new("info"), move || {
             writer.clone()
         });
     let _guard = tracing::subscriber::set_default(subscriber);
@@ -368,7 +368,7 @@ async fn log_bytes() -> Value {
             &raw,
             "bench",
             "arn:aws:lambda:us-east-1:123456789012:function:mailtrail",
-            mailtrail::deadline::Deadline::after(Duration::from_secs(60)),
+            mailtrail::base::deadline::Deadline::after(Duration::from_secs(60)),
         )
         .await
         .unwrap();

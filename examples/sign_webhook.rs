@@ -22,7 +22,7 @@ fn main() -> anyhow::Result<()> {
     let unique = format!(
         "{:x}{}",
         now.millis(),
-        mailtrail::digest::short_hash(body.as_bytes())
+        mailtrail::base::digest::short_hash(body.as_bytes())
     );
     match provider.as_str() {
         "mailgun" => {
@@ -32,7 +32,7 @@ fn main() -> anyhow::Result<()> {
             value["signature"] = serde_json::json!({
                 "timestamp": timestamp,
                 "token": unique,
-                "signature": mailtrail::digest::hex(tag.as_ref()),
+                "signature": mailtrail::base::digest::hex(tag.as_ref()),
             });
             println!("{value}");
         }

@@ -10,7 +10,7 @@ use crate::verify::ChannelSettings;
 pub const DEFAULT_SNS_SIGNATURE_VERSIONS: &[&str] = &["1", "2"];
 
 /// Days an item is kept when `RETENTION_DAYS` is not set.
-pub const DEFAULT_RETENTION_DAYS: u32 = 400;
+pub use crate::store::DEFAULT_RETENTION_DAYS;
 
 /// The function's settings. `Debug` never shows a secret. Secrets are kept as configured: each
 /// channel checks its own when it is built, so one bad secret closes only its channel.

@@ -9,12 +9,9 @@
 
 pub mod app;
 pub mod aws_client;
+pub mod base;
 pub mod config;
-pub mod deadline;
-pub mod digest;
 pub mod ingress;
-pub mod logging;
-pub mod mask;
 pub mod metrics;
 pub mod model;
 pub mod notify;

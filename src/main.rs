@@ -4,15 +4,15 @@ use std::sync::Arc;
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use mailtrail::app::App;
+use mailtrail::base::deadline::Deadline;
 use mailtrail::config::Config;
-use mailtrail::deadline::Deadline;
 use mailtrail::ingress;
 use mailtrail::store::DynamoStore;
 use serde_json::value::RawValue;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    mailtrail::logging::init();
+    mailtrail::base::logging::init();
     let config = Config::from_env()?;
     let client = mailtrail::aws_client::dynamodb_client().await?;
     let store = DynamoStore::new(client, config.table_name.clone(), config.retention_days)

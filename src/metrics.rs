@@ -36,10 +36,10 @@ pub const METRIC_NAMES: &[&str] = &[
     STORE_REFUSED,
     SUPPRESSIONS_ADDED,
     SKIPPED,
-    crate::notify::metric::EVENTS_PUT,
-    crate::notify::metric::FAILED_RECORDS,
-    crate::notify::metric::PUSHED_TO_SES,
-    crate::notify::metric::PUSH_FAILURES,
+    NOTIFY_EVENTS_PUT,
+    NOTIFY_FAILED_RECORDS,
+    NOTIFY_PUSHED_TO_SES,
+    NOTIFY_PUSH_FAILURES,
 ];
 
 /// Normalized events received, after de-duplication within the request.
@@ -69,6 +69,14 @@ pub const STORE_REFUSED: &str = "StoreRefused";
 /// Metric: authenticated messages that carry no email event (SES's tenant and advisor events
 /// through EventBridge), skipped.
 pub const SKIPPED: &str = "Skipped";
+/// The notifier's: events put on the bus.
+pub const NOTIFY_EVENTS_PUT: &str = "NotifyEventsPut";
+/// The notifier's: stream records answered as failed (the stream retries them).
+pub const NOTIFY_FAILED_RECORDS: &str = "NotifyFailedRecords";
+/// The notifier's: addresses put on SES's suppression list.
+pub const NOTIFY_PUSHED_TO_SES: &str = "NotifyPushedToSes";
+/// The notifier's: pushes to SES's suppression list that failed.
+pub const NOTIFY_PUSH_FAILURES: &str = "NotifyPushFailures";
 /// Suppression slots set or moved forward, by reason.
 pub const SUPPRESSIONS_ADDED: &str = "SuppressionsAdded";
 

@@ -95,8 +95,8 @@ pub mod pipeline {
     use serde_json::Value;
 
     use crate::app::App;
+    use crate::base::deadline::Deadline;
     use crate::config::Config;
-    use crate::deadline::Deadline;
     use crate::ingress::{self, InvocationError, Reply};
     use crate::store::MemoryStore;
     use crate::verify::sns::fetch::{GetFuture, HttpsGet};

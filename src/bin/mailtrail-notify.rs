@@ -13,7 +13,7 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    mailtrail::logging::init();
+    mailtrail::base::logging::init();
     let bus = std::env::var("EVENT_BUS_NAME")
         .ok()
         .filter(|b| !b.trim().is_empty())
@@ -39,7 +39,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         match notifier.handle(&event.payload).await {
             Ok(summary) => Ok(batch_response(&summary)),
             Err(error) => {
-                tracing::error!(error = %mailtrail::logging::chain(&error), "not a stream batch; the invocation fails");
+                tracing::error!(error = %mailtrail::base::logging::chain(&error), "not a stream batch; the invocation fails");
                 Err(lambda_runtime::Error::from(error))
             }
         }

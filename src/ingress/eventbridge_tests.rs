@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use super::Reply;
-use crate::deadline::Deadline;
+use crate::base::deadline::Deadline;
 use crate::test_support::pipeline::*;
 use crate::test_support::ses_fixture;
 

@@ -20,7 +20,7 @@ use self::response::HttpReply;
 use self::sns_trigger::{SnsError, SnsSummary};
 use self::trigger::{Trigger, TriggerError};
 use crate::app::App;
-use crate::deadline::Deadline;
+use crate::base::deadline::Deadline;
 use crate::metrics::Tally;
 use crate::model::Timestamp;
 
@@ -103,7 +103,7 @@ async fn dispatch(
 ) -> Result<Reply, InvocationError> {
     let trigger = trigger::parse(raw.get()).inspect_err(|error| {
         invocation.tally.rejected("none", "bad_event");
-        tracing::error!(request_id, error = %crate::logging::chain(error), "unreadable event");
+        tracing::error!(request_id, error = %crate::base::logging::chain(error), "unreadable event");
     })?;
     match trigger {
         Trigger::Http(request) => {
@@ -117,7 +117,7 @@ async fn dispatch(
                 .instrument(span)
                 .await
                 .inspect_err(|error| {
-                    tracing::error!(request_id, error = %crate::logging::chain(error), "SNS invocation failed");
+                    tracing::error!(request_id, error = %crate::base::logging::chain(error), "SNS invocation failed");
                 })?;
             Ok(Reply::Sns(summary))
         }
@@ -131,7 +131,7 @@ async fn dispatch(
                 .instrument(span)
                 .await
                 .inspect_err(|error| {
-                    tracing::error!(request_id, error = %crate::logging::chain(error), "EventBridge invocation failed");
+                    tracing::error!(request_id, error = %crate::base::logging::chain(error), "EventBridge invocation failed");
                 })?;
             Ok(Reply::Sns(summary))
         }
@@ -152,7 +152,7 @@ impl From<InvocationError> for lambda_runtime::Diagnostic {
         };
         // What the Lambda service records; the detail (with DynamoDB's text) is in the log.
         let error_message = match &error {
-            InvocationError::Trigger(e) => crate::logging::chain(e),
+            InvocationError::Trigger(e) => crate::base::logging::chain(e),
             InvocationError::Sns(SnsError::TopicNotAllowed { record }) => {
                 format!("SNS record {record} comes from a topic that is not allowed")
             }

@@ -3,10 +3,13 @@
 //! list, counting all of it. Anything unstored is an error, so the provider retries; the retry
 //! rewrites the same items and moves no slot backwards.
 
+use serde_json::{json, Value};
+
+use super::response::RequestError;
 use super::Invocation;
 use crate::app::App;
 use crate::model::Provider;
-use crate::providers::Decoded;
+use crate::providers::{DecodeError, Decoded};
 use crate::store::{Kept, QuarantinedBody, StoreError, SuppressionReport};
 use crate::suppression::evidence::evidence_of;
 
@@ -49,9 +52,9 @@ pub async fn quarantine(
         .into_iter()
         .filter(|k| seen.insert(k.body))
         .map(|k| {
-            let text = crate::mask::mask_emails(crate::store::item::truncate(
+            let text = crate::base::mask::mask_emails(crate::base::text::truncate(
                 &k.error,
-                crate::logging::MAX_ERROR_TEXT_BYTES,
+                crate::base::logging::MAX_ERROR_TEXT_BYTES,
             ));
             (k, text)
         })
@@ -131,7 +134,7 @@ pub async fn persist(
         .iter()
         .map(|event| ToKeep {
             body: event.raw.as_bytes(),
-            error: crate::logging::chain(&event.error),
+            error: crate::base::logging::chain(&event.error),
             kept: Kept::Event {
                 index: Some(event.index),
             },
@@ -156,4 +159,56 @@ pub async fn persist(
         .inspect_err(|e| tally.store_failed(e))?;
     tally.suppressions(&persisted.suppression);
     Ok(persisted)
+}
+
+/// Stores what an authenticated body decoded to. A body that did not decode at all is kept in
+/// quarantine and acknowledged with `200 {"kept": true}`: the provider must not retry it. Events
+/// that did not decode while others did are kept alone, and counted in `quarantined`.
+pub(super) async fn store_decoded(
+    app: &App,
+    provider: Provider,
+    body: &[u8],
+    decoded: Result<Decoded, DecodeError>,
+    invocation: &Invocation<'_>,
+) -> Result<Value, RequestError> {
+    let decoded = match decoded {
+        Ok(decoded) => decoded,
+        Err(error) => {
+            let error = crate::base::logging::chain(&error);
+            let to_keep = vec![ToKeep {
+                body,
+                error,
+                kept: Kept::Body,
+            }];
+            quarantine(app, provider, to_keep, invocation)
+                .await
+                .map_err(RequestError::Store)?;
+            return Ok(json!({
+                "provider": provider.as_str(),
+                "kept": true,
+                "reason": "bad_payload",
+                "events": 0,
+                "stored": 0,
+            }));
+        }
+    };
+    let persisted = persist(app, provider, decoded, invocation)
+        .await
+        .map_err(RequestError::Store)?;
+    tracing::info!(
+        provider = provider.as_str(),
+        events = persisted.events,
+        stored = persisted.stored,
+        duplicates = persisted.duplicates,
+        quarantined = persisted.quarantined,
+        suppression_updates = persisted.suppression.applied.values().sum::<usize>(),
+        "webhook stored"
+    );
+    Ok(json!({
+        "provider": provider.as_str(),
+        "events": persisted.events,
+        "stored": persisted.stored,
+        "duplicates": persisted.duplicates,
+        "quarantined": persisted.quarantined,
+    }))
 }

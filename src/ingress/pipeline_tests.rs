@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use super::Reply;
-use crate::deadline::Deadline;
+use crate::base::deadline::Deadline;
 use crate::model::Provider;
 use crate::store::memory::Fault;
 use crate::test_support::pipeline::*;

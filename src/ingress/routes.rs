@@ -6,9 +6,7 @@ use super::response::RequestError;
 use super::trigger::HttpRequest;
 use crate::providers::registry::{self, ProviderSpec};
 
-/// The largest webhook body accepted: the largest that still fits Lambda's 6 MB request
-/// payload once API Gateway has base64-encoded it (4 MiB × 4/3 ≈ 5.6 MB).
-pub const MAX_WEBHOOK_BODY_BYTES: usize = 4 * 1024 * 1024;
+pub use registry::MAX_WEBHOOK_BODY_BYTES;
 /// The largest SNS HTTPS body accepted: SNS messages are at most 256 KB, plus the envelope.
 pub const MAX_SNS_BODY_BYTES: usize = 512 * 1024;
 

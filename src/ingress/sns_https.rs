@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use super::persist::store_decoded;
 use super::response::RequestError;
 use super::trigger::HttpRequest;
-use super::webhook::store_decoded;
 use super::Invocation;
 use crate::app::App;
 use crate::model::Provider;
@@ -38,7 +38,7 @@ pub async fn handle(
     let bounded = Invocation {
         deadline: invocation
             .deadline
-            .earliest(crate::deadline::Deadline::after(SNS_HTTPS_BUDGET)),
+            .earliest(crate::base::deadline::Deadline::after(SNS_HTTPS_BUDGET)),
         ..*invocation
     };
     handle_within(app, request, body, &bounded).await

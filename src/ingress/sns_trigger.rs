@@ -98,7 +98,7 @@ pub(super) async fn store_ses_records<'a>(
             }
             Err(error) => to_keep.push(super::persist::ToKeep {
                 body: record.as_bytes(),
-                error: crate::logging::chain(&error),
+                error: crate::base::logging::chain(&error),
                 kept: Kept::Body,
             }),
         }

@@ -13,7 +13,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::providers::lenient::text;
+use crate::base::lenient::text;
 
 /// The event source name of SNS records.
 pub const SNS_EVENT_SOURCE: &str = "aws:sns";

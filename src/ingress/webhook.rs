@@ -1,16 +1,13 @@
 //! The HTTP pipeline: route → size → verify (the provider's verifier) → bind a signed token to
 //! its body where the signature covers less → decode (one provider) → store → JSON response.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::response::{HttpReply, JsonResponse, RequestError};
 use super::routes;
 use super::trigger::HttpRequest;
 use super::Invocation;
 use crate::app::App;
-use crate::model::Provider;
-use crate::providers::{DecodeError, Decoded};
-use crate::store::Kept;
 use crate::verify::{SignedRequest, VerifyError};
 
 /// Handles a webhook request; every outcome is an HTTP response.
@@ -28,7 +25,7 @@ pub async fn handle(app: &App, request: &HttpRequest, invocation: &Invocation<'_
             if !matches!(error, RequestError::Store(_)) {
                 tally.rejected(spec.map_or("none", |s| s.name), error.reason());
             }
-            let chain = crate::logging::chain(&error);
+            let chain = crate::base::logging::chain(&error);
             if status >= 500 || status == 429 {
                 tracing::error!(status, reason = error.reason(), error = %chain, "webhook failed");
             } else {
@@ -84,57 +81,5 @@ async fn process(
         }
     }
     let decoded = crate::providers::decode(spec.provider, &body, invocation.received_at);
-    store_decoded(app, spec.provider, &body, decoded, invocation).await
-}
-
-/// Stores what an authenticated body decoded to. A body that did not decode at all is kept in
-/// quarantine and acknowledged with `200 {"kept": true}`: the provider must not retry it. Events
-/// that did not decode while others did are kept alone, and counted in `quarantined`.
-pub(super) async fn store_decoded(
-    app: &App,
-    provider: Provider,
-    body: &[u8],
-    decoded: Result<Decoded, DecodeError>,
-    invocation: &Invocation<'_>,
-) -> Result<Value, RequestError> {
-    let decoded = match decoded {
-        Ok(decoded) => decoded,
-        Err(error) => {
-            let error = crate::logging::chain(&error);
-            let to_keep = vec![super::persist::ToKeep {
-                body,
-                error,
-                kept: Kept::Body,
-            }];
-            super::persist::quarantine(app, provider, to_keep, invocation)
-                .await
-                .map_err(RequestError::Store)?;
-            return Ok(json!({
-                "provider": provider.as_str(),
-                "kept": true,
-                "reason": "bad_payload",
-                "events": 0,
-                "stored": 0,
-            }));
-        }
-    };
-    let persisted = super::persist::persist(app, provider, decoded, invocation)
-        .await
-        .map_err(RequestError::Store)?;
-    tracing::info!(
-        provider = provider.as_str(),
-        events = persisted.events,
-        stored = persisted.stored,
-        duplicates = persisted.duplicates,
-        quarantined = persisted.quarantined,
-        suppression_updates = persisted.suppression.applied.values().sum::<usize>(),
-        "webhook stored"
-    );
-    Ok(json!({
-        "provider": provider.as_str(),
-        "events": persisted.events,
-        "stored": persisted.stored,
-        "duplicates": persisted.duplicates,
-        "quarantined": persisted.quarantined,
-    }))
+    super::persist::store_decoded(app, spec.provider, &body, decoded, invocation).await
 }

@@ -7,7 +7,7 @@
 
 use super::event::{NormalizedEvent, TimeSource};
 use super::timestamp::Timestamp;
-use crate::digest::short_hash;
+use crate::base::digest::short_hash;
 
 /// Prefix of the partition key of events that carry no message id.
 pub const NO_MESSAGE_PREFIX: &str = "no-message-id#";
@@ -85,7 +85,7 @@ fn partition_key(event: &NormalizedEvent) -> String {
     let hash = short_hash(key.as_bytes());
     format!(
         "{}#{hash}",
-        crate::store::item::truncate(&key, MAX_PARTITION_KEY_BYTES - 17)
+        crate::base::text::truncate(&key, MAX_PARTITION_KEY_BYTES - 17)
     )
 }
 

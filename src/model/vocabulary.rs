@@ -1,8 +1,59 @@
 //! The shared vocabulary of normalized events: who reported it, what happened, how final a
 //! bounce is, and which clock the time came from.
 
-/// The email service provider an event came from: the provider registry's list.
-pub use crate::providers::registry::Provider;
+/// The email service provider an event came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Provider {
+    /// Amazon SES, through SNS (a trigger or an HTTPS subscription) or EventBridge.
+    Ses,
+    /// Twilio SendGrid's Event Webhook.
+    SendGrid,
+    /// SendPulse's SMTP webhooks.
+    SendPulse,
+    /// Mailgun's JSON webhooks.
+    Mailgun,
+    /// Postmark's webhooks.
+    Postmark,
+    /// Resend's webhooks (delivered by Svix).
+    Resend,
+    /// Mailjet's event webhooks.
+    Mailjet,
+    /// Brevo's transactional webhooks.
+    Brevo,
+}
+
+impl Provider {
+    /// Every provider, in a fixed order (the provider registry's).
+    pub const ALL: [Provider; 8] = [
+        Provider::Ses,
+        Provider::SendGrid,
+        Provider::SendPulse,
+        Provider::Mailgun,
+        Provider::Postmark,
+        Provider::Resend,
+        Provider::Mailjet,
+        Provider::Brevo,
+    ];
+
+    /// The name stored in the `provider` attribute, metrics and logs: `sendgrid`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Provider::Ses => "ses",
+            Provider::SendGrid => "sendgrid",
+            Provider::SendPulse => "sendpulse",
+            Provider::Mailgun => "mailgun",
+            Provider::Postmark => "postmark",
+            Provider::Resend => "resend",
+            Provider::Mailjet => "mailjet",
+            Provider::Brevo => "brevo",
+        }
+    }
+
+    /// The provider of a stored name.
+    pub fn parse(name: &str) -> Option<Provider> {
+        Provider::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+}
 
 /// What happened, in one vocabulary for every provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

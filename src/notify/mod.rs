@@ -61,16 +61,12 @@ pub struct NotifySummary {
     pub failed_record: Option<String>,
 }
 
-/// The metric names the notifier writes.
+/// The metric names the notifier writes (defined with the function's, in [`crate::metrics`]).
 pub mod metric {
-    /// Events put on the bus.
-    pub const EVENTS_PUT: &str = "NotifyEventsPut";
-    /// Stream records answered as failed (the stream retries them).
-    pub const FAILED_RECORDS: &str = "NotifyFailedRecords";
-    /// Addresses put on SES's suppression list.
-    pub const PUSHED_TO_SES: &str = "NotifyPushedToSes";
-    /// Pushes to SES's suppression list that failed.
-    pub const PUSH_FAILURES: &str = "NotifyPushFailures";
+    pub use crate::metrics::{
+        NOTIFY_EVENTS_PUT as EVENTS_PUT, NOTIFY_FAILED_RECORDS as FAILED_RECORDS,
+        NOTIFY_PUSHED_TO_SES as PUSHED_TO_SES, NOTIFY_PUSH_FAILURES as PUSH_FAILURES,
+    };
 }
 
 /// The notifier: where events go, SES's list when the push is on, where metrics go.
@@ -136,7 +132,7 @@ impl Notifier {
         let put = match put_all(self.sink.as_ref(), entries).await {
             Ok(put) => put,
             Err(unput) => {
-                tracing::error!(error = %crate::logging::chain(&unput), "events could not be put; the stream retries from the first");
+                tracing::error!(error = %crate::base::logging::chain(&unput), "events could not be put; the stream retries from the first");
                 unreadable = Some(verdicts[unput.first].0.clone());
                 unput.first
             }
@@ -159,7 +155,7 @@ impl Notifier {
                     Err(error) => {
                         summary.push_failures += 1;
                         tracing::error!(
-                            address = %crate::mask::mask_emails(&change.address),
+                            address = %crate::base::mask::mask_emails(&change.address),
                             error = %aws_sdk_sesv2::error::DisplayErrorContext(error),
                             "pushing to SES's suppression list failed; `mailtrail suppressed push --to ses` reconciles it"
                         );

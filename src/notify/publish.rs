@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 
-use crate::store::dynamodb::RetryPolicy;
+use crate::store::retry::RetryPolicy;
 
 /// The `source` of every event.
 pub const EVENT_SOURCE: &str = "mailtrail";

@@ -129,7 +129,7 @@ pub fn stream_record(
         payload["NewImage"] = image_json(after);
     }
     serde_json::json!({
-        "eventID": crate::digest::short_hash(format!("{table_arn}{sequence}").as_bytes()),
+        "eventID": crate::base::digest::short_hash(format!("{table_arn}{sequence}").as_bytes()),
         "eventName": name,
         "eventVersion": "1.1",
         "eventSource": "aws:dynamodb",

@@ -9,8 +9,8 @@
 use serde::de::{Deserialize, Deserializer};
 
 use super::batch::{own_time_or_received, shared_raw};
-use super::lenient::{deserialize_fieldwise, FieldwiseEvent, Slot};
 use super::registry::{BodyShape, Channel, Provider, ProviderSpec, WebhookSpec};
+use crate::base::lenient::{deserialize_fieldwise, FieldwiseEvent, Slot};
 use crate::model::event::{enhanced_status, non_empty, normalize_recipient};
 use crate::model::{BounceClass, EventBasics, EventKind, NormalizedEvent, SubscriptionChange, Timestamp};
 use crate::verify::token::Carriers;
@@ -30,7 +30,7 @@ pub const SPEC: ProviderSpec = ProviderSpec {
         secret_parameter: "MailjetWebhookToken",
         max_age: None,
         second_factor: None,
-        max_body_bytes: crate::ingress::routes::MAX_WEBHOOK_BODY_BYTES,
+        max_body_bytes: super::registry::MAX_WEBHOOK_BODY_BYTES,
         verifier: |settings| crate::verify::token::build(TOKEN_VARIABLE, Carriers::BASIC_OR_QUERY, settings),
         retry_status: 500,
     }),

@@ -7,7 +7,6 @@
 
 pub mod batch;
 pub mod brevo;
-pub mod lenient;
 pub mod mailgun;
 pub mod mailjet;
 pub mod postmark;

@@ -9,8 +9,8 @@
 use serde::Deserialize;
 
 use super::batch::shared_raw;
-use super::lenient::text;
 use super::registry::{BodyShape, Channel, Provider, ProviderSpec, WebhookSpec};
+use crate::base::lenient::text;
 use crate::model::event::{enhanced_status, non_empty, normalize_recipient};
 use crate::model::{
     BounceClass, Distinguisher, EventBasics, EventKind, EventTime, NormalizedEvent, SubscriptionChange,
@@ -33,7 +33,7 @@ pub const SPEC: ProviderSpec = ProviderSpec {
         secret_parameter: "PostmarkWebhookToken",
         max_age: None,
         second_factor: None,
-        max_body_bytes: crate::ingress::routes::MAX_WEBHOOK_BODY_BYTES,
+        max_body_bytes: super::registry::MAX_WEBHOOK_BODY_BYTES,
         verifier: |settings| crate::verify::token::build(TOKEN_VARIABLE, Carriers::BASIC_OR_QUERY, settings),
         retry_status: 500,
     }),

@@ -9,26 +9,7 @@ use std::sync::Arc;
 use crate::model::{NormalizedEvent, Timestamp};
 use crate::verify::{ChannelSettings, SetupError, Verifier};
 
-/// The email service provider an event came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Provider {
-    /// Amazon SES, through SNS (a trigger or an HTTPS subscription) or EventBridge.
-    Ses,
-    /// Twilio SendGrid's Event Webhook.
-    SendGrid,
-    /// SendPulse's SMTP webhooks.
-    SendPulse,
-    /// Mailgun's JSON webhooks.
-    Mailgun,
-    /// Postmark's webhooks.
-    Postmark,
-    /// Resend's webhooks (delivered by Svix).
-    Resend,
-    /// Mailjet's event webhooks.
-    Mailjet,
-    /// Brevo's transactional webhooks.
-    Brevo,
-}
+pub use crate::model::Provider;
 
 /// How a provider's request body holds its events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +29,10 @@ pub type DecodeEvent = fn(&str, Timestamp) -> Result<Vec<NormalizedEvent>, serde
 
 /// Reads a message's subject from one of the provider's raw events, where it sends one.
 pub type SubjectOf = fn(&str) -> Option<String>;
+
+/// The largest webhook body accepted, the same for every provider: the largest that still fits
+/// Lambda's 6 MB request payload once API Gateway has base64-encoded it (4 MiB × 4/3 ≈ 5.6 MB).
+pub const MAX_WEBHOOK_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// A webhook channel: its route, its secret and how requests are proven genuine.
 #[derive(Debug, Clone, Copy)]
@@ -147,31 +132,9 @@ pub static PROVIDERS: [ProviderSpec; 8] = [
 ];
 
 impl Provider {
-    /// Every provider, in a fixed order.
-    pub const ALL: [Provider; 8] = [
-        Provider::Ses,
-        Provider::SendGrid,
-        Provider::SendPulse,
-        Provider::Mailgun,
-        Provider::Postmark,
-        Provider::Resend,
-        Provider::Mailjet,
-        Provider::Brevo,
-    ];
-
     /// What differs for this provider.
     pub fn spec(self) -> &'static ProviderSpec {
         &PROVIDERS[self as usize]
-    }
-
-    /// The name stored in the `provider` attribute.
-    pub fn as_str(self) -> &'static str {
-        self.spec().name
-    }
-
-    /// The provider of a stored name.
-    pub fn parse(name: &str) -> Option<Provider> {
-        PROVIDERS.iter().find(|s| s.name == name).map(|s| s.provider)
     }
 
     /// Its webhook channel, when it has one.
@@ -204,6 +167,7 @@ mod tests {
             assert_eq!(spec.provider as usize, index, "{}", spec.name);
             assert_eq!(Provider::ALL[index], spec.provider);
             assert_eq!(Provider::parse(spec.name), Some(spec.provider));
+            assert_eq!(spec.provider.as_str(), spec.name);
         }
         let names: std::collections::HashSet<&str> = PROVIDERS.iter().map(|s| s.name).collect();
         assert_eq!(names.len(), PROVIDERS.len());

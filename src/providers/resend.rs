@@ -10,8 +10,8 @@
 use serde::Deserialize;
 
 use super::batch::shared_raw;
-use super::lenient::{text, text_list};
 use super::registry::{BodyShape, Channel, MaxAge, Provider, ProviderSpec, WebhookSpec};
+use crate::base::lenient::{text, text_list};
 use crate::model::event::{addresses, non_empty};
 use crate::model::{BounceClass, EventBasics, EventKind, EventTime, NormalizedEvent, Timestamp};
 
@@ -34,7 +34,7 @@ pub const SPEC: ProviderSpec = ProviderSpec {
             minimum_seconds: 0,
         }),
         second_factor: None,
-        max_body_bytes: crate::ingress::routes::MAX_WEBHOOK_BODY_BYTES,
+        max_body_bytes: super::registry::MAX_WEBHOOK_BODY_BYTES,
         verifier: |settings| crate::verify::svix::build(SECRET_VARIABLE, settings),
         retry_status: 500,
     }),

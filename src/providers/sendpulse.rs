@@ -14,9 +14,9 @@
 use serde::de::{Deserialize, Deserializer};
 
 use super::batch::{own_time_or_received, shared_raw};
-use super::lenient::{deserialize_fieldwise, FieldwiseEvent, Slot};
 use super::registry::{BodyShape, Channel, Provider, ProviderSpec, WebhookSpec};
 use super::{DecodeError, Decoded};
+use crate::base::lenient::{deserialize_fieldwise, FieldwiseEvent, Slot};
 use crate::model::event::{non_empty, normalize_recipient};
 use crate::model::{
     BounceClass, EventBasics, EventKind, NormalizedEvent, Scope, SubscriptionChange, Timestamp,
@@ -38,7 +38,7 @@ pub const SPEC: ProviderSpec = ProviderSpec {
         secret_parameter: "SendPulseWebhookToken",
         max_age: None,
         second_factor: None,
-        max_body_bytes: crate::ingress::routes::MAX_WEBHOOK_BODY_BYTES,
+        max_body_bytes: super::registry::MAX_WEBHOOK_BODY_BYTES,
         verifier: |settings| crate::verify::token::build(TOKEN_VARIABLE, Carriers::QUERY, settings),
         retry_status: 500,
     }),
@@ -121,7 +121,7 @@ pub fn decode_event(raw: &str, received_at: Timestamp) -> Result<Vec<NormalizedE
 fn subject_of(raw: &str) -> Option<String> {
     #[derive(serde::Deserialize)]
     struct WithSubject {
-        #[serde(default, deserialize_with = "super::lenient::text")]
+        #[serde(default, deserialize_with = "crate::base::lenient::text")]
         subject: Option<String>,
     }
     non_empty(serde_json::from_str::<WithSubject>(raw).ok()?.subject)

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use aws_sdk_dynamodb::Client;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
-use super::dynamodb::{failure_kind, store_error, RetryPolicy};
+use super::retry::{failure_kind, store_error, RetryPolicy};
 use super::StoreError;
 
 /// Keys a `BatchGetItem` request may carry.

@@ -14,7 +14,7 @@ use super::{
     EventStore, QuarantineStore, QuarantinedBody, StoreError, StoreFuture, SuppressionReport,
     SuppressionStore, TokenStore, WriteReport,
 };
-use crate::deadline::Deadline;
+use crate::base::deadline::Deadline;
 use crate::model::{ItemKey, NormalizedEvent};
 use crate::suppression::{Evidence, Record};
 use crate::verify::ReplayGuard;
@@ -55,7 +55,7 @@ pub struct MemoryStore {
 
 impl Default for MemoryStore {
     fn default() -> Self {
-        MemoryStore::new(crate::config::DEFAULT_RETENTION_DAYS)
+        MemoryStore::new(super::DEFAULT_RETENTION_DAYS)
     }
 }
 

@@ -11,6 +11,7 @@ pub mod item;
 pub mod memory;
 pub mod quarantine;
 pub mod raw;
+pub mod retry;
 pub mod suppression;
 pub mod table;
 
@@ -23,10 +24,13 @@ pub use dynamodb::DynamoStore;
 pub use memory::MemoryStore;
 pub use suppression::SuppressionReport;
 
-use crate::deadline::Deadline;
+use crate::base::deadline::Deadline;
 use crate::model::{ItemKey, NormalizedEvent, Provider, Timestamp};
 use crate::suppression::Evidence;
 use crate::verify::ReplayGuard;
+
+/// Days an item is kept when no retention is configured (the function's `RETENTION_DAYS`).
+pub const DEFAULT_RETENTION_DAYS: u32 = 400;
 
 /// The future a store operation returns.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;

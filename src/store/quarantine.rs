@@ -15,7 +15,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::item::{expires_at, Item};
 use super::{Kept, QuarantinedBody};
-use crate::digest::short_hash;
+use crate::base::digest::short_hash;
 use crate::model::{ItemKey, Provider};
 
 /// Prefix of the partition key of quarantined bodies.

@@ -19,7 +19,7 @@ use aws_sdk_dynamodb::Client;
 use futures_util::stream::{self, StreamExt};
 
 use super::StoreError;
-use crate::deadline::Deadline;
+use crate::base::deadline::Deadline;
 use crate::suppression::record::SoftBounce;
 use crate::suppression::{Evidence, Mark, Record, SlotValue};
 
@@ -88,7 +88,7 @@ pub fn slot_attribute(value: &SlotValue) -> AttributeValue {
         if let Some(text) = text.as_ref().filter(|t| !t.is_empty()) {
             map.insert(
                 name.to_owned(),
-                AttributeValue::S(crate::store::item::truncate(text, 1024).to_owned()),
+                AttributeValue::S(crate::base::text::truncate(text, 1024).to_owned()),
             );
         }
     }
@@ -274,7 +274,7 @@ async fn update_record(
         unrecorded: 1,
         addresses: 1,
     };
-    let failed = |error: aws_sdk_dynamodb::Error, kind| super::dynamodb::store_error(kind, 1, 1, error);
+    let failed = |error: aws_sdk_dynamodb::Error, kind| super::retry::store_error(kind, 1, 1, error);
     for attempt in 0..ATTEMPTS {
         if attempt > 0 {
             // Another writer changed the record between the read and the write: wait a little
@@ -294,7 +294,7 @@ async fn update_record(
         let item = match deadline.run(read).await.ok_or_else(past_deadline)? {
             Ok(output) => output.item.unwrap_or_default(),
             Err(error) => {
-                let kind = super::dynamodb::failure_kind(&error);
+                let kind = super::retry::failure_kind(&error);
                 return Err(failed(error.into(), kind));
             }
         };
@@ -321,7 +321,7 @@ async fn update_record(
             Err(SdkError::ServiceError(e))
                 if matches!(e.err(), UpdateItemError::ConditionalCheckFailedException(_)) => {}
             Err(error) => {
-                let kind = super::dynamodb::failure_kind(&error);
+                let kind = super::retry::failure_kind(&error);
                 return Err(failed(error.into(), kind));
             }
         }

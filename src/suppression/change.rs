@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use super::record::{ActiveReason, Record, Verdict};
-use crate::digest::{hex, sha256};
+use crate::base::digest::{hex, sha256};
 
 /// `detail-type` of an event whose address is suppressed after the change.
 pub const ADDRESS_SUPPRESSED: &str = "Address Suppressed";

@@ -19,8 +19,8 @@ use serde::Deserialize;
 
 use super::token::{Carriers, TokenVerifier};
 use super::{ChannelSettings, ReplayGuard, SetupError, SignedRequest, Verified, Verifier, VerifyError};
+use crate::base::lenient::text;
 use crate::model::Timestamp;
-use crate::providers::lenient::text;
 
 /// The variable holding the signing key(s).
 pub const KEY_VARIABLE: &str = "MAILGUN_WEBHOOK_SIGNING_KEY";
@@ -166,8 +166,8 @@ impl Verifier for MailgunVerifier {
         Ok(Verified {
             replay_guard: Some(ReplayGuard {
                 scope: "mailgun",
-                token: crate::digest::short_hash(token.as_bytes()),
-                body: crate::digest::short_hash(request.body),
+                token: crate::base::digest::short_hash(token.as_bytes()),
+                body: crate::base::digest::short_hash(request.body),
                 expires_at,
             }),
         })
@@ -198,7 +198,7 @@ mod tests {
     fn sign(timestamp: &str, token: &str, key: &str) -> String {
         let key = hmac::Key::new(hmac::HMAC_SHA256, key.as_bytes());
         let tag = hmac::sign(&key, format!("{timestamp}{token}").as_bytes());
-        crate::digest::hex(tag.as_ref())
+        crate::base::digest::hex(tag.as_ref())
     }
 
     fn verifier(max_age: i64) -> std::sync::Arc<dyn Verifier> {
@@ -237,7 +237,7 @@ mod tests {
         .unwrap();
         let guard = verified.replay_guard.unwrap();
         assert_eq!(guard.scope, "mailgun");
-        assert_eq!(guard.token, crate::digest::short_hash(token.as_bytes()));
+        assert_eq!(guard.token, crate::base::digest::short_hash(token.as_bytes()));
         // Another body under the same token gets the same token hash and another body hash.
         let other = body("1534108637", token, &signature).replace("delivered", "complained");
         let guard_other = check(&*verifier(DEFAULT_MAX_AGE_SECONDS), &other, 1_534_108_637)

@@ -67,7 +67,7 @@ impl std::fmt::Debug for TokenVerifier {
 }
 
 fn digest(token: &str) -> [u8; 32] {
-    crate::digest::sha256(token.as_bytes())
+    crate::base::digest::sha256(token.as_bytes())
 }
 
 /// The builder of a channel that takes `carriers`, its tokens in `variable`.

@@ -28,7 +28,8 @@ async fn logs_are_json_with_request_ids_and_no_secrets_or_addresses() {
     keep_log_callsites_open();
     let captured = Captured::default();
     let writer = captured.clone();
-    let subscriber = mailtrail::logging::json_subscriber(EnvFilter::new("info"), move || writer.clone());
+    let subscriber =
+        mailtrail::base::logging::json_subscriber(EnvFilter::new("info"), move || writer.clone());
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let (app, _client) = fresh_app().await;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{bail, Context as _};
 use aws_sdk_dynamodb::types::AttributeValue;
-use mailtrail::deadline::Deadline;
+use mailtrail::base::deadline::Deadline;
 use mailtrail::model::{Provider, Timestamp};
 use mailtrail::store::quarantine::{part_from_item, reassemble, KeptPart, QUARANTINE_PREFIX};
 use mailtrail::store::{DynamoStore, EventStore, Kept, QuarantineStore, QuarantinedBody, SuppressionStore};

@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Context as _};
 use aws_sdk_dynamodb::types::AttributeValue;
-use mailtrail::deadline::Deadline;
+use mailtrail::base::deadline::Deadline;
 use mailtrail::model::{ItemKey, Timestamp};
 use mailtrail::store::suppression::{record_from_item, ADDRESS};
 use mailtrail::suppression::{Evidence, Mark, Reason, Record, Verdict};

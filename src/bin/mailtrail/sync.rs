@@ -13,7 +13,7 @@ use aws_config::retry::RetryConfig;
 use aws_sdk_sesv2::error::SdkError;
 use aws_sdk_sesv2::operation::delete_suppressed_destination::DeleteSuppressedDestinationError;
 use aws_sdk_sesv2::types::{SuppressedDestinationSummary, SuppressionListReason};
-use mailtrail::deadline::Deadline;
+use mailtrail::base::deadline::Deadline;
 use mailtrail::model::Timestamp;
 use mailtrail::store::suppression::{read_records, record as record_evidence};
 use mailtrail::suppression::import::{

@@ -9,8 +9,8 @@
 use serde::Deserialize;
 
 use super::batch::shared_raw;
-use super::lenient::{text, text_list};
 use super::registry::{BodyShape, Channel, MaxAge, Provider, ProviderSpec, SecondFactor, WebhookSpec};
+use crate::base::lenient::{text, text_list};
 use crate::model::event::{addresses, enhanced_status, non_empty, normalize_recipient};
 use crate::model::{
     BounceClass, EventBasics, EventKind, EventTime, NormalizedEvent, SubscriptionChange, Timestamp,
@@ -39,7 +39,7 @@ pub const SPEC: ProviderSpec = ProviderSpec {
             variable: TOKEN_VARIABLE,
             parameter: "MailgunWebhookToken",
         }),
-        max_body_bytes: crate::ingress::routes::MAX_WEBHOOK_BODY_BYTES,
+        max_body_bytes: super::registry::MAX_WEBHOOK_BODY_BYTES,
         verifier: crate::verify::mailgun::build,
         retry_status: 500,
     }),

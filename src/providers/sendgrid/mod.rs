@@ -7,9 +7,9 @@
 use serde::de::{Deserialize, Deserializer};
 
 use super::batch::{own_time_or_received, shared_raw};
-use super::lenient::{deserialize_fieldwise, FieldwiseEvent, Slot};
 use super::registry::{BodyShape, Channel, MaxAge, Provider, ProviderSpec, WebhookSpec};
 use super::{DecodeError, Decoded};
+use crate::base::lenient::{deserialize_fieldwise, FieldwiseEvent, Slot};
 use crate::model::event::{non_empty, normalize_recipient};
 use crate::model::{
     BounceClass, Distinguisher, EventBasics, EventKind, NormalizedEvent, Scope, SubscriptionChange, Timestamp,
@@ -31,7 +31,7 @@ pub const SPEC: ProviderSpec = ProviderSpec {
             minimum_seconds: 0,
         }),
         second_factor: None,
-        max_body_bytes: crate::ingress::routes::MAX_WEBHOOK_BODY_BYTES,
+        max_body_bytes: super::registry::MAX_WEBHOOK_BODY_BYTES,
         verifier: crate::verify::sendgrid::build,
         retry_status: 500,
     }),

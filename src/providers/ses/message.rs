@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use crate::providers::lenient::{null_as_default, text, text_list};
+use crate::base::lenient::{null_as_default, text, text_list};
 
 /// The SES message: which event, the message it concerns, and the event's own object.
 #[derive(Debug, Deserialize)]

@@ -56,7 +56,7 @@ fn new_token() -> anyhow::Result<String> {
     aws_lc_rs::rand::SystemRandom::new()
         .fill(&mut bytes)
         .map_err(|_| anyhow::anyhow!("the system's random generator failed"))?;
-    Ok(mailtrail::digest::hex(&bytes))
+    Ok(mailtrail::base::digest::hex(&bytes))
 }
 
 /// Opens `url` in the user's browser, quietly; failing is fine (the URL is printed).

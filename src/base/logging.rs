@@ -71,9 +71,9 @@ pub fn chain(error: &dyn Error) -> String {
         }
         source = cause.source();
     }
-    let cut = crate::store::item::truncate(&text, MAX_ERROR_TEXT_BYTES).len();
+    let cut = crate::base::text::truncate(&text, MAX_ERROR_TEXT_BYTES).len();
     text.truncate(cut);
-    crate::mask::mask_emails(&text)
+    crate::base::mask::mask_emails(&text)
 }
 
 #[cfg(test)]
