@@ -38,10 +38,6 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     body: BodyShape::ObjectOrArray,
     decode_event,
     subject: subject_of,
-    dictionary: super::registry::RawDictionary {
-        codec: "zstd:brevo-1",
-        bytes: include_bytes!("../store/dictionaries/brevo-1.dict"),
-    },
 };
 
 /// One Brevo event: only the fields mailtrail reads.

@@ -37,10 +37,6 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     body: BodyShape::ObjectOrArray,
     decode_event,
     subject: |_| None,
-    dictionary: super::registry::RawDictionary {
-        codec: "zstd:mailjet-1",
-        bytes: include_bytes!("../store/dictionaries/mailjet-1.dict"),
-    },
 };
 
 /// One Mailjet event: only the fields mailtrail reads.

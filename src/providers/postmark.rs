@@ -40,10 +40,6 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     body: BodyShape::Object,
     decode_event,
     subject: subject_of,
-    dictionary: super::registry::RawDictionary {
-        codec: "zstd:postmark-1",
-        bytes: include_bytes!("../store/dictionaries/postmark-1.dict"),
-    },
 };
 
 #[derive(Debug, Default, Deserialize)]

@@ -87,15 +87,6 @@ pub enum Channel {
     Ses,
 }
 
-/// A versioned zstd dictionary for a provider's raw events (see `store::raw`).
-#[derive(Debug, Clone, Copy)]
-pub struct RawDictionary {
-    /// The name items record in `raw_codec`: `zstd:<provider>-<version>`.
-    pub codec: &'static str,
-    /// The dictionary.
-    pub bytes: &'static [u8],
-}
-
 /// Everything that differs by provider.
 #[derive(Debug, Clone, Copy)]
 pub struct ProviderSpec {
@@ -115,8 +106,6 @@ pub struct ProviderSpec {
     pub decode_event: DecodeEvent,
     /// How a subject is read back from a raw event.
     pub subject: SubjectOf,
-    /// The dictionary new raw events are compressed with.
-    pub dictionary: RawDictionary,
 }
 
 /// Every provider, in the order of [`Provider`]'s variants.

@@ -41,10 +41,6 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     body: BodyShape::Object,
     decode_event,
     subject: subject_of,
-    dictionary: super::registry::RawDictionary {
-        codec: "zstd:resend-1",
-        bytes: include_bytes!("../store/dictionaries/resend-1.dict"),
-    },
 };
 
 #[derive(Debug, Default, Deserialize)]

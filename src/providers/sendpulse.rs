@@ -45,10 +45,6 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     body: BodyShape::Array,
     decode_event,
     subject: subject_of,
-    dictionary: super::registry::RawDictionary {
-        codec: "zstd:sendpulse-1",
-        bytes: include_bytes!("../store/dictionaries/sendpulse-1.dict"),
-    },
 };
 
 /// One SendPulse event. Field names vary between SendPulse's documents, so each normalized

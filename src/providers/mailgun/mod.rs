@@ -46,10 +46,6 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     body: BodyShape::Object,
     decode_event,
     subject: subject_of,
-    dictionary: super::registry::RawDictionary {
-        codec: "zstd:mailgun-1",
-        bytes: include_bytes!("../../store/dictionaries/mailgun-1.dict"),
-    },
 };
 
 #[derive(Debug, Deserialize)]

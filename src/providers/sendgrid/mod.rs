@@ -38,10 +38,6 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     body: BodyShape::Array,
     decode_event,
     subject: |_| None,
-    dictionary: super::registry::RawDictionary {
-        codec: "zstd:sendgrid-1",
-        bytes: include_bytes!("../../store/dictionaries/sendgrid-1.dict"),
-    },
 };
 
 /// One SendGrid event, as lenient as SendGrid's payloads require: only the fields mailtrail

@@ -27,10 +27,6 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     body: BodyShape::SesRecord,
     decode_event,
     subject: subject_of,
-    dictionary: super::registry::RawDictionary {
-        codec: "zstd:ses-2",
-        bytes: include_bytes!("../../store/dictionaries/ses-2.dict"),
-    },
 };
 
 /// Decodes one SES event record (a message that carries no email event gives none).
