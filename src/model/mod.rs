@@ -3,10 +3,12 @@
 
 pub mod event;
 pub mod key;
+pub mod replay_guard;
 pub mod timestamp;
 pub mod vocabulary;
 
 pub use event::{Distinguisher, EventBasics, EventTime, NormalizedEvent, Scope, SubscriptionChange};
 pub use key::ItemKey;
+pub use replay_guard::ReplayGuard;
 pub use timestamp::Timestamp;
 pub use vocabulary::{BounceClass, EventKind, Provider, TimeSource};

@@ -20,9 +20,9 @@ use super::{
     SuppressionStore, TokenStore, WriteReport,
 };
 use crate::base::deadline::Deadline;
+use crate::model::ReplayGuard;
 use crate::model::{ItemKey, NormalizedEvent};
 use crate::suppression::Evidence;
-use crate::verify::ReplayGuard;
 
 /// The most items one BatchWriteItem may carry.
 pub const BATCH_SIZE: usize = 25;

@@ -15,9 +15,9 @@ use super::{
     SuppressionStore, TokenStore, WriteReport,
 };
 use crate::base::deadline::Deadline;
+use crate::model::ReplayGuard;
 use crate::model::{ItemKey, NormalizedEvent};
 use crate::suppression::{Evidence, Record};
-use crate::verify::ReplayGuard;
 
 /// How the store misbehaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

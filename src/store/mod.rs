@@ -25,9 +25,9 @@ pub use memory::MemoryStore;
 pub use suppression::SuppressionReport;
 
 use crate::base::deadline::Deadline;
+use crate::model::ReplayGuard;
 use crate::model::{ItemKey, NormalizedEvent, Provider, Timestamp};
 use crate::suppression::Evidence;
-use crate::verify::ReplayGuard;
 
 /// Days an item is kept when no retention is configured (the function's `RETENTION_DAYS`).
 pub const DEFAULT_RETENTION_DAYS: u32 = 400;

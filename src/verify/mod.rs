@@ -15,6 +15,7 @@ pub mod token;
 use aws_lambda_events::http::HeaderMap;
 use aws_lambda_events::query_map::QueryMap;
 
+pub use crate::model::ReplayGuard;
 use crate::model::Timestamp;
 
 /// What a webhook verifier looks at: the request exactly as received.
@@ -36,20 +37,6 @@ pub struct Verified {
     /// A signature that covers less than the body (Mailgun's covers a timestamp and a token):
     /// the token must be bound to this body before it is accepted.
     pub replay_guard: Option<ReplayGuard>,
-}
-
-/// A signed token that must be bound to the body it first came with: the same body again is a
-/// retry, another body under the same token a forgery.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReplayGuard {
-    /// Whose tokens these are (`mailgun`): tokens of different channels never meet.
-    pub scope: &'static str,
-    /// 16 hex digits of SHA-256 over the token (the token itself is never stored).
-    pub token: String,
-    /// 16 hex digits of SHA-256 over the body.
-    pub body: String,
-    /// When the binding may be forgotten: the signature is stale by then.
-    pub expires_at: Timestamp,
 }
 
 /// Proves a webhook request genuine.
