@@ -18,42 +18,28 @@ pub struct RawDictionary {
     pub bytes: &'static [u8],
 }
 
+/// A dictionary file of `dictionaries/`, by its codec's version name (`ses-2`).
+macro_rules! dictionary {
+    ($name:literal) => {
+        RawDictionary {
+            codec: concat!("zstd:", $name),
+            bytes: include_bytes!(concat!("dictionaries/", $name, ".dict")),
+        }
+    };
+}
+
 /// Each provider's current dictionary, in the order of [`Provider::ALL`]: what new raw events
 /// are compressed with (made by `scripts/make_dictionaries.py` from the provider's documented
 /// events).
 pub const CURRENT: [RawDictionary; Provider::ALL.len()] = [
-    RawDictionary {
-        codec: "zstd:ses-2",
-        bytes: include_bytes!("dictionaries/ses-2.dict"),
-    },
-    RawDictionary {
-        codec: "zstd:sendgrid-1",
-        bytes: include_bytes!("dictionaries/sendgrid-1.dict"),
-    },
-    RawDictionary {
-        codec: "zstd:sendpulse-1",
-        bytes: include_bytes!("dictionaries/sendpulse-1.dict"),
-    },
-    RawDictionary {
-        codec: "zstd:mailgun-1",
-        bytes: include_bytes!("dictionaries/mailgun-1.dict"),
-    },
-    RawDictionary {
-        codec: "zstd:postmark-1",
-        bytes: include_bytes!("dictionaries/postmark-1.dict"),
-    },
-    RawDictionary {
-        codec: "zstd:resend-1",
-        bytes: include_bytes!("dictionaries/resend-1.dict"),
-    },
-    RawDictionary {
-        codec: "zstd:mailjet-1",
-        bytes: include_bytes!("dictionaries/mailjet-1.dict"),
-    },
-    RawDictionary {
-        codec: "zstd:brevo-1",
-        bytes: include_bytes!("dictionaries/brevo-1.dict"),
-    },
+    dictionary!("ses-2"),
+    dictionary!("sendgrid-1"),
+    dictionary!("sendpulse-1"),
+    dictionary!("mailgun-1"),
+    dictionary!("postmark-1"),
+    dictionary!("resend-1"),
+    dictionary!("mailjet-1"),
+    dictionary!("brevo-1"),
 ];
 
 /// The compression level: fast, and within a few percent of the default's ratio on small JSON.
@@ -62,10 +48,7 @@ const LEVEL: i32 = 3;
 /// Dictionaries no longer used to compress, kept to read the items they compressed. A new
 /// version goes in [`CURRENT`] and the one it replaces moves here, never removed: stored items
 /// name the one they need.
-const OLDER: &[RawDictionary] = &[RawDictionary {
-    codec: "zstd:ses-1",
-    bytes: include_bytes!("dictionaries/ses-1.dict"),
-}];
+const OLDER: &[RawDictionary] = &[dictionary!("ses-1")];
 
 /// Why a stored raw event could not be read back.
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,6 @@
 
 use std::process::{Command, Output};
 
-use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 use mailtrail::app::App;
 use mailtrail::store::DynamoStore;
@@ -286,29 +285,16 @@ async fn every_command_works_against_the_local_server() {
     assert_eq!(since.as_array().unwrap().len(), 1, "{since}");
 
     // Quarantine: one body a decoder fix now reads, one that still fails.
-    let put = |body: &str, hash: &str| {
-        client
-            .put_item()
-            .table_name(&table)
-            .item("pk", AttributeValue::S("quarantine#sendpulse".into()))
-            .item("sk", AttributeValue::S(format!("{hash}#001/001")))
-            .item("body", AttributeValue::B(Blob::new(body.as_bytes())))
-            .item("part", AttributeValue::N("1".into()))
-            .item("parts", AttributeValue::N("1".into()))
-            .item("error", AttributeValue::S("the body is not valid JSON".into()))
-            .item(
-                "received_at",
-                AttributeValue::S("2026-11-24T12:00:00.000Z".into()),
-            )
-            .send()
-    };
-    put(
-        r#"[{"event":"delivered","email":"q@x.io","message_id":77,"timestamp":1700000000}]"#,
+    let not_json = "the body is not valid JSON";
+    keep_sendpulse_body(
+        &client,
+        &table,
         "aaaaaaaaaaaaaaaa",
+        r#"[{"event":"delivered","email":"q@x.io","message_id":77,"timestamp":1700000000}]"#,
+        not_json,
     )
-    .await
-    .unwrap();
-    put("still not json", "bbbbbbbbbbbbbbbb").await.unwrap();
+    .await;
+    keep_sendpulse_body(&client, &table, "bbbbbbbbbbbbbbbb", "still not json", not_json).await;
     let kept = json_of(&table, &suppressions, &["quarantine", "list"]);
     assert_eq!(kept.as_array().unwrap().len(), 2);
     let shown = json_of(

@@ -124,23 +124,6 @@ impl Bus {
     }
 }
 
-/// The suppression item of an address, as the table holds it now.
-async fn image(
-    client: &aws_sdk_dynamodb::Client,
-    table: &str,
-    address: &str,
-) -> Option<HashMap<String, AttributeValue>> {
-    client
-        .get_item()
-        .table_name(table)
-        .key("address", AttributeValue::S(address.to_owned()))
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap()
-        .item
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_notifier_turns_real_changes_into_events_a_rule_delivers_and_sends_nothing_for_the_rest() {
     let (app, client, tables) = tables().await;
@@ -166,28 +149,28 @@ async fn the_notifier_turns_real_changes_into_events_a_rule_delivers_and_sends_n
         }
     };
     // 1. A hard bounce through the function: suppressed.
-    let before = image(&client, &tables.1, address).await;
+    let before = suppression_item(&client, &tables.1, address).await;
     invoke(&app, &sendpulse_post(&bounce)).await.unwrap();
-    change(before, image(&client, &tables.1, address).await);
+    change(before, suppression_item(&client, &tables.1, address).await);
     // 2. The provider's retry: nothing changes, no record.
-    let before = image(&client, &tables.1, address).await;
+    let before = suppression_item(&client, &tables.1, address).await;
     invoke(&app, &sendpulse_post(&bounce)).await.unwrap();
-    change(before, image(&client, &tables.1, address).await);
+    change(before, suppression_item(&client, &tables.1, address).await);
     // 3. An unsubscribe of the same address: a reason added.
-    let before = image(&client, &tables.1, address).await;
+    let before = suppression_item(&client, &tables.1, address).await;
     let unsubscribe = format!(
         r#"[{{"event":"unsubscribed","email":"{address}","message_id":7002,"timestamp":1795525200}}]"#
     );
     invoke(&app, &sendpulse_post(&unsubscribe)).await.unwrap();
-    change(before, image(&client, &tables.1, address).await);
+    change(before, suppression_item(&client, &tables.1, address).await);
     // 4. A newer hard bounce: the slot moves, the verdict does not.
-    let before = image(&client, &tables.1, address).await;
+    let before = suppression_item(&client, &tables.1, address).await;
     let later = bounce.replace("1795521600", "1795530000").replace("7001", "7003");
     invoke(&app, &sendpulse_post(&later)).await.unwrap();
-    change(before, image(&client, &tables.1, address).await);
+    change(before, suppression_item(&client, &tables.1, address).await);
     // 5. An operator lifts both: unsuppressed.
     for reason in ["hard_bounce", "unsubscribe"] {
-        let before = image(&client, &tables.1, address).await;
+        let before = suppression_item(&client, &tables.1, address).await;
         run(
             &tables,
             None,
@@ -202,7 +185,7 @@ async fn the_notifier_turns_real_changes_into_events_a_rule_delivers_and_sends_n
             ],
         )
         .await;
-        change(before, image(&client, &tables.1, address).await);
+        change(before, suppression_item(&client, &tables.1, address).await);
     }
     assert_eq!(records.len(), 5, "the retry made no stream record");
     let batch = json!({ "Records": records });
@@ -284,7 +267,7 @@ async fn a_failed_put_events_names_the_record_to_retry_from() {
         r#"[{{"event":"spam_by_user","email":"{address}","message_id":8001,"timestamp":1795521600}}]"#
     );
     invoke(&app, &sendpulse_post(&body)).await.unwrap();
-    let after = image(&client, &tables.1, address).await;
+    let after = suppression_item(&client, &tables.1, address).await;
     let batch = json!({ "Records": [stream_record(1, None, after.as_ref(), "arn:aws:dynamodb:us-east-1:1:table/t")] });
     // A bus that does not exist.
     let missing = Notifier::new(

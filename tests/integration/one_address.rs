@@ -3,7 +3,6 @@
 //! All the evidence for one address is one read and one conditional update, so a request is
 //! stored in one go every time, and concurrent requests for the same address both succeed.
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{json, Value};
 
 use crate::support::*;
@@ -11,16 +10,7 @@ use crate::support::*;
 const ADDRESS: &str = "one-busy-address@example.com";
 
 async fn record(client: &aws_sdk_dynamodb::Client, suppressions: &str) -> mailtrail::suppression::Record {
-    let item = client
-        .get_item()
-        .table_name(suppressions)
-        .key("address", AttributeValue::S(ADDRESS.into()))
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap()
-        .item
-        .unwrap();
+    let item = suppression_item(client, suppressions, ADDRESS).await.unwrap();
     mailtrail::store::suppression::record_from_item(&item)
 }
 

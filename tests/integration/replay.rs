@@ -3,8 +3,6 @@
 
 use std::process::Command;
 
-use aws_sdk_dynamodb::primitives::Blob;
-use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{json, Value};
 
 use crate::cli::{json_of, mailtrail, mailtrail_with};
@@ -25,22 +23,14 @@ async fn quarantine_replay_keeps_bad_events_alone_with_the_deployments_soft_boun
         )
     };
     let body = format!("[{},{},null,{}]", soft(1), soft(2), soft(3));
-    client
-        .put_item()
-        .table_name(&table)
-        .item("pk", AttributeValue::S("quarantine#sendpulse".into()))
-        .item("sk", AttributeValue::S("cccccccccccccccc#001/001".into()))
-        .item("body", AttributeValue::B(Blob::new(body.as_bytes())))
-        .item("part", AttributeValue::N("1".into()))
-        .item("parts", AttributeValue::N("1".into()))
-        .item("error", AttributeValue::S("kept before a decoder fix".into()))
-        .item(
-            "received_at",
-            AttributeValue::S("2026-11-24T12:00:00.000Z".into()),
-        )
-        .send()
-        .await
-        .unwrap();
+    keep_sendpulse_body(
+        &client,
+        &table,
+        "cccccccccccccccc",
+        &body,
+        "kept before a decoder fix",
+    )
+    .await;
     // The deployment: a function whose configuration says the escalation is on (moto's Lambda).
     let moto = moto();
     let function = format!("mailtrail-{}", std::process::id());

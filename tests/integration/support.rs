@@ -384,3 +384,44 @@ pub fn app_writing_both(client: &Client, table: &str, suppressions: &str, mut co
         std::sync::Arc::new(NoInternet::default()),
     )
 }
+
+/// The suppression item of `address` as the table holds it now (a consistent read).
+pub async fn suppression_item(
+    client: &Client,
+    table: &str,
+    address: &str,
+) -> Option<std::collections::HashMap<String, AttributeValue>> {
+    client
+        .get_item()
+        .table_name(table)
+        .key("address", AttributeValue::S(address.to_owned()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+}
+
+/// Writes one kept body of SendPulse's quarantine straight into `table`, as the function would
+/// have kept it (one part, hash `hash`, received 2026-11-24T12:00:00Z).
+pub async fn keep_sendpulse_body(client: &Client, table: &str, hash: &str, body: &str, error: &str) {
+    client
+        .put_item()
+        .table_name(table)
+        .item("pk", AttributeValue::S("quarantine#sendpulse".into()))
+        .item("sk", AttributeValue::S(format!("{hash}#001/001")))
+        .item(
+            "body",
+            AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(body.as_bytes())),
+        )
+        .item("part", AttributeValue::N("1".into()))
+        .item("parts", AttributeValue::N("1".into()))
+        .item("error", AttributeValue::S(error.into()))
+        .item(
+            "received_at",
+            AttributeValue::S("2026-11-24T12:00:00.000Z".into()),
+        )
+        .send()
+        .await
+        .unwrap();
+}
