@@ -70,7 +70,7 @@ async fn deployed_escalation(
 pub(crate) async fn bodies(context: &Context) -> anyhow::Result<BTreeMap<String, Vec<KeptPart>>> {
     let mut bodies: BTreeMap<String, Vec<KeptPart>> = BTreeMap::new();
     for provider in Provider::ALL {
-        for part in query_parts(context, provider, None)
+        for part in query_parts(context, provider, None, Read::Bodies)
             .await?
             .iter()
             .filter_map(part_from_item)
@@ -84,12 +84,22 @@ pub(crate) async fn bodies(context: &Context) -> anyhow::Result<BTreeMap<String,
     Ok(bodies)
 }
 
+/// What a read of the quarantine asks for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Read {
+    /// Every attribute, the bodies' bytes included (replay, one body shown).
+    Bodies,
+    /// Keys, errors, times and sizes, never the bodies (the listing).
+    Listing,
+}
+
 /// The items of one provider's quarantine partition: every part, or those of one body (its
-/// hash); with `projection`, only those attributes.
+/// hash).
 async fn query_parts(
     context: &Context,
     provider: Provider,
     hash: Option<&str>,
+    read: Read,
 ) -> anyhow::Result<Vec<crate::items::Item>> {
     let mut query = context
         .client
@@ -105,6 +115,11 @@ async fn query_parts(
             .expression_attribute_values(":hash", AttributeValue::S(format!("{hash}#"))),
         None => query.key_condition_expression("pk = :pk"),
     };
+    if read == Read::Listing {
+        query = query
+            .projection_expression("sk, #error, received_at, parts, body_bytes, kept")
+            .expression_attribute_names("#error", "error");
+    }
     query_all(query, "the quarantine").await
 }
 
@@ -119,7 +134,7 @@ pub(crate) async fn body(context: &Context, key: &str) -> anyhow::Result<Vec<Kep
     ) else {
         return Ok(Vec::new());
     };
-    Ok(query_parts(context, provider, Some(hash))
+    Ok(query_parts(context, provider, Some(hash), Read::Bodies)
         .await?
         .iter()
         .filter_map(part_from_item)
@@ -142,18 +157,7 @@ pub(crate) fn row(key: &str, parts: &[KeptPart]) -> serde_json::Value {
 pub(crate) async fn listing(context: &Context) -> anyhow::Result<Vec<serde_json::Value>> {
     let mut rows: BTreeMap<String, (serde_json::Value, usize)> = BTreeMap::new();
     for provider in Provider::ALL {
-        let query = context
-            .client
-            .query()
-            .table_name(context.table()?)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(
-                ":pk",
-                AttributeValue::S(format!("{QUARANTINE_PREFIX}{}", provider.as_str())),
-            )
-            .projection_expression("sk, #error, received_at, parts, body_bytes, kept")
-            .expression_attribute_names("#error", "error");
-        for item in query_all(query, "the quarantine").await? {
+        for item in query_parts(context, provider, None, Read::Listing).await? {
             let text = |name: &str| {
                 item.get(name)
                     .and_then(|v| v.as_s().ok())
