@@ -78,7 +78,7 @@ template:
 	MAILTRAIL_WRITE_TEMPLATE=1 cargo test --lib --locked template_sections -- --test-threads=1
 
 unit:
-	cargo test --lib --locked
+	cargo test --all-features --lib --locked
 
 cli:
 	cargo build --release --features cli --bin mailtrail

@@ -16,16 +16,19 @@ if [ ! -f .venv-bench/.installed-2 ]; then
   touch .venv-bench/.installed-2
 fi
 
-echo "== release binaries (mailtrail, hello-world reference; cargo lambda for the deployed size)"
+echo "== release binaries (both functions, hello-world reference; cargo lambda for the deployed zips)"
 cargo build --release --locked --bin mailtrail-lambda --example hello_lambda
-cargo lambda build --release --arm64 --bin mailtrail-lambda --locked >/dev/null
+cargo build --release --locked --features notify --bin mailtrail-notify
+cargo lambda build --release --arm64 --bin mailtrail-lambda --locked --output-format zip >/dev/null
+cargo lambda build --release --arm64 --bin mailtrail-notify --locked --output-format zip >/dev/null
 
 echo "== throughput (criterion) and the peer, back to back"
 cargo bench --locked --bench pipeline
 .venv-bench/bin/python benches/peer_anymail.py 2>/dev/null > target/bench/anymail.json
 
 echo "== end to end, store efficiency, cold start, memory"
-MAILTRAIL_BIN=target/release/mailtrail-lambda HELLO_BIN=target/release/examples/hello_lambda \
+MAILTRAIL_BIN=target/release/mailtrail-lambda NOTIFY_BIN=target/release/mailtrail-notify \
+  HELLO_BIN=target/release/examples/hello_lambda \
   cargo bench --locked --features test-util --bench system > target/bench/system.log
 
 echo "== mailtrail ui: a recipient of 1,000 events across 300 messages"

@@ -39,6 +39,11 @@ RETENTION_DAYS = 400
 MONTH_DAYS = 30.4375
 
 
+# The deployed zips before each binary linked only its own crates (the same toolchain and
+# profile, `cargo lambda build --release --arm64`, at the commit before the feature split):
+# the reference the zip rows compare against.
+ZIP_BYTES_BEFORE_FEATURES = {"mailtrail-lambda": 4_877_758, "mailtrail-notify": 4_149_718}
+
 def per_iteration_ms(group, bench):
     sample = json.loads((CRITERION / group / bench / "new" / "sample.json").read_text())
     times = [t / i / 1e6 for t, i in zip(sample["times"], sample["iters"])]
@@ -235,6 +240,13 @@ def main():
                     f"| +{mn['median'] - hn['median']:.2f} ms | ≤ +3 ms |")
         rows.append(f"| 4 | cold start: exec → response to an SNS record (stored), ms | {fmt_range(mr['median'], mr['min'], mr['max'])} "
                     f"| hello-world (echo) {fmt_range(hr['median'], hr['min'], hr['max'])} | +{mr['median'] - hr['median']:.2f} ms | |")
+        notify = cold.get("notify")
+        if notify:
+            nn, nr = notify["to_next_ms"], notify["to_response_ms"]
+            rows.append(f"| 4 | mailtrail-notify cold start: exec → first /next, ms | {fmt_range(nn['median'], nn['min'], nn['max'])} "
+                        f"| hello-world {fmt_range(hn['median'], hn['min'], hn['max'])} | +{nn['median'] - hn['median']:.2f} ms | |")
+            rows.append(f"| 4 | mailtrail-notify cold start: exec → answer to an empty stream batch, ms | {fmt_range(nr['median'], nr['min'], nr['max'])} "
+                        f"| hello-world (echo) {fmt_range(hr['median'], hr['min'], hr['max'])} | +{nr['median'] - hr['median']:.2f} ms | |")
         rows.append(f"| 5 | peak RSS handling 1,000 SendGrid events (cold), MB | {cold['peak_rss_kib_sendgrid_1000'] / 1024:.1f} "
                     f"| hello-world {cold['hello_peak_rss_kib'] / 1024:.1f} | | ≤ 32 MB |")
 
@@ -256,9 +268,12 @@ def main():
                     f"| the bare index query for the same rows {fmt_range(floor['median'], floor['min'], floor['max'], digits=1)}; "
                     f"a message page {message['median']:.1f} | {pm['median'] / floor['median']:.2f}× | < 1,000 ms |")
 
-    binary = ROOT / "target" / "lambda" / "mailtrail-lambda" / "bootstrap"
-    if binary.exists():
-        rows.append(f"| – | Lambda binary (cargo lambda build --release, stripped) | {binary.stat().st_size / 1e6:.1f} MB | | | |")
+    for name in ("mailtrail-lambda", "mailtrail-notify"):
+        zipped = ROOT / "target" / "lambda" / name / "bootstrap.zip"
+        if zipped.exists():
+            size, before = zipped.stat().st_size, ZIP_BYTES_BEFORE_FEATURES[name]
+            rows.append(f"| – | {name}: deployed zip (cargo lambda build --release --arm64) | {size / 1e6:.2f} MB "
+                        f"| before each binary linked only its own crates: {before / 1e6:.2f} MB | {size / before:.2f}× | ≤ 1.00× |")
 
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
     header = (f"mailtrail benchmarks, {os.cpu_count()} cores ({cpu}), one run; medians with min–max. "

@@ -87,7 +87,7 @@ SNS_CERT_DIR="${PWD}/fixtures/sns"
 EVENT_BUS_NAME="mailtrail-demo"
 AWS_ENDPOINT_URL_EVENTBRIDGE="${MOTO_ENDPOINT}"
 ENV
-cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$FN_PORT" \
+cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$FN_PORT" --features notify \
   --env-file "$WORK/function.env" --ignore-changes >"$WORK/watch.log" 2>&1 &
 pids+=($!)
 wait_for_port "$FN_PORT" "cargo lambda watch" "$WORK/watch.log"

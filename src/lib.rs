@@ -4,8 +4,8 @@
 //! [`ingress`] (trigger shapes, routes, status codes, the webhook and SNS pipelines)
 //! → [`verify`] (is it genuine) → [`providers`] (one decoder per provider)
 //! → [`model`] (the normalized event, its time and its key) → [`store`] (the storage traits,
-//! DynamoDB, quarantine). [`notify`] is the second binary's: the suppression table's stream
-//! → EventBridge events for the sending app.
+//! DynamoDB, quarantine). `notify` (feature `notify`) is the second binary's: the suppression
+//! table's stream → EventBridge events for the sending app.
 
 pub mod app;
 pub mod aws_client;
@@ -14,6 +14,7 @@ pub mod config;
 pub mod ingress;
 pub mod metrics;
 pub mod model;
+#[cfg(feature = "notify")]
 pub mod notify;
 pub mod providers;
 pub mod store;

@@ -8,15 +8,26 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
+use crate::model::Provider;
 use crate::providers::registry::{ProviderSpec, PROVIDERS};
+use crate::verify::channels::WebhookChannel;
+
+/// A provider's name in the template's resources and parameters: `SendGrid`, `Ses`.
+fn pascal(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Ses => "Ses",
+        Provider::SendGrid => "SendGrid",
+        Provider::SendPulse => "SendPulse",
+        Provider::Mailgun => "Mailgun",
+        Provider::Postmark => "Postmark",
+        Provider::Resend => "Resend",
+        Provider::Mailjet => "Mailjet",
+        Provider::Brevo => "Brevo",
+    }
+}
 
 /// The webhook providers, in registry order.
-fn webhooks() -> impl Iterator<
-    Item = (
-        &'static ProviderSpec,
-        &'static crate::providers::registry::WebhookSpec,
-    ),
-> {
+fn webhooks() -> impl Iterator<Item = (&'static ProviderSpec, &'static WebhookChannel)> {
     PROVIDERS
         .iter()
         .filter_map(|spec| spec.provider.webhook().map(|webhook| (spec, webhook)))
@@ -24,7 +35,7 @@ fn webhooks() -> impl Iterator<
 
 /// The template parameter bounding a channel's signature age.
 fn max_age_parameter(spec: &ProviderSpec) -> String {
-    format!("{}MaxAgeSeconds", spec.pascal)
+    format!("{}MaxAgeSeconds", pascal(spec.provider))
 }
 
 /// A secret parameter and its Secrets Manager form.
@@ -84,13 +95,15 @@ fn conditions() -> String {
         let _ = writeln!(
             out,
             "  {}SecretFromArn: !Not [!Equals [!Ref {}SecretArn, \"\"]]",
-            spec.pascal, webhook.secret_parameter
+            pascal(spec.provider),
+            webhook.secret_parameter
         );
         if let Some(factor) = webhook.second_factor {
             let _ = writeln!(
                 out,
                 "  {}SecondFactorFromArn: !Not [!Equals [!Ref {}SecretArn, \"\"]]",
-                spec.pascal, factor.parameter
+                pascal(spec.provider),
+                factor.parameter
             );
         }
     }
@@ -111,14 +124,14 @@ fn environment() -> String {
         secret_variable(
             &mut out,
             webhook.secret_variable,
-            &format!("{}SecretFromArn", spec.pascal),
+            &format!("{}SecretFromArn", pascal(spec.provider)),
             webhook.secret_parameter,
         );
         if let Some(factor) = webhook.second_factor {
             secret_variable(
                 &mut out,
                 factor.variable,
-                &format!("{}SecondFactorFromArn", spec.pascal),
+                &format!("{}SecondFactorFromArn", pascal(spec.provider)),
                 factor.parameter,
             );
         }
@@ -140,7 +153,7 @@ fn routes() -> String {
         let _ = writeln!(
             out,
             "        {}Webhook:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref WebhookApi\n            Method: POST\n            Path: /webhooks/{}\n            PayloadFormatVersion: \"2.0\"",
-            spec.pascal, webhook.route
+            pascal(spec.provider), webhook.route
         );
     }
     out
@@ -152,7 +165,7 @@ fn outputs() -> String {
         let _ = writeln!(
             out,
             "  {}WebhookUrl:\n    Description: {}'s webhook URL (see docs/providers.md for how {} proves a request genuine).\n    Value: !Sub https://${{WebhookApi}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/webhooks/{}",
-            spec.pascal, spec.title, spec.title, webhook.route
+            pascal(spec.provider), spec.title, spec.title, webhook.route
         );
     }
     out
@@ -172,7 +185,7 @@ fn rate_alarm(spec: &ProviderSpec, what: &str, numerator: &str, threshold: &str)
         metric("numerator", numerator),
         metric("delivered", "Delivered"),
         metric("hard", "HardBounces"),
-        pascal = spec.pascal,
+        pascal = pascal(spec.provider),
         title = spec.title,
     )
 }
@@ -388,7 +401,7 @@ mod tests {
         }
         for spec in PROVIDERS.iter() {
             assert!(
-                template.contains(&format!("  {}BounceRateAlarm:", spec.pascal)),
+                template.contains(&format!("  {}BounceRateAlarm:", pascal(spec.provider))),
                 "{}",
                 spec.name
             );

@@ -65,6 +65,15 @@ pub enum RequestError {
     Store(#[source] StoreError),
 }
 
+/// The status that asks `provider` to send a request again (a store failure, a closed channel):
+/// 500 for most; Brevo discards a 5xx and retries a 429.
+pub fn retry_status(provider: Provider) -> u16 {
+    match provider {
+        Provider::Brevo => 429,
+        _ => 500,
+    }
+}
+
 impl RequestError {
     /// The HTTP status for this error, for a provider that is asked to retry with
     /// `retry_status` (500 for most; Brevo discards a 5xx and retries a 429).

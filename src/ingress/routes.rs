@@ -4,9 +4,12 @@ use base64::Engine as _;
 
 use super::response::RequestError;
 use super::trigger::HttpRequest;
-use crate::providers::registry::{self, ProviderSpec};
+use crate::providers::ProviderSpec;
+use crate::verify::channels;
 
-pub use registry::MAX_WEBHOOK_BODY_BYTES;
+/// The largest webhook body accepted, the same for every provider: the largest that still fits
+/// Lambda's 6 MB request payload once API Gateway has base64-encoded it (4 MiB × 4/3 ≈ 5.6 MB).
+pub const MAX_WEBHOOK_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// The largest SNS HTTPS body accepted: SNS messages are at most 256 KB, plus the envelope.
 pub const MAX_SNS_BODY_BYTES: usize = 512 * 1024;
 
@@ -19,14 +22,16 @@ pub fn for_path(path: &str) -> Option<&'static ProviderSpec> {
     if segments.next()? != "webhooks" {
         return None;
     }
-    registry::for_route(provider)
+    channels::for_route(provider).map(|provider| provider.spec())
 }
 
 /// The largest body `spec`'s route accepts.
 pub fn max_body_bytes(spec: &ProviderSpec) -> usize {
-    spec.provider
-        .webhook()
-        .map_or(MAX_SNS_BODY_BYTES, |webhook| webhook.max_body_bytes)
+    if spec.provider.webhook().is_some() {
+        MAX_WEBHOOK_BODY_BYTES
+    } else {
+        MAX_SNS_BODY_BYTES
+    }
 }
 
 /// Finds the route for a request, checking the method.

@@ -14,9 +14,7 @@ use crate::verify::{SignedRequest, VerifyError};
 pub async fn handle(app: &App, request: &HttpRequest, invocation: &Invocation<'_>) -> HttpReply {
     let tally = invocation.tally;
     let spec = routes::for_path(&request.path);
-    let retry_status = spec
-        .and_then(|spec| spec.provider.webhook())
-        .map_or(500, |webhook| webhook.retry_status);
+    let retry_status = spec.map_or(500, |spec| super::response::retry_status(spec.provider));
     let response = match process(app, request, invocation).await {
         Ok(body) => JsonResponse::ok(body),
         Err(error) => {

@@ -9,31 +9,16 @@
 use serde::de::{Deserialize, Deserializer};
 
 use super::batch::{own_time_or_received, shared_raw};
-use super::registry::{BodyShape, Channel, Provider, ProviderSpec, WebhookSpec};
+use super::registry::{BodyShape, Provider, ProviderSpec};
 use crate::base::lenient::{deserialize_fieldwise, FieldwiseEvent, Slot};
 use crate::model::event::{enhanced_status, non_empty, normalize_recipient};
 use crate::model::{BounceClass, EventBasics, EventKind, NormalizedEvent, SubscriptionChange, Timestamp};
-use crate::verify::token::Carriers;
-
-/// The variable holding the token(s) of Mailjet's webhook URL.
-pub const TOKEN_VARIABLE: &str = "MAILJET_WEBHOOK_TOKEN";
 
 /// Mailjet in the provider registry.
 pub const SPEC: ProviderSpec = ProviderSpec {
     provider: Provider::Mailjet,
     name: "mailjet",
     title: "Mailjet",
-    pascal: "Mailjet",
-    channel: Channel::Webhook(WebhookSpec {
-        route: "mailjet",
-        secret_variable: TOKEN_VARIABLE,
-        secret_parameter: "MailjetWebhookToken",
-        max_age: None,
-        second_factor: None,
-        max_body_bytes: super::registry::MAX_WEBHOOK_BODY_BYTES,
-        verifier: |settings| crate::verify::token::build(TOKEN_VARIABLE, Carriers::BASIC_OR_QUERY, settings),
-        retry_status: 500,
-    }),
     body: BodyShape::ObjectOrArray,
     decode_event,
     subject: |_| None,

@@ -9,34 +9,19 @@
 use serde::Deserialize;
 
 use super::batch::shared_raw;
-use super::registry::{BodyShape, Channel, Provider, ProviderSpec, WebhookSpec};
+use super::registry::{BodyShape, Provider, ProviderSpec};
 use crate::base::lenient::text;
 use crate::model::event::{enhanced_status, non_empty, normalize_recipient};
 use crate::model::{
     BounceClass, Distinguisher, EventBasics, EventKind, EventTime, NormalizedEvent, SubscriptionChange,
     Timestamp,
 };
-use crate::verify::token::Carriers;
-
-/// The variable holding the token(s) of Postmark's webhook URL.
-pub const TOKEN_VARIABLE: &str = "POSTMARK_WEBHOOK_TOKEN";
 
 /// Postmark in the provider registry.
 pub const SPEC: ProviderSpec = ProviderSpec {
     provider: Provider::Postmark,
     name: "postmark",
     title: "Postmark",
-    pascal: "Postmark",
-    channel: Channel::Webhook(WebhookSpec {
-        route: "postmark",
-        secret_variable: TOKEN_VARIABLE,
-        secret_parameter: "PostmarkWebhookToken",
-        max_age: None,
-        second_factor: None,
-        max_body_bytes: super::registry::MAX_WEBHOOK_BODY_BYTES,
-        verifier: |settings| crate::verify::token::build(TOKEN_VARIABLE, Carriers::BASIC_OR_QUERY, settings),
-        retry_status: 500,
-    }),
     body: BodyShape::Object,
     decode_event,
     subject: subject_of,

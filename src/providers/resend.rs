@@ -10,34 +10,16 @@
 use serde::Deserialize;
 
 use super::batch::shared_raw;
-use super::registry::{BodyShape, Channel, MaxAge, Provider, ProviderSpec, WebhookSpec};
+use super::registry::{BodyShape, Provider, ProviderSpec};
 use crate::base::lenient::{text, text_list};
 use crate::model::event::{addresses, non_empty};
 use crate::model::{BounceClass, EventBasics, EventKind, EventTime, NormalizedEvent, Timestamp};
-
-/// The variable holding the Svix signing secret(s) of Resend's webhook.
-pub const SECRET_VARIABLE: &str = "RESEND_WEBHOOK_SECRET";
 
 /// Resend in the provider registry.
 pub const SPEC: ProviderSpec = ProviderSpec {
     provider: Provider::Resend,
     name: "resend",
     title: "Resend",
-    pascal: "Resend",
-    channel: Channel::Webhook(WebhookSpec {
-        route: "resend",
-        secret_variable: SECRET_VARIABLE,
-        secret_parameter: "ResendWebhookSecret",
-        max_age: Some(MaxAge {
-            variable: "RESEND_MAX_AGE_SECONDS",
-            default_seconds: crate::verify::svix::DEFAULT_MAX_AGE_SECONDS,
-            minimum_seconds: 0,
-        }),
-        second_factor: None,
-        max_body_bytes: super::registry::MAX_WEBHOOK_BODY_BYTES,
-        verifier: |settings| crate::verify::svix::build(SECRET_VARIABLE, settings),
-        retry_status: 500,
-    }),
     body: BodyShape::Object,
     decode_event,
     subject: subject_of,

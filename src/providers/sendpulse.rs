@@ -14,34 +14,19 @@
 use serde::de::{Deserialize, Deserializer};
 
 use super::batch::{own_time_or_received, shared_raw};
-use super::registry::{BodyShape, Channel, Provider, ProviderSpec, WebhookSpec};
+use super::registry::{BodyShape, Provider, ProviderSpec};
 use super::{DecodeError, Decoded};
 use crate::base::lenient::{deserialize_fieldwise, FieldwiseEvent, Slot};
 use crate::model::event::{non_empty, normalize_recipient};
 use crate::model::{
     BounceClass, EventBasics, EventKind, NormalizedEvent, Scope, SubscriptionChange, Timestamp,
 };
-use crate::verify::token::Carriers;
-
-/// The variable holding the token(s) of SendPulse's webhook URL.
-pub const TOKEN_VARIABLE: &str = "SENDPULSE_WEBHOOK_TOKEN";
 
 /// SendPulse in the provider registry.
 pub const SPEC: ProviderSpec = ProviderSpec {
     provider: Provider::SendPulse,
     name: "sendpulse",
     title: "SendPulse",
-    pascal: "SendPulse",
-    channel: Channel::Webhook(WebhookSpec {
-        route: "sendpulse",
-        secret_variable: TOKEN_VARIABLE,
-        secret_parameter: "SendPulseWebhookToken",
-        max_age: None,
-        second_factor: None,
-        max_body_bytes: super::registry::MAX_WEBHOOK_BODY_BYTES,
-        verifier: |settings| crate::verify::token::build(TOKEN_VARIABLE, Carriers::QUERY, settings),
-        retry_status: 500,
-    }),
     body: BodyShape::Array,
     decode_event,
     subject: subject_of,

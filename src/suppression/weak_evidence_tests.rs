@@ -126,6 +126,7 @@ fn mailgun_failures_that_are_not_the_recipients_suppress_nobody() {
 }
 
 #[test]
+#[cfg(feature = "cli")]
 fn postmarks_manual_suppressions_are_manual_in_the_webhook_and_the_import_alike() {
     use crate::model::Provider;
     use crate::suppression::import::{parse_export, ImportFormat, ImportOptions};

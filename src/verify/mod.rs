@@ -6,6 +6,7 @@
 //! signatures ([`sns`]). Every webhook verifier implements [`Verifier`]; the provider registry says which
 //! one a channel uses. A verifier built without its secret refuses every request.
 
+pub mod channels;
 pub mod mailgun;
 pub mod sendgrid;
 pub mod sns;

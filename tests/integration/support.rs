@@ -342,6 +342,9 @@ pub fn lambda_watch(env: &[(&str, String)]) -> LocalServer {
             "--env-file".into(),
             env_file.display().to_string(),
             "--ignore-changes".into(),
+            // The notifier's binary needs its feature; the webhook function is the same with it.
+            "--features".into(),
+            "notify".into(),
         ],
         &[(
             "PATH",

@@ -9,14 +9,11 @@
 use serde::Deserialize;
 
 use super::batch::shared_raw;
-use super::registry::{BodyShape, Channel, MaxAge, Provider, ProviderSpec, SecondFactor, WebhookSpec};
+use super::registry::{BodyShape, Provider, ProviderSpec};
 use crate::base::lenient::{text, text_list};
 use crate::model::event::{addresses, enhanced_status, non_empty, normalize_recipient};
 use crate::model::{
     BounceClass, EventBasics, EventKind, EventTime, NormalizedEvent, SubscriptionChange, Timestamp,
-};
-use crate::verify::mailgun::{
-    DEFAULT_MAX_AGE_SECONDS, KEY_VARIABLE, MAX_AGE_VARIABLE, MIN_MAX_AGE_SECONDS, TOKEN_VARIABLE,
 };
 
 /// Mailgun in the provider registry.
@@ -24,25 +21,6 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     provider: Provider::Mailgun,
     name: "mailgun",
     title: "Mailgun",
-    pascal: "Mailgun",
-    channel: Channel::Webhook(WebhookSpec {
-        route: "mailgun",
-        secret_variable: KEY_VARIABLE,
-        secret_parameter: "MailgunWebhookSigningKey",
-        max_age: Some(MaxAge {
-            variable: MAX_AGE_VARIABLE,
-            default_seconds: DEFAULT_MAX_AGE_SECONDS,
-            // The token binding must outlive the signature: no "off".
-            minimum_seconds: MIN_MAX_AGE_SECONDS,
-        }),
-        second_factor: Some(SecondFactor {
-            variable: TOKEN_VARIABLE,
-            parameter: "MailgunWebhookToken",
-        }),
-        max_body_bytes: super::registry::MAX_WEBHOOK_BODY_BYTES,
-        verifier: crate::verify::mailgun::build,
-        retry_status: 500,
-    }),
     body: BodyShape::Object,
     decode_event,
     subject: subject_of,

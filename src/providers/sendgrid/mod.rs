@@ -7,7 +7,7 @@
 use serde::de::{Deserialize, Deserializer};
 
 use super::batch::{own_time_or_received, shared_raw};
-use super::registry::{BodyShape, Channel, MaxAge, Provider, ProviderSpec, WebhookSpec};
+use super::registry::{BodyShape, Provider, ProviderSpec};
 use super::{DecodeError, Decoded};
 use crate::base::lenient::{deserialize_fieldwise, FieldwiseEvent, Slot};
 use crate::model::event::{non_empty, normalize_recipient};
@@ -20,21 +20,6 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     provider: Provider::SendGrid,
     name: "sendgrid",
     title: "SendGrid",
-    pascal: "SendGrid",
-    channel: Channel::Webhook(WebhookSpec {
-        route: "sendgrid",
-        secret_variable: crate::verify::sendgrid::KEYS_VARIABLE,
-        secret_parameter: "SendGridWebhookPublicKey",
-        max_age: Some(MaxAge {
-            variable: "SENDGRID_MAX_AGE_SECONDS",
-            default_seconds: crate::verify::sendgrid::DEFAULT_MAX_AGE_SECONDS,
-            minimum_seconds: 0,
-        }),
-        second_factor: None,
-        max_body_bytes: super::registry::MAX_WEBHOOK_BODY_BYTES,
-        verifier: crate::verify::sendgrid::build,
-        retry_status: 500,
-    }),
     body: BodyShape::Array,
     decode_event,
     subject: |_| None,

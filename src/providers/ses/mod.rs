@@ -12,7 +12,7 @@ mod subscription;
 
 use message::SesMessage;
 
-use super::registry::{BodyShape, Channel, Provider, ProviderSpec};
+use super::registry::{BodyShape, Provider, ProviderSpec};
 use super::{DecodeError, Decoded, JsonFault};
 use crate::model::event::non_empty;
 use crate::model::{NormalizedEvent, Timestamp};
@@ -22,8 +22,6 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     provider: Provider::Ses,
     name: "ses",
     title: "Amazon SES",
-    pascal: "Ses",
-    channel: Channel::Ses,
     body: BodyShape::SesRecord,
     decode_event,
     subject: subject_of,
