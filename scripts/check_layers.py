@@ -20,6 +20,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 LAYERS = [
     "ingress",      # triggers, routes, the webhook and SNS pipelines
     "notify",       # the notifier binary's logic
+    "read",         # the read side: timelines, verdicts, groups (the command and the UI)
     "app",          # what an invocation runs with
     "config",       # settings from the environment
     "metrics",      # EMF lines

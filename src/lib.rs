@@ -17,6 +17,9 @@ pub mod model;
 #[cfg(feature = "notify")]
 pub mod notify;
 pub mod providers;
+/// The read side (feature `cli`): timelines, verdicts and groups as types.
+#[cfg(feature = "cli")]
+pub mod read;
 pub mod store;
 pub mod suppression;
 pub mod verify;

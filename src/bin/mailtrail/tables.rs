@@ -79,6 +79,17 @@ impl Context {
     }
 
     /// The events table, or an error saying how to name it.
+    /// The read side over these tables (the events table must be known).
+    pub fn reads(&self) -> anyhow::Result<mailtrail::read::DynamoReads> {
+        self.table()?;
+        Ok(mailtrail::read::DynamoReads {
+            client: self.client.clone(),
+            events_table: self.table.clone(),
+            suppressions_table: self.suppressions_table.clone(),
+        })
+    }
+
+    /// The events table, or an error saying how to name it.
     pub fn table(&self) -> anyhow::Result<&str> {
         self.table
             .as_deref()

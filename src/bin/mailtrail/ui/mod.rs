@@ -25,11 +25,11 @@ use mailtrail::providers::Provider;
 use maud::Markup;
 use serde_json::Value;
 
-use crate::items::{item_json, message_of, text, Item};
 use crate::tables::Context;
-use crate::timeline::{event_item, message_items, recipient_rows, since_key, with_full_items};
+use crate::timeline::since_key;
 use guard::form_pairs;
-use outcome::{group, Filters};
+use mailtrail::read::{self, group, MessageGroup, RecipientRows, TimelineEvent};
+use outcome::Filters;
 
 /// Messages on one page of a recipient.
 const MESSAGES_PER_PAGE: usize = 50;
@@ -293,7 +293,7 @@ fn bound(value: Option<&str>, name: &str) -> Result<Option<String>, String> {
 struct RecipientRead {
     /// The verdict; `None` when no suppression table is known (unknown, not "not suppressed").
     verdict: Option<mailtrail::suppression::Verdict>,
-    rows: Vec<Item>,
+    rows: Vec<TimelineEvent>,
     truncated: bool,
     filter_error: Option<String>,
 }
@@ -310,21 +310,28 @@ async fn read_recipient(
         (Ok(since), Ok(until)) => (since, until, None),
         (Err(e), _) | (_, Err(e)) => (None, None, Some(e)),
     };
+    let reads = context.reads()?;
+    let wanted = RecipientRows {
+        address: address.to_owned(),
+        since,
+        until,
+        limit: Some(MAX_ROWS + 1),
+        newest_first: true,
+    };
     let (verdict, rows) = tokio::try_join!(
         async {
             match context.suppressions_table {
-                Some(_) => Ok(Some(crate::suppressed::record(context, address).await?.verdict())),
+                // No record is a verdict too: not suppressed.
+                Some(_) => Ok(Some(
+                    read::source::EventReads::record(&reads, address)
+                        .await?
+                        .unwrap_or_else(|| mailtrail::suppression::Record::new(address))
+                        .verdict(),
+                )),
                 None => Ok(None),
             }
         },
-        recipient_rows(
-            context,
-            address,
-            since.as_deref(),
-            until.as_deref(),
-            Some(MAX_ROWS + 1),
-            true
-        ),
+        read::recipient_events(&reads, &wanted),
     )?;
     let mut rows = rows;
     let truncated = rows.len() > MAX_ROWS;
@@ -340,13 +347,11 @@ async fn read_recipient(
 /// The subjects of the messages on a page, read from raw events by each provider's decoder:
 /// the newest event of each message first, then, for messages whose newest event carries none
 /// (an SES delivery delay has no headers), the oldest. Each round is one batch of reads.
-async fn subjects(
-    context: &Context,
-    groups: &[outcome::MessageGroup],
-) -> anyhow::Result<HashMap<String, String>> {
+async fn subjects(context: &Context, groups: &[MessageGroup]) -> anyhow::Result<HashMap<String, String>> {
+    let reads = context.reads()?;
     let mut found: HashMap<String, String> = HashMap::new();
     for pick in [0, 1] {
-        let representatives: Vec<Item> = groups
+        let representatives: Vec<TimelineEvent> = groups
             .iter()
             .filter(|g| !g.message.is_empty() && !found.contains_key(&g.message))
             .filter_map(|g| {
@@ -361,13 +366,9 @@ async fn subjects(
         if representatives.is_empty() {
             break;
         }
-        for item in with_full_items(context, representatives).await? {
-            let subject = Provider::parse(text(&item, "provider")).and_then(|provider| {
-                let raw = mailtrail::store::item::original_raw(&item)?.ok()?;
-                (provider.spec().subject)(std::str::from_utf8(&raw).ok()?)
-            });
-            if let Some(subject) = subject {
-                found.insert(message_of(&item).to_owned(), subject);
+        for event in read::full_events(&reads, &representatives).await? {
+            if let Some(subject) = event.subject() {
+                found.insert(event.message.clone(), subject);
             }
         }
     }
@@ -455,11 +456,11 @@ async fn recipient_api(
     }
     match read_recipient(&ui.context, &address, &filters).await {
         Ok(read) => {
-            let mut rows: Vec<&Item> = read.rows.iter().filter(|r| filters.shows(r)).collect();
-            rows.sort_by(|a, b| (text(a, "sk"), text(a, "pk")).cmp(&(text(b, "sk"), text(b, "pk"))));
+            let mut rows: Vec<&TimelineEvent> = read.rows.iter().filter(|r| filters.shows(r)).collect();
+            rows.sort_by(|a, b| (&a.key.1, &a.key.0).cmp(&(&b.key.1, &b.key.0)));
             json(
                 StatusCode::OK,
-                &Value::Array(rows.into_iter().map(item_json).collect()),
+                &Value::Array(rows.into_iter().map(|e| e.json.clone()).collect()),
             )
         }
         Err(error) => failed(&error, true),
@@ -496,21 +497,17 @@ async fn verdict_api(State(ui): State<Arc<Ui>>, Path(address): Path<String>) -> 
     }
 }
 
-async fn sorted_message(context: &Context, id: &str) -> anyhow::Result<Vec<Item>> {
-    let mut items = message_items(context, id).await?;
-    items.sort_by(|a, b| (text(a, "sk"), text(a, "recipient")).cmp(&(text(b, "sk"), text(b, "recipient"))));
-    Ok(items)
+async fn sorted_message(context: &Context, id: &str) -> anyhow::Result<Vec<TimelineEvent>> {
+    let mut events = read::message_timeline(&context.reads()?, id).await?;
+    events.sort_by(|a, b| (&a.key.1, &a.recipient).cmp(&(&b.key.1, &b.recipient)));
+    Ok(events)
 }
 
 async fn message_page(State(ui): State<Arc<Ui>>, Path(id): Path<String>) -> Response {
     match sorted_message(&ui.context, &id).await {
         Ok(items) if items.is_empty() => page_not_found(&format!("No events for message {id}.")),
         Ok(items) => {
-            let subject = items.iter().find_map(|item| {
-                let provider = Provider::parse(text(item, "provider"))?;
-                let raw = mailtrail::store::item::original_raw(item)?.ok()?;
-                (provider.spec().subject)(std::str::from_utf8(&raw).ok()?)
-            });
+            let subject = items.iter().find_map(TimelineEvent::subject);
             html(StatusCode::OK, views::message(&id, &items, subject.as_deref()))
         }
         Err(error) => failed(&error, false),
@@ -524,18 +521,17 @@ async fn message_api(State(ui): State<Arc<Ui>>, Path(id): Path<String>) -> Respo
         }
         Ok(items) => json(
             StatusCode::OK,
-            &Value::Array(items.iter().map(item_json).collect()),
+            &Value::Array(items.into_iter().map(|e| e.json).collect()),
         ),
         Err(error) => failed(&error, true),
     }
 }
 
 async fn event_page(State(ui): State<Arc<Ui>>, Path((pk, sk)): Path<(String, String)>) -> Response {
-    match event_item(&ui.context, &pk, &sk).await {
-        Ok(Some(item)) => {
-            let value = item_json(&item);
-            let raw = value["raw"].as_str().map(str::to_owned);
-            html(StatusCode::OK, views::event(&value, raw.as_deref()))
+    match event_by_key(&ui.context, pk, sk).await {
+        Ok(Some(event)) => {
+            let raw = event.json["raw"].as_str().map(str::to_owned);
+            html(StatusCode::OK, views::event(&event.json, raw.as_deref()))
         }
         Ok(None) => page_not_found("There is no such event."),
         Err(error) => failed(&error, false),
@@ -543,9 +539,13 @@ async fn event_page(State(ui): State<Arc<Ui>>, Path((pk, sk)): Path<(String, Str
 }
 
 async fn event_api(State(ui): State<Arc<Ui>>, Path((pk, sk)): Path<(String, String)>) -> Response {
-    match event_item(&ui.context, &pk, &sk).await {
-        Ok(Some(item)) => json(StatusCode::OK, &item_json(&item)),
+    match event_by_key(&ui.context, pk, sk).await {
+        Ok(Some(event)) => json(StatusCode::OK, &event.json),
         Ok(None) => json(StatusCode::NOT_FOUND, &serde_json::json!({"error": "not_found"})),
         Err(error) => failed(&error, true),
     }
+}
+
+async fn event_by_key(context: &Context, pk: String, sk: String) -> anyhow::Result<Option<TimelineEvent>> {
+    Ok(read::timeline::event(&context.reads()?, &(pk, sk)).await?)
 }

@@ -6,8 +6,9 @@ use maud::{html, Markup, DOCTYPE};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::Value;
 
-use super::outcome::{Filters, MessageGroup};
-use crate::items::{detail, text, Item};
+use mailtrail::read::{MessageGroup, TimelineEvent};
+
+use super::outcome::Filters;
 use mailtrail::suppression::record::{ActiveReason, Verdict};
 
 /// What a path segment or query value keeps as is: RFC 3986's unreserved characters.
@@ -165,19 +166,19 @@ fn verdict_box(verdict: Option<&Verdict>) -> Markup {
     }
 }
 
-fn event_row(item: &Item) -> Markup {
-    let kind = text(item, "event");
-    let link = item.get("url").and_then(|v| v.as_s().ok());
+fn event_row(event: &TimelineEvent) -> Markup {
+    let kind = &event.event;
+    let link = Some(event.attribute("url")).filter(|link| !link.is_empty());
     html! {
         tr {
-            td { time { (text(item, "occurred_at")) } }
+            td { time { (event.occurred_at) } }
             td { span class={"kind " (kind)} { (kind) } }
-            td { (text(item, "recipient")) }
+            td { (event.recipient) }
             td.detail {
-                (detail(item).split(" | ").filter(|p| Some(*p) != link.map(String::as_str)).collect::<Vec<_>>().join(" | "))
+                (event.detail.split(" | ").filter(|p| Some(*p) != link).collect::<Vec<_>>().join(" | "))
                 @if let Some(link) = link { " " (url(link)) }
             }
-            td { a.raw href=(event_href(text(item, "pk"), text(item, "sk"))) { "raw" } }
+            td { a.raw href=(event_href(&event.key.0, &event.key.1)) { "raw" } }
         }
     }
 }
@@ -295,8 +296,8 @@ pub fn recipient(page: &RecipientPage<'_>) -> Markup {
 }
 
 /// `/message/<id>`.
-pub fn message(id: &str, items: &[Item], subject: Option<&str>) -> Markup {
-    let outcome = super::outcome::strongest(items.iter().map(|i| text(i, "event")));
+pub fn message(id: &str, items: &[TimelineEvent], subject: Option<&str>) -> Markup {
+    let outcome = mailtrail::read::strongest(items.iter().map(|i| i.event.as_str()));
     html! {
         (layout(id, html! {
             h1.message-id { (id) }
@@ -310,11 +311,11 @@ pub fn message(id: &str, items: &[Item], subject: Option<&str>) -> Markup {
                 tbody {
                     @for item in items {
                         tr {
-                            td { time { (text(item, "occurred_at")) } }
-                            td { span class={"kind " (text(item, "event"))} { (text(item, "event")) } " " span.provider { (text(item, "provider")) } }
-                            td { a href=(recipient_href(text(item, "recipient"))) { (text(item, "recipient")) } }
-                            td.detail { (detail(item)) }
-                            td { a.raw href=(event_href(text(item, "pk"), text(item, "sk"))) { "raw" } }
+                            td { time { (item.occurred_at) } }
+                            td { span class={"kind " (item.event)} { (item.event) } " " span.provider { (item.provider) } }
+                            td { a href=(recipient_href(&item.recipient)) { (item.recipient) } }
+                            td.detail { (item.detail) }
+                            td { a.raw href=(event_href(&item.key.0, &item.key.1)) { "raw" } }
                         }
                     }
                 }

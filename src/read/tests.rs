@@ -1,0 +1,187 @@
+//! The read models against the in-memory store: what is stored is what the timelines show.
+
+use super::source::{EventReads, RecipientRows};
+use super::*;
+use crate::base::deadline::Deadline;
+use crate::model::Provider;
+use crate::store::{EventStore, MemoryStore, SuppressionStore};
+use crate::suppression::evidence::evidence_of;
+use crate::test_support::{received, ses_fixture};
+
+const MESSAGE: &str = "EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000";
+
+/// Stores SES bodies as the pipeline does: the events, then their suppression evidence.
+async fn store_ses(store: &MemoryStore, bodies: &[String]) {
+    for body in bodies {
+        let events = crate::providers::decode(Provider::Ses, body.as_bytes(), received())
+            .expect("decodes")
+            .events;
+        let evidence = evidence_of(&events, None);
+        store.put_events(events, Deadline::none()).await.expect("stored");
+        store
+            .record_evidence(evidence, Deadline::none())
+            .await
+            .expect("recorded");
+    }
+}
+
+/// A delivery to two recipients: two events sharing one raw event (`raw_in`).
+fn delivery_to_two() -> String {
+    ses_fixture("event-delivery").replace(
+        "\"recipients\": [\n\"recipient@example.com\"",
+        "\"recipients\": [\n\"recipient@example.com\",\n\"second@example.com\"",
+    )
+}
+
+async fn seeded() -> MemoryStore {
+    let store = MemoryStore::default();
+    store_ses(
+        &store,
+        &[
+            ses_fixture("event-send").to_owned(),
+            delivery_to_two(),
+            ses_fixture("event-open").to_owned(),
+            ses_fixture("event-bounce").to_owned(),
+        ],
+    )
+    .await;
+    store
+}
+
+#[tokio::test]
+async fn a_message_timeline_holds_every_recipient_oldest_first_each_with_its_raw_event() {
+    let store = seeded().await;
+    let sharing = store
+        .items()
+        .into_iter()
+        .filter(|(_, item)| crate::store::item::raw_holder(item).is_some())
+        .count();
+    assert_eq!(
+        sharing, 1,
+        "one of the two deliveries keeps its raw event in the other's item"
+    );
+    let events = message_timeline(&store, MESSAGE).await.unwrap();
+    let kinds: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| (e.event.as_str(), e.recipient.as_str()))
+        .collect();
+    assert_eq!(events.len(), 5, "{kinds:?}");
+    assert!(events.windows(2).all(|w| w[0].sk() <= w[1].sk()), "oldest first");
+    let second = events
+        .iter()
+        .find(|e| e.recipient == "second@example.com")
+        .expect("the second recipient");
+    assert_eq!(second.event, "delivered");
+    assert_eq!(second.message, MESSAGE);
+    assert_eq!(second.provider, "ses");
+    let raw = second.attribute("raw");
+    assert!(
+        raw.contains("second@example.com") && raw.contains("\"eventType\""),
+        "the shared raw event is given to every recipient it names"
+    );
+    assert!(events.iter().all(|e| !e.attribute("raw").is_empty()));
+}
+
+#[tokio::test]
+async fn a_recipient_timeline_is_that_address_alone_with_its_verdict() {
+    let store = seeded().await;
+    let timeline = recipient_timeline(&store, "recipient@example.com", None, true, true)
+        .await
+        .unwrap();
+    assert_eq!(timeline.address, "recipient@example.com");
+    let kinds: Vec<&str> = timeline.events.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(kinds.len(), 4, "{kinds:?}");
+    assert!(timeline
+        .events
+        .iter()
+        .all(|e| e.recipient == "recipient@example.com"));
+    let verdict = timeline.verdict.expect("a hard bounce leaves a record");
+    assert!(verdict.suppressed);
+    assert_eq!(verdict.reasons, vec!["hard_bounce"]);
+
+    let second = recipient_timeline(&store, "second@example.com", None, true, true)
+        .await
+        .unwrap();
+    assert_eq!(second.events.len(), 1);
+    assert!(second.events[0].attribute("raw").contains("second@example.com"));
+    assert_eq!(second.verdict, None, "a delivery leaves no record");
+
+    let nobody = recipient_timeline(&store, "nobody@example.com", None, true, true)
+        .await
+        .unwrap();
+    assert!(nobody.events.is_empty() && nobody.verdict.is_none());
+}
+
+#[tokio::test]
+async fn since_keeps_the_later_events_and_rows_come_in_the_order_asked() {
+    let store = seeded().await;
+    let all = recipient_timeline(&store, "recipient@example.com", None, false, false)
+        .await
+        .unwrap();
+    let third = all.events[2].sk().to_owned();
+    let later = recipient_timeline(&store, "recipient@example.com", Some(&third), false, false)
+        .await
+        .unwrap();
+    assert_eq!(later.events, all.events[2..].to_vec());
+    let newest = store
+        .recipient_rows(&RecipientRows {
+            address: "recipient@example.com".into(),
+            limit: Some(2),
+            newest_first: true,
+            ..RecipientRows::default()
+        })
+        .await
+        .unwrap();
+    let newest: Vec<String> = newest
+        .iter()
+        .map(|row| super::source::text(row, "sk").to_owned())
+        .collect();
+    assert_eq!(
+        newest,
+        vec![all.events[3].sk().to_owned(), all.events[2].sk().to_owned()]
+    );
+}
+
+#[tokio::test]
+async fn messages_group_with_their_strongest_outcome_and_a_filter_never_hides_it() {
+    let store = seeded().await;
+    let timeline = recipient_timeline(&store, "recipient@example.com", None, false, false)
+        .await
+        .unwrap();
+    let groups = group(timeline.events.clone(), |_| true);
+    assert_eq!(groups.len(), 1);
+    assert_eq!(groups[0].message, MESSAGE);
+    assert_eq!(groups[0].outcome, Some("bounced"));
+    assert!(groups[0].opened && !groups[0].clicked);
+    assert!(
+        groups[0].events.windows(2).all(|w| w[0].sk() >= w[1].sk()),
+        "newest first"
+    );
+    let only_opens = group(timeline.events, |e| e.event == "opened");
+    assert_eq!(only_opens[0].events.len(), 1);
+    assert_eq!(only_opens[0].outcome, Some("bounced"));
+    assert_eq!(strongest(["delivered", "deferred", "opened"]), Some("deferred"));
+    assert_eq!(strongest(["opened", "clicked"]), None);
+}
+
+#[tokio::test]
+async fn one_event_reads_back_by_key_and_kept_bodies_are_no_message() {
+    let store = seeded().await;
+    let events = message_timeline(&store, MESSAGE).await.unwrap();
+    let second = events
+        .iter()
+        .find(|e| e.recipient == "second@example.com")
+        .unwrap();
+    let read = timeline::event(&store, &second.key)
+        .await
+        .unwrap()
+        .expect("found");
+    assert_eq!(&read, second);
+    let absent = (MESSAGE.to_owned(), "2000-01-01T00:00:00.000Z#sent#0".to_owned());
+    assert_eq!(timeline::event(&store, &absent).await.unwrap(), None);
+    for pk in ["quarantine#2026-11-24#x", "token#abc"] {
+        assert!(message_timeline(&store, pk).await.unwrap().is_empty(), "{pk}");
+        let key = (pk.to_owned(), "x".to_owned());
+        assert_eq!(timeline::event(&store, &key).await.unwrap(), None, "{pk}");
+    }
+}
