@@ -312,6 +312,17 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn an_empty_batch_puts_nothing_and_fails_nothing() {
+        let notifier = Notifier::new(Box::new(MemorySink::default()), None);
+        let summary = notifier
+            .handle(&serde_json::json!({"Records": []}))
+            .await
+            .unwrap();
+        assert_eq!(summary, NotifySummary::default());
+        assert!(batch_response(&summary).batch_item_failures.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_retried_batch_puts_events_with_the_same_ids() {
         let after = records_after(&[bounce("2026-01-01T00:00:00Z")]);
         let event = batch(&[(None, Some(&after))]);
