@@ -10,18 +10,28 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
 
 /// `bytes` as lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
+    push_hex(bytes, &mut out);
+    out
+}
+
+/// Appends `bytes` as lower-case hex to `out`.
+pub fn push_hex(bytes: &[u8], out: &mut String) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     for byte in bytes {
         out.push(char::from(DIGITS[usize::from(byte >> 4)]));
         out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
     }
-    out
 }
 
 /// The first 8 bytes of SHA-256 of `data` as 16 hex digits: the short content hash of keys.
 pub fn short_hash(data: &[u8]) -> String {
     hex(&sha256(data)[..8])
+}
+
+/// Appends [`short_hash`] of `data` to `out`.
+pub fn push_short_hash(data: &[u8], out: &mut String) {
+    push_hex(&sha256(data)[..8], out);
 }
 
 #[cfg(test)]
@@ -36,5 +46,8 @@ mod tests {
         );
         assert_eq!(short_hash(b"abc"), "ba7816bf8f01cfea");
         assert_eq!(hex(&[0x00, 0xff, 0x10]), "00ff10");
+        let mut out = String::from("x#");
+        push_short_hash(b"abc", &mut out);
+        assert_eq!(out, "x#ba7816bf8f01cfea");
     }
 }

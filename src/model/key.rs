@@ -6,8 +6,8 @@
 //! volatile values (SendGrid's `sg_event_id`, the receive time) never enter the key.
 
 use super::event::{NormalizedEvent, TimeSource};
-use super::timestamp::Timestamp;
-use crate::base::digest::short_hash;
+use super::timestamp::{Timestamp, RFC3339_LEN};
+use crate::base::digest::{push_short_hash, short_hash};
 
 /// Prefix of the partition key of events that carry no message id.
 pub const NO_MESSAGE_PREFIX: &str = "no-message-id#";
@@ -26,13 +26,13 @@ impl ItemKey {
     pub fn of(event: &NormalizedEvent) -> ItemKey {
         let time = key_time(event);
         let pk = partition_key(event);
-        let hash = identity_hash(event, &pk, time);
-        let mut sk = String::with_capacity(56);
-        sk.push_str(&time.to_rfc3339());
+        let kind = event.kind.as_str();
+        let mut sk = String::with_capacity(RFC3339_LEN + kind.len() + 18);
+        time.write_rfc3339(&mut sk);
         sk.push('#');
-        sk.push_str(event.kind.as_str());
+        sk.push_str(kind);
         sk.push('#');
-        sk.push_str(&hash);
+        identity_hash(event, &pk, time, &mut sk);
         ItemKey { pk, sk }
     }
 }
@@ -99,32 +99,59 @@ pub fn key_time(event: &NormalizedEvent) -> Timestamp {
 }
 
 /// 16 hex digits of SHA-256 over the identifying fields, each length-prefixed so that no two
-/// different field lists can produce the same input. A distinguisher enters as `<name>=<value>`.
-fn identity_hash(event: &NormalizedEvent, pk: &str, time: Timestamp) -> String {
-    let time = time.millis().to_string();
+/// different field lists can produce the same input, appended to `out`. A distinguisher enters
+/// as `<name>=<value>`. The input is gathered on the stack when it fits (it nearly always does).
+fn identity_hash(event: &NormalizedEvent, pk: &str, time: Timestamp, out: &mut String) {
+    let mut millis = [0u8; 20];
     let fixed = [
         event.provider.as_str(),
         pk,
         event.kind.as_str(),
         event.provider_event.as_str(),
         event.recipient.as_deref().unwrap_or(""),
-        time.as_str(),
+        decimal(time.millis().unsigned_abs(), &mut millis),
     ];
-    let mut input = Vec::with_capacity(256);
-    let mut field = |parts: &[&str]| {
-        let len: usize = parts.iter().map(|p| p.len()).sum();
-        input.extend_from_slice(&(len as u64).to_be_bytes());
-        for part in parts {
-            input.extend_from_slice(part.as_bytes());
-        }
+    let fields = fixed
+        .iter()
+        .map(|value| [*value, "", ""])
+        .chain(event.distinguishers.iter().map(|d| [d.name(), "=", d.value()]));
+    let length = |parts: &[&str; 3]| parts.iter().map(|part| part.len()).sum::<usize>();
+    let total: usize = fields.clone().map(|parts| 8 + length(&parts)).sum();
+    let mut stack = [0u8; 512];
+    let mut heap = Vec::new();
+    let input: &mut [u8] = if total <= stack.len() {
+        &mut stack[..total]
+    } else {
+        heap.resize(total, 0);
+        &mut heap
     };
-    for value in fixed {
-        field(&[value]);
+    let mut at = 0;
+    let mut put = |bytes: &[u8]| {
+        input[at..at + bytes.len()].copy_from_slice(bytes);
+        at += bytes.len();
+    };
+    for parts in fields {
+        put(&(length(&parts) as u64).to_be_bytes());
+        for part in parts {
+            put(part.as_bytes());
+        }
     }
-    for distinguisher in &event.distinguishers {
-        field(&[distinguisher.name(), "=", distinguisher.value()]);
+    push_short_hash(input, out);
+}
+
+/// `value` in decimal, written into `buffer`.
+fn decimal(mut value: u64, buffer: &mut [u8; 20]) -> &str {
+    let mut start = buffer.len();
+    loop {
+        start -= 1;
+        buffer[start] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
     }
-    short_hash(&input)
+    // ASCII digits only.
+    std::str::from_utf8(&buffer[start..]).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Event times: parsed from what providers send, written in one fixed-width form.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 
 /// Milliseconds since the Unix epoch, between 1970-01-01 and 9999-12-31 (so that the written
 /// form is always 24 characters and sorts as text in time order).
@@ -75,11 +75,39 @@ impl Timestamp {
     /// Fixed-width RFC 3339 in UTC with milliseconds: `2021-09-14T00:20:04.000Z`. Always 24
     /// characters, so the text sorts in time order.
     pub fn to_rfc3339(self) -> String {
-        DateTime::<Utc>::from_timestamp_millis(self.0)
-            .unwrap_or_default()
-            .to_rfc3339_opts(SecondsFormat::Millis, true)
+        let mut out = String::with_capacity(RFC3339_LEN);
+        self.write_rfc3339(&mut out);
+        out
+    }
+
+    /// Appends [`Timestamp::to_rfc3339`]'s text to `out`, with no allocation of its own (the
+    /// sort key is written this way, once per event).
+    pub fn write_rfc3339(self, out: &mut String) {
+        let time = DateTime::<Utc>::from_timestamp_millis(self.0).unwrap_or_default();
+        let mut digits = |value: u32, width: usize, after: char| {
+            let mut buffer = [b'0'; 4];
+            let mut rest = value;
+            for slot in buffer[..width].iter_mut().rev() {
+                *slot = b'0' + (rest % 10) as u8;
+                rest /= 10;
+            }
+            // ASCII digits only.
+            out.push_str(std::str::from_utf8(&buffer[..width]).unwrap_or_default());
+            out.push(after);
+        };
+        // Years are 1970..=9999 by construction, so four digits always hold them.
+        digits(time.year().unsigned_abs(), 4, '-');
+        digits(time.month(), 2, '-');
+        digits(time.day(), 2, 'T');
+        digits(time.hour(), 2, ':');
+        digits(time.minute(), 2, ':');
+        digits(time.second(), 2, '.');
+        digits(self.0.rem_euclid(1000) as u32, 3, 'Z');
     }
 }
+
+/// The length of the written form.
+pub const RFC3339_LEN: usize = 24;
 
 impl std::fmt::Display for Timestamp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -90,6 +118,21 @@ impl std::fmt::Display for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_writer_agrees_with_chrono_across_the_range() {
+        let mut millis = 0i64;
+        while millis <= MAX_MILLIS {
+            let t = Timestamp::from_millis(millis).unwrap();
+            let chrono = DateTime::<Utc>::from_timestamp_millis(millis)
+                .unwrap()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            assert_eq!(t.to_rfc3339(), chrono, "{millis}");
+            millis += 7_777_777_777_777 / 1000 + 123;
+        }
+        let last = Timestamp::from_millis(MAX_MILLIS).unwrap().to_rfc3339();
+        assert_eq!(last, "9999-12-31T23:59:59.999Z");
+    }
 
     #[test]
     fn writes_fixed_width_utc_with_milliseconds() {

@@ -6,11 +6,64 @@
 
 use std::sync::Arc;
 
+use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
 use super::registry::{BodyShape, ProviderSpec};
 use super::{BadEvent, DecodeError, Decoded, JsonFault};
-use crate::model::{EventTime, Timestamp};
+use crate::model::{EventTime, NormalizedEvent, Timestamp};
+
+/// A provider's event as it arrives, read by serde: each provider's raw type implements this,
+/// and [`leading_event`] is then its decoder (the one `decode_event` of the registry).
+///
+/// The raw types are serde derives whose scalar fields read through `base::lenient::text`; a
+/// type with many optional field names (SendPulse, SendGrid) uses the field-wise visitor of
+/// `base::lenient` instead, which skips every other field without building it.
+pub trait ProviderEvent: DeserializeOwned {
+    /// Appends the normalized events this raw event stands for (one per recipient) to `out`;
+    /// `raw` is its JSON text, exactly as received.
+    fn normalize(self, raw: &str, received_at: Timestamp, out: &mut Vec<NormalizedEvent>);
+}
+
+/// Decodes the event at the start of `text` (after any whitespace) as `E` and appends its
+/// normalized events to `out`; returns where the event's JSON ends in `text`. Whatever follows
+/// is left alone: the next event of an array, or nothing.
+pub fn leading_event<E: ProviderEvent>(
+    text: &str,
+    received_at: Timestamp,
+    out: &mut Vec<NormalizedEvent>,
+) -> Result<usize, serde_json::Error> {
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<E>();
+    let event = match stream.next() {
+        Some(event) => event?,
+        None => return Err(serde_json::from_str::<E>("").err().unwrap_or_else(eof)),
+    };
+    let end = stream.byte_offset();
+    event.normalize(text[..end].trim_start(), received_at, out);
+    Ok(end)
+}
+
+/// An end-of-input error, should serde ever read an empty text as an event.
+fn eof() -> serde_json::Error {
+    <serde_json::Error as serde::de::Error>::custom("EOF while parsing a value")
+}
+
+/// Every normalized event of one event's JSON (`raw` holds that event and nothing else).
+pub fn decode_all(
+    spec: &ProviderSpec,
+    raw: &str,
+    received_at: Timestamp,
+) -> Result<Vec<NormalizedEvent>, serde_json::Error> {
+    let mut events = Vec::with_capacity(1);
+    let end = (spec.decode_event)(raw, received_at, &mut events)?;
+    if !raw[end..].trim_start().is_empty() {
+        // What serde says of text after the value: a syntax error at its first character.
+        return Err(serde_json::from_str::<serde::de::IgnoredAny>(raw)
+            .err()
+            .unwrap_or_else(eof));
+    }
+    Ok(events)
+}
 
 /// Splits a webhook body holding a JSON array of events into each event's raw JSON.
 ///
@@ -54,7 +107,7 @@ pub fn decode_one(spec: &ProviderSpec, raw: &[u8], received_at: Timestamp) -> Re
             Err(error) => DecodeError::NotJson(JsonFault::from(&error)),
         });
     }
-    let events = (spec.decode_event)(text, received_at).map_err(|error| match error.classify() {
+    let events = decode_all(spec, text, received_at).map_err(|error| match error.classify() {
         serde_json::error::Category::Data => DecodeError::BadEvent {
             index: 0,
             fault: JsonFault::from(&error),
@@ -68,7 +121,83 @@ pub fn decode_one(spec: &ProviderSpec, raw: &[u8], received_at: Timestamp) -> Re
 }
 
 /// Decodes a JSON array of events one at a time: those that do not decode are returned apart.
+///
+/// Each event's bytes are read once: the events are decoded where they stand in the body, one
+/// after the other, and the array's commas and brackets read between them. A body that is not a
+/// plain array of JSON values (a syntax error, a repaired trailing comma) is read again the
+/// careful way, [`decode_array_split`], which gives the same events and the precise error.
 fn decode_array(spec: &ProviderSpec, body: &[u8], received_at: Timestamp) -> Result<Decoded, DecodeError> {
+    let text = utf8(body)?;
+    match decode_array_in_place(spec, text, received_at) {
+        Some(decoded) => Ok(decoded),
+        None => decode_array_split(spec, body, received_at),
+    }
+}
+
+/// [`decode_array`] in one pass; `None` when the body is not a well-formed array (then nothing
+/// it decoded is kept).
+fn decode_array_in_place(spec: &ProviderSpec, text: &str, received_at: Timestamp) -> Option<Decoded> {
+    let mut at = skip_whitespace(text, 0);
+    if text.as_bytes().get(at) != Some(&b'[') {
+        return None;
+    }
+    at = skip_whitespace(text, at + 1);
+    let mut decoded = Decoded {
+        events: Vec::with_capacity(text.len() / 256 + 1),
+        ..Decoded::default()
+    };
+    if text.as_bytes().get(at) == Some(&b']') {
+        return (skip_whitespace(text, at + 1) == text.len()).then_some(decoded);
+    }
+    for index in 0.. {
+        let rest = &text[at..];
+        let length = match (spec.decode_event)(rest, received_at, &mut decoded.events) {
+            Ok(length) => length,
+            Err(error) if error.classify() == serde_json::error::Category::Data => {
+                let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<&RawValue>();
+                let raw = stream.next()?.ok()?;
+                // The fault as the event alone gives it, as the careful way reports it.
+                let fault = decode_all(spec, raw.get(), received_at)
+                    .err()
+                    .map_or(JsonFault::from(&error), |e| JsonFault::from(&e));
+                decoded.bad.push(BadEvent {
+                    index,
+                    raw: raw.get().to_owned(),
+                    error: DecodeError::BadEvent { index, fault },
+                });
+                stream.byte_offset()
+            }
+            Err(_) => return None,
+        };
+        at = skip_whitespace(text, at + length);
+        match text.as_bytes().get(at) {
+            Some(b',') => at = skip_whitespace(text, at + 1),
+            Some(b']') => break,
+            _ => return None,
+        }
+        if text.as_bytes().get(at) == Some(&b']') {
+            // A trailing comma: read the careful way, which repairs it.
+            return None;
+        }
+    }
+    (skip_whitespace(text, at + 1) == text.len()).then_some(decoded)
+}
+
+/// The first position at or after `from` that is not JSON whitespace.
+fn skip_whitespace(text: &str, from: usize) -> usize {
+    from + text.as_bytes()[from.min(text.len())..]
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
+        .count()
+}
+
+/// [`decode_array`] the careful way: the body split into each event's JSON first (repairing a
+/// trailing comma, telling "not JSON" from "not an array"), then each event decoded alone.
+fn decode_array_split(
+    spec: &ProviderSpec,
+    body: &[u8],
+    received_at: Timestamp,
+) -> Result<Decoded, DecodeError> {
     let mut repaired = None;
     let raw_events = split_json_array(body, &mut repaired)?;
     let mut decoded = Decoded {
@@ -76,16 +205,17 @@ fn decode_array(spec: &ProviderSpec, body: &[u8], received_at: Timestamp) -> Res
         ..Decoded::default()
     };
     for (index, raw) in raw_events.into_iter().enumerate() {
-        match (spec.decode_event)(raw.get(), received_at) {
-            Ok(events) => decoded.events.extend(events),
-            Err(error) => decoded.bad.push(BadEvent {
+        if let Err(error) =
+            decode_all(spec, raw.get(), received_at).map(|events| decoded.events.extend(events))
+        {
+            decoded.bad.push(BadEvent {
                 index,
                 raw: raw.get().to_owned(),
                 error: DecodeError::BadEvent {
                     index,
                     fault: JsonFault::from(&error),
                 },
-            }),
+            });
         }
     }
     Ok(decoded)
@@ -206,6 +336,67 @@ mod tests {
                 (3, "7")
             ]
         );
+    }
+
+    /// What a decode gave, comparable: each event's key and raw, each bad event's index, raw
+    /// and error, one line each.
+    fn summary(decoded: &Decoded) -> Vec<String> {
+        let events = decoded.events.iter().map(|e| {
+            let key = crate::model::ItemKey::of(e);
+            format!("{} {} {}", key.pk, key.sk, e.raw)
+        });
+        let bad = decoded
+            .bad
+            .iter()
+            .map(|b| format!("bad {} {} {}", b.index, b.raw, b.error));
+        events.chain(bad).collect()
+    }
+
+    #[test]
+    fn the_one_pass_decode_agrees_with_the_careful_one_on_every_prefix_and_variant() {
+        let spec = crate::providers::Provider::SendGrid.spec();
+        let at = Timestamp::from_millis(1_795_521_600_000).unwrap();
+        let body = r#" [ {"event":"delivered","email":"a@x.io","timestamp":1,"sg_message_id":"m"} ,null,
+            {"event":"open","email":{"an":"object"},"timestamp":2}, 7 ,"x", [1,{"a":[]}],
+            {"event":"click","email":"b@x.io","timestamp":3,"url":"https://x.io/\u00e9"} ]
+"#;
+        let mut bodies: Vec<String> = (0..=body.len())
+            .filter(|&cut| body.is_char_boundary(cut))
+            .map(|cut| body[..cut].to_owned())
+            .collect();
+        bodies.extend([
+            format!("{body}x"),
+            format!("{body}]"),
+            body.replace(" ]\n", ",]"),
+            body.replace(" ]\n", " , ] "),
+            body.replace(",null,", ",,"),
+            "[]".to_owned(),
+            " [ ] ".to_owned(),
+            "[,]".to_owned(),
+            "[1 2]".to_owned(),
+            "[{}]".to_owned(),
+            "{\"event\":\"open\"}".to_owned(),
+        ]);
+        let mut one_pass = 0;
+        for body in &bodies {
+            let careful = decode_array_split(spec, body.as_bytes(), at);
+            match decode_array_in_place(spec, body, at) {
+                Some(decoded) => {
+                    one_pass += 1;
+                    let careful = careful.unwrap_or_else(|e| panic!("{body:?}: {e}"));
+                    assert_eq!(summary(&decoded), summary(&careful), "{body:?}");
+                }
+                None => assert!(
+                    careful.is_err() || body.trim_end().ends_with(",]") || body.contains(", ]"),
+                    "{body:?} left to the careful way"
+                ),
+            }
+            // Either way, what the decoder answers is what the careful way answers.
+            let answer = decode_array(spec, body.as_bytes(), at).map(|d| summary(&d));
+            let careful = decode_array_split(spec, body.as_bytes(), at).map(|d| summary(&d));
+            assert_eq!(format!("{answer:?}"), format!("{careful:?}"), "{body:?}");
+        }
+        assert!(one_pass >= 5, "{one_pass}");
     }
 
     #[test]

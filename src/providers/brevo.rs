@@ -9,7 +9,7 @@
 
 use serde::de::{Deserialize, Deserializer};
 
-use super::batch::{own_time_or_received, shared_raw};
+use super::batch::{leading_event, own_time_or_received, shared_raw, ProviderEvent};
 use super::registry::{BodyShape, Provider, ProviderSpec};
 use crate::base::lenient::{deserialize_fieldwise, FieldwiseEvent, Slot};
 use crate::model::event::{enhanced_status, non_empty, normalize_recipient};
@@ -21,7 +21,7 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     name: "brevo",
     title: "Brevo",
     body: BodyShape::ObjectOrArray,
-    decode_event,
+    decode_event: leading_event::<BrevoEvent>,
     subject: subject_of,
 };
 
@@ -60,10 +60,10 @@ impl FieldwiseEvent for BrevoEvent {
     }
 }
 
-/// Decodes one Brevo event.
-pub fn decode_event(raw: &str, received_at: Timestamp) -> Result<Vec<NormalizedEvent>, serde_json::Error> {
-    let event: BrevoEvent = serde_json::from_str(raw)?;
-    Ok(vec![normalize(event, raw, received_at)])
+impl ProviderEvent for BrevoEvent {
+    fn normalize(self, raw: &str, received_at: Timestamp, out: &mut Vec<NormalizedEvent>) {
+        out.push(normalize(self, raw, received_at));
+    }
 }
 
 fn normalize(e: BrevoEvent, raw: &str, received_at: Timestamp) -> NormalizedEvent {

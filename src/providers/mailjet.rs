@@ -8,7 +8,7 @@
 
 use serde::de::{Deserialize, Deserializer};
 
-use super::batch::{own_time_or_received, shared_raw};
+use super::batch::{leading_event, own_time_or_received, shared_raw, ProviderEvent};
 use super::registry::{BodyShape, Provider, ProviderSpec};
 use crate::base::lenient::{deserialize_fieldwise, FieldwiseEvent, Slot};
 use crate::model::event::{enhanced_status, non_empty, normalize_recipient};
@@ -20,7 +20,7 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     name: "mailjet",
     title: "Mailjet",
     body: BodyShape::ObjectOrArray,
-    decode_event,
+    decode_event: leading_event::<MailjetEvent>,
     subject: |_| None,
 };
 
@@ -66,10 +66,10 @@ impl FieldwiseEvent for MailjetEvent {
 /// Errors of a `blocked` event that say Mailjet refused an address already on its lists.
 const PROVIDER_REFUSALS: &[&str] = &["preblocked", "blacklisted", "spam reporter"];
 
-/// Decodes one Mailjet event.
-pub fn decode_event(raw: &str, received_at: Timestamp) -> Result<Vec<NormalizedEvent>, serde_json::Error> {
-    let event: MailjetEvent = serde_json::from_str(raw)?;
-    Ok(vec![normalize(event, raw, received_at)])
+impl ProviderEvent for MailjetEvent {
+    fn normalize(self, raw: &str, received_at: Timestamp, out: &mut Vec<NormalizedEvent>) {
+        out.push(normalize(self, raw, received_at));
+    }
 }
 
 fn normalize(e: MailjetEvent, raw: &str, received_at: Timestamp) -> NormalizedEvent {

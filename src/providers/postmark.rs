@@ -8,7 +8,7 @@
 
 use serde::Deserialize;
 
-use super::batch::shared_raw;
+use super::batch::{leading_event, shared_raw, ProviderEvent};
 use super::registry::{BodyShape, Provider, ProviderSpec};
 use crate::base::lenient::text;
 use crate::model::event::{enhanced_status, non_empty, normalize_recipient};
@@ -23,7 +23,7 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     name: "postmark",
     title: "Postmark",
     body: BodyShape::Object,
-    decode_event,
+    decode_event: leading_event::<PostmarkEvent>,
     subject: subject_of,
 };
 
@@ -66,10 +66,10 @@ struct PostmarkEvent {
     subject: Option<String>,
 }
 
-/// Decodes one Postmark webhook body (one event).
-pub fn decode_event(raw: &str, received_at: Timestamp) -> Result<Vec<NormalizedEvent>, serde_json::Error> {
-    let event: PostmarkEvent = serde_json::from_str(raw)?;
-    Ok(vec![normalize(event, raw, received_at)])
+impl ProviderEvent for PostmarkEvent {
+    fn normalize(self, raw: &str, received_at: Timestamp, out: &mut Vec<NormalizedEvent>) {
+        out.push(normalize(self, raw, received_at));
+    }
 }
 
 /// What a bounce `Type` means: the kind, the bounce class, whether it is Postmark refusing an
@@ -253,7 +253,7 @@ mod tests {
 
     fn fixture(name: &str) -> NormalizedEvent {
         let raw = crate::test_support::fixture("postmark", name);
-        let mut events = decode_event(&raw, received()).unwrap();
+        let mut events = crate::providers::batch::decode_all(&SPEC, &raw, received()).unwrap();
         assert_eq!(events.len(), 1, "{name}");
         events.remove(0)
     }
@@ -371,12 +371,12 @@ mod tests {
     #[test]
     fn an_unsubscribe_bounce_variant_and_unknown_types_are_kept() {
         let raw = r#"{"Description":"Unsubscribe or Remove request.","ID":555555555,"MessageID":"5555555-5555555-5555-5555555","RecordType":"Bounce","Type":"Unsubscribe","TypeCode":16}"#;
-        let e = &decode_event(raw, received()).unwrap()[0];
+        let e = &crate::providers::batch::decode_all(&SPEC, raw, received()).unwrap()[0];
         assert_eq!(e.kind, EventKind::Unsubscribed);
         assert_eq!(e.time.source, crate::model::TimeSource::Received);
         let other = r#"{"RecordType":"Teleport","MessageID":"m","Recipient":"a@x.io"}"#;
         assert_eq!(
-            decode_event(other, received()).unwrap()[0].kind,
+            crate::providers::batch::decode_all(&SPEC, other, received()).unwrap()[0].kind,
             EventKind::Unknown
         );
     }
@@ -412,13 +412,15 @@ mod tests {
             ),
         ];
         for (body, kind, class) in cases {
-            let e = &decode_event(body, received()).unwrap()[0];
+            let e = &crate::providers::batch::decode_all(&SPEC, body, received()).unwrap()[0];
             assert_eq!((e.kind, e.bounce_class), (kind, class), "{body}");
             assert_eq!(e.recipient.as_deref(), Some("john@example.com"));
             assert_eq!(e.time.source, crate::model::TimeSource::Event);
         }
         assert_eq!(
-            decode_event(r#"{"ID":1,"Email":"a@x.io"}"#, received()).unwrap()[0].kind,
+            crate::providers::batch::decode_all(&SPEC, r#"{"ID":1,"Email":"a@x.io"}"#, received()).unwrap()
+                [0]
+            .kind,
             EventKind::Unknown
         );
     }

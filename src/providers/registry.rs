@@ -23,8 +23,10 @@ pub enum BodyShape {
     SesRecord,
 }
 
-/// Decodes one event's JSON into its normalized events (one per recipient it names).
-pub type DecodeEvent = fn(&str, Timestamp) -> Result<Vec<NormalizedEvent>, serde_json::Error>;
+/// Decodes the event at the start of a text into its normalized events (one per recipient it
+/// names), appended to the vector; returns where the event's JSON ends. Every provider but SES
+/// uses `batch::leading_event` over its raw type.
+pub type DecodeEvent = fn(&str, Timestamp, &mut Vec<NormalizedEvent>) -> Result<usize, serde_json::Error>;
 
 /// Reads a message's subject from one of the provider's raw events, where it sends one.
 pub type SubjectOf = fn(&str) -> Option<String>;

@@ -9,7 +9,7 @@
 
 use serde::Deserialize;
 
-use super::batch::shared_raw;
+use super::batch::{leading_event, shared_raw, ProviderEvent};
 use super::registry::{BodyShape, Provider, ProviderSpec};
 use crate::base::lenient::{text, text_list};
 use crate::model::event::{addresses, non_empty};
@@ -21,7 +21,7 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     name: "resend",
     title: "Resend",
     body: BodyShape::Object,
-    decode_event,
+    decode_event: leading_event::<ResendEvent>,
     subject: subject_of,
 };
 
@@ -77,10 +77,10 @@ struct Failed {
     reason: Option<String>,
 }
 
-/// Decodes one Resend webhook body: one event per `to` address.
-pub fn decode_event(raw: &str, received_at: Timestamp) -> Result<Vec<NormalizedEvent>, serde_json::Error> {
-    let event: ResendEvent = serde_json::from_str(raw)?;
-    Ok(normalize(event, raw, received_at))
+impl ProviderEvent for ResendEvent {
+    fn normalize(self, raw: &str, received_at: Timestamp, out: &mut Vec<NormalizedEvent>) {
+        out.extend(normalize(self, raw, received_at));
+    }
 }
 
 fn normalize(e: ResendEvent, raw: &str, received_at: Timestamp) -> Vec<NormalizedEvent> {
@@ -175,7 +175,8 @@ mod tests {
     use crate::test_support::received;
 
     fn fixture(name: &str) -> Vec<NormalizedEvent> {
-        decode_event(&crate::test_support::fixture("resend", name), received()).unwrap()
+        crate::providers::batch::decode_all(&SPEC, &crate::test_support::fixture("resend", name), received())
+            .unwrap()
     }
 
     #[test]
@@ -242,7 +243,7 @@ mod tests {
     #[test]
     fn other_types_are_kept_as_unknown() {
         let raw = r#"{"type":"contact.created","created_at":"2024-01-01T00:00:00Z","data":{"id":"c1"}}"#;
-        let events = decode_event(raw, received()).unwrap();
+        let events = crate::providers::batch::decode_all(&SPEC, raw, received()).unwrap();
         assert_eq!((events.len(), events[0].kind), (1, EventKind::Unknown));
         assert_eq!(events[0].recipient, None);
     }
@@ -250,7 +251,7 @@ mod tests {
     #[test]
     fn suppressed_and_scheduled_emails_are_known_words() {
         let suppressed = r#"{"type":"email.suppressed","created_at":"2025-12-29T19:22:58.000Z","data":{"email_id":"bf6a7576-c02d-4585-8b0e-8c936091884c","to":["suppressed@resend.dev"],"subject":"Hello world","suppressed":{"message":"This address is on your suppression list after an earlier hard bounce.","type":"bounce"}}}"#;
-        let e = &decode_event(suppressed, received()).unwrap()[0];
+        let e = &crate::providers::batch::decode_all(&SPEC, suppressed, received()).unwrap()[0];
         assert_eq!(e.kind, EventKind::Rejected);
         assert!(e.provider_suppressed);
         assert_eq!(e.recipient.as_deref(), Some("suppressed@resend.dev"));
@@ -261,18 +262,18 @@ mod tests {
             crate::suppression::Mark::Suppress(crate::suppression::Reason::HardBounce)
         );
         let complaint = suppressed.replace(r#""type":"bounce""#, r#""type":"complaint""#);
-        let e = &decode_event(&complaint, received()).unwrap()[0];
+        let e = &crate::providers::batch::decode_all(&SPEC, &complaint, received()).unwrap()[0];
         assert_eq!(
             crate::suppression::evidence(e, None)[0].mark,
             crate::suppression::Mark::Suppress(crate::suppression::Reason::Complaint)
         );
         // Without any detail it is still Resend's refusal.
         let bare = r#"{"type":"email.suppressed","created_at":"2025-12-29T19:22:58.000Z","data":{"email_id":"x","to":["a@x.io"]}}"#;
-        let e = &decode_event(bare, received()).unwrap()[0];
+        let e = &crate::providers::batch::decode_all(&SPEC, bare, received()).unwrap()[0];
         assert!(e.provider_suppressed);
         assert_eq!(crate::suppression::evidence(e, None).len(), 1);
         let scheduled = r#"{"type":"email.scheduled","created_at":"2025-12-29T19:22:58.000Z","data":{"email_id":"x","to":["a@x.io"]}}"#;
-        let e = &decode_event(scheduled, received()).unwrap()[0];
+        let e = &crate::providers::batch::decode_all(&SPEC, scheduled, received()).unwrap()[0];
         assert_eq!(e.kind, EventKind::Queued);
         assert!(crate::suppression::evidence(e, None).is_empty());
     }

@@ -13,7 +13,7 @@
 
 use serde::de::{Deserialize, Deserializer};
 
-use super::batch::{own_time_or_received, shared_raw};
+use super::batch::{leading_event, own_time_or_received, shared_raw, ProviderEvent};
 use super::registry::{BodyShape, Provider, ProviderSpec};
 use super::{DecodeError, Decoded};
 use crate::base::lenient::{deserialize_fieldwise, FieldwiseEvent, Slot};
@@ -28,7 +28,7 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     name: "sendpulse",
     title: "SendPulse",
     body: BodyShape::Array,
-    decode_event,
+    decode_event: leading_event::<SendPulseEvent>,
     subject: subject_of,
 };
 
@@ -92,10 +92,10 @@ pub fn decode(body: &[u8], received_at: Timestamp) -> Result<Decoded, DecodeErro
     super::decode(Provider::SendPulse, body, received_at)
 }
 
-/// Decodes one SendPulse event.
-pub fn decode_event(raw: &str, received_at: Timestamp) -> Result<Vec<NormalizedEvent>, serde_json::Error> {
-    let event: SendPulseEvent = serde_json::from_str(raw)?;
-    Ok(vec![normalize(event, raw, received_at)])
+impl ProviderEvent for SendPulseEvent {
+    fn normalize(self, raw: &str, received_at: Timestamp, out: &mut Vec<NormalizedEvent>) {
+        out.push(normalize(self, raw, received_at));
+    }
 }
 
 /// The `subject` SendPulse sends with each event.

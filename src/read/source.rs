@@ -69,6 +69,16 @@ impl RecipientRows {
     }
 }
 
+/// One page of the suppression table: its records, and the address to continue after when the
+/// table holds more.
+#[derive(Debug, Clone, Default)]
+pub struct RecordsPage {
+    /// The records read.
+    pub records: Vec<Record>,
+    /// The last address read, when the table holds more.
+    pub next: Option<String>,
+}
+
 /// The reads the read side needs.
 pub trait EventReads: Send + Sync {
     /// Every item of one partition of the events table.
@@ -79,6 +89,12 @@ pub trait EventReads: Send + Sync {
     fn items_by_key(&self, keys: Vec<Key>) -> ReadFuture<'_, HashMap<Key, StoredItem>>;
     /// An address's suppression record, when it has one.
     fn record<'a>(&'a self, address: &'a str) -> ReadFuture<'a, Option<Record>>;
+    /// Up to `limit` records of the suppression table after the address `after`, in the
+    /// table's own order (one request: the caller's memory stays bounded).
+    fn records_page<'a>(&'a self, after: Option<&'a str>, limit: usize) -> ReadFuture<'a, RecordsPage>;
+    /// The items of one provider's quarantine partition with their keys, errors, times and
+    /// sizes, never the kept bodies themselves.
+    fn quarantine_rows(&self, provider: crate::model::Provider) -> ReadFuture<'_, Vec<StoredItem>>;
 }
 
 /// The tables of a deployed (or local) mailtrail, read through the SDK.
@@ -209,6 +225,61 @@ impl EventReads for DynamoReads {
             Ok(records.remove(address))
         })
     }
+
+    fn records_page<'a>(&'a self, after: Option<&'a str>, limit: usize) -> ReadFuture<'a, RecordsPage> {
+        Box::pin(async move {
+            let table = self
+                .suppressions_table
+                .as_deref()
+                .ok_or(ReadError::NoTable("suppression"))?;
+            let address = crate::store::suppression::ADDRESS;
+            let output = self
+                .client
+                .scan()
+                .table_name(table)
+                .limit(i32::try_from(limit.max(1)).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(
+                    after.map(|a| HashMap::from([(address.to_owned(), AttributeValue::S(a.to_owned()))])),
+                )
+                .send()
+                .await
+                .map_err(dynamo("the suppression list"))?;
+            let next = output
+                .last_evaluated_key()
+                .and_then(|key| key.get(address))
+                .and_then(|value| value.as_s().ok())
+                .cloned();
+            let records = output
+                .items()
+                .iter()
+                .map(crate::store::suppression::record_from_item)
+                .collect();
+            Ok(RecordsPage { records, next })
+        })
+    }
+
+    fn quarantine_rows(&self, provider: crate::model::Provider) -> ReadFuture<'_, Vec<StoredItem>> {
+        Box::pin(async move {
+            let pk = format!(
+                "{}{}",
+                crate::store::quarantine::QUARANTINE_PREFIX,
+                provider.as_str()
+            );
+            self.client
+                .query()
+                .table_name(self.events_table()?)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(pk))
+                .projection_expression("sk, #error, received_at, parts, body_bytes, kept")
+                .expression_attribute_names("#error", "error")
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(dynamo("the quarantine"))
+        })
+    }
 }
 
 #[cfg(any(test, feature = "test-util"))]
@@ -251,6 +322,28 @@ impl EventReads for crate::store::MemoryStore {
     fn record<'a>(&'a self, address: &'a str) -> ReadFuture<'a, Option<Record>> {
         let record = self.suppression(address);
         Box::pin(async move { Ok(record) })
+    }
+
+    fn records_page<'a>(&'a self, after: Option<&'a str>, limit: usize) -> ReadFuture<'a, RecordsPage> {
+        let all = self.suppressions();
+        let mut records: Vec<Record> = all
+            .into_iter()
+            .filter(|record| after.is_none_or(|after| record.address.as_str() > after))
+            .take(limit.max(1) + 1)
+            .collect();
+        let more = records.len() > limit.max(1);
+        records.truncate(limit.max(1));
+        let next = more.then(|| records.last().map(|r| r.address.clone())).flatten();
+        Box::pin(async move { Ok(RecordsPage { records, next }) })
+    }
+
+    fn quarantine_rows(&self, provider: crate::model::Provider) -> ReadFuture<'_, Vec<StoredItem>> {
+        let pk = format!(
+            "{}{}",
+            crate::store::quarantine::QUARANTINE_PREFIX,
+            provider.as_str()
+        );
+        Box::pin(async move { self.partition(&pk).await })
     }
 }
 

@@ -185,3 +185,104 @@ async fn one_event_reads_back_by_key_and_kept_bodies_are_no_message() {
         assert_eq!(timeline::event(&store, &key).await.unwrap(), None, "{pk}");
     }
 }
+
+#[tokio::test]
+async fn the_verdict_list_pages_through_every_suppressed_address_once_with_its_filters() {
+    let store = MemoryStore::default();
+    let mut bodies = Vec::new();
+    for i in 0..5 {
+        bodies.push(
+            ses_fixture("event-bounce").replace("recipient@example.com", &format!("bounced{i}@example.com")),
+        );
+    }
+    for i in 0..2 {
+        bodies.push(
+            ses_fixture("event-complaint")
+                .replace("recipient@example.com", &format!("complained{i}@example.com")),
+        );
+    }
+    bodies.push(ses_fixture("event-delivery").replace("recipient@example.com", "delivered@example.com"));
+    store_ses(&store, &bodies).await;
+    assert_eq!(store.suppressions().len(), 7, "a delivery leaves no record");
+
+    let all = VerdictFilters::default();
+    let (mut seen, mut after, mut pages) = (Vec::new(), None::<String>, 0);
+    loop {
+        let page = suppressed_page(&store, &all, after.as_deref(), 3).await.unwrap();
+        assert!(page.verdicts.len() <= 3);
+        assert!(page.verdicts.windows(2).all(|w| w[0].address < w[1].address));
+        seen.extend(page.verdicts.into_iter().map(|v| v.address));
+        pages += 1;
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3, "7 records, 3 a page");
+    let mut expected: Vec<String> = (0..5)
+        .map(|i| format!("bounced{i}@example.com"))
+        .chain((0..2).map(|i| format!("complained{i}@example.com")))
+        .collect();
+    expected.sort();
+    assert_eq!(seen, expected);
+
+    let complaints = VerdictFilters {
+        reason: Some("complaint".to_owned()),
+        since: None,
+    };
+    let page = suppressed_page(&store, &complaints, None, 100).await.unwrap();
+    let addresses: Vec<&str> = page.verdicts.iter().map(|v| v.address.as_str()).collect();
+    assert_eq!(addresses, ["complained0@example.com", "complained1@example.com"]);
+    assert!(page.next.is_none());
+
+    let later = VerdictFilters {
+        reason: None,
+        since: Some("2999-01-01T00:00:00.000Z".to_owned()),
+    };
+    assert!(suppressed_page(&store, &later, None, 100)
+        .await
+        .unwrap()
+        .verdicts
+        .is_empty());
+}
+
+#[tokio::test]
+async fn the_quarantine_listing_names_each_kept_body_once_with_its_error_and_size() {
+    use crate::store::{Kept, QuarantineStore, QuarantinedBody};
+    let store = seeded().await;
+    let big = vec![b'x'; 900_000];
+    let bodies = vec![
+        QuarantinedBody {
+            provider: Provider::SendGrid,
+            body: b"not json",
+            error: "the body is not valid JSON",
+            received_at: received(),
+            kept: Kept::Body,
+        },
+        QuarantinedBody {
+            provider: Provider::Mailgun,
+            body: &big,
+            error: "bad event",
+            received_at: received(),
+            kept: Kept::Event { index: Some(3) },
+        },
+    ];
+    store.quarantine(bodies.clone(), Deadline::none()).await.unwrap();
+    // Kept again (a retry): still one row each.
+    store.quarantine(bodies, Deadline::none()).await.unwrap();
+    let rows = quarantine::listing(&store).await.unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let (mailgun, sendgrid) = (&rows[0], &rows[1]);
+    assert!(mailgun.key.starts_with("mailgun/") && sendgrid.key.starts_with("sendgrid/"));
+    assert_eq!((sendgrid.bytes, sendgrid.kept, sendgrid.parts), (8, "body", 1));
+    assert_eq!(sendgrid.error, "the body is not valid JSON");
+    assert_eq!((mailgun.bytes, mailgun.kept), (900_000, "event"));
+    assert!(mailgun.parts > 1, "a large body is kept in parts");
+    assert!(rows
+        .iter()
+        .all(|r| r.complete && r.received_at == received().to_rfc3339()));
+    assert!(
+        serde_json::to_string(&rows).unwrap().find("xxxx").is_none(),
+        "never the bodies"
+    );
+}

@@ -112,59 +112,60 @@ impl Item {
             reason.as_deref(),
             smtp_response.as_deref(),
         ]);
-        let mut a = HashMap::with_capacity(20);
-        let mut text = |name: &str, value: Option<String>| {
-            if let Some(value) = value.filter(|v| !v.is_empty()) {
-                a.insert(
-                    name.to_owned(),
-                    AttributeValue::S(truncated(value, MAX_TEXT_BYTES)),
-                );
-            }
-        };
-        text("pk", Some(key.pk.clone()));
-        text("sk", Some(key.sk.clone()));
-        text("provider", Some(provider.as_str().to_owned()));
-        text("event", Some(kind.as_str().to_owned()));
-        text("provider_event", Some(provider_event));
-        // `pk` is the message id; the attribute is written only when they differ (an id cut
-        // to fit the key).
-        text("message_id", message_id.filter(|id| *id != key.pk));
-        text("recipient", recipient);
         // The sort key starts with the event's time whenever it is its own (or its message's).
         let occurred_at = match time.source {
             TimeSource::Event | TimeSource::Mail => key.sk[..24].to_owned(),
             TimeSource::Received => time.at.to_rfc3339(),
         };
-        text("occurred_at", Some(occurred_at));
-        // The common case, the event's own clock, is left out.
-        if time.source != TimeSource::Event {
-            text("time_source", Some(time.source.as_str().to_owned()));
-        }
-        text("received_at", Some(receipt.text.clone()));
-        text("bounce_class", bounce_class.map(|c| c.as_str().to_owned()));
-        text("smtp_status", smtp_status);
-        text("reason", reason.map(|r| truncated(r, MAX_REASON_BYTES)));
-        text("url", url);
-        text("summary", summary);
-        if provider_suppressed {
-            a.insert("provider_suppressed".to_owned(), AttributeValue::Bool(true));
-        }
-        if complaint_ambiguous {
-            a.insert("complaint_ambiguous".to_owned(), AttributeValue::Bool(true));
-        }
-        if recipient_ambiguous {
-            a.insert("recipient_ambiguous".to_owned(), AttributeValue::Bool(true));
-        }
-        match raw_in {
-            Some(holder) => {
-                a.insert(RAW_IN.to_owned(), AttributeValue::S(holder));
+        let flag = |set: bool| set.then_some(AttributeValue::Bool(true));
+        let [raw_text, raw_z, raw_codec, raw_bytes] = match raw_in {
+            Some(_) => [None, None, None, None],
+            None => raw_attributes(provider, &raw),
+        };
+        // Every attribute the item may have, each `None` when absent: the map is then made
+        // with room for exactly the ones present.
+        // `pk` is the message id; the attribute `message_id` is written only when they differ
+        // (an id cut to fit the key), else the id itself becomes the `pk` attribute.
+        let (pk, message_id) = match message_id {
+            Some(id) if id == key.pk => (id, None),
+            other => (key.pk.clone(), other),
+        };
+        let attributes = [
+            ("pk", text(Some(pk))),
+            ("sk", text(Some(key.sk.clone()))),
+            ("provider", text(Some(provider.as_str().to_owned()))),
+            ("event", text(Some(kind.as_str().to_owned()))),
+            ("provider_event", text(Some(provider_event))),
+            ("message_id", text(message_id)),
+            ("recipient", text(recipient)),
+            ("occurred_at", text(Some(occurred_at))),
+            // The common case, the event's own clock, is left out.
+            (
+                "time_source",
+                text((time.source != TimeSource::Event).then(|| time.source.as_str().to_owned())),
+            ),
+            ("received_at", text(Some(receipt.text.clone()))),
+            ("bounce_class", text(bounce_class.map(|c| c.as_str().to_owned()))),
+            ("smtp_status", text(smtp_status)),
+            ("reason", text(reason.map(|r| truncated(r, MAX_REASON_BYTES)))),
+            ("url", text(url)),
+            ("summary", text(summary)),
+            ("provider_suppressed", flag(provider_suppressed)),
+            ("complaint_ambiguous", flag(complaint_ambiguous)),
+            ("recipient_ambiguous", flag(recipient_ambiguous)),
+            (RAW_IN, raw_in.map(AttributeValue::S)),
+            ("raw", raw_text),
+            ("raw_z", raw_z),
+            ("raw_codec", raw_codec),
+            ("raw_bytes", raw_bytes),
+            ("expires_at", Some(AttributeValue::N(receipt.expires_at.clone()))),
+        ];
+        let mut a = HashMap::with_capacity(attributes.iter().filter(|(_, v)| v.is_some()).count());
+        for (name, value) in attributes {
+            if let Some(value) = value {
+                a.insert(name.to_owned(), value);
             }
-            None => put_raw(&mut a, provider, &raw),
         }
-        a.insert(
-            "expires_at".to_owned(),
-            AttributeValue::N(receipt.expires_at.clone()),
-        );
         Item {
             key,
             attributes: a,
@@ -206,27 +207,32 @@ pub const RAW_IN: &str = "raw_in";
 /// save too little.
 const MIN_SHARED_RAW_BYTES: usize = 512;
 
-/// Adds the raw event: compressed when that makes it smaller, whole whenever it fits in
-/// [`MAX_STORED_RAW_BYTES`] that way; a raw event too large even compressed is cut to fit, and
-/// `raw_bytes` records its length.
-fn put_raw(a: &mut HashMap<String, AttributeValue>, provider: crate::model::Provider, raw: &str) {
+/// The raw event's attributes (`raw`, `raw_z`, `raw_codec`, `raw_bytes`): compressed when that
+/// makes it smaller, whole whenever it fits in [`MAX_STORED_RAW_BYTES`] that way; a raw event
+/// too large even compressed is cut to fit, and `raw_bytes` records its length.
+fn raw_attributes(provider: crate::model::Provider, raw: &str) -> [Option<AttributeValue>; 4] {
     let (stored, whole) = match stored_raw(provider, raw) {
         Some(stored) => (Some(stored), true),
         None => (stored_raw(provider, truncate(raw, MAX_STORED_RAW_BYTES)), false),
     };
+    let length = (!whole).then(|| AttributeValue::N(raw.len().to_string()));
     match stored {
-        Some(StoredRaw::Compressed(compressed, codec)) => {
-            a.insert("raw_z".to_owned(), AttributeValue::B(Blob::new(compressed)));
-            a.insert("raw_codec".to_owned(), AttributeValue::S(codec.to_owned()));
-        }
-        Some(StoredRaw::Text(text)) => {
-            a.insert("raw".to_owned(), AttributeValue::S(text.to_owned()));
-        }
-        None => {}
+        Some(StoredRaw::Compressed(compressed, codec)) => [
+            None,
+            Some(AttributeValue::B(Blob::new(compressed))),
+            Some(AttributeValue::S(codec.to_owned())),
+            length,
+        ],
+        Some(StoredRaw::Text(text)) => [Some(AttributeValue::S(text.to_owned())), None, None, length],
+        None => [None, None, None, length],
     }
-    if !whole {
-        a.insert("raw_bytes".to_owned(), AttributeValue::N(raw.len().to_string()));
-    }
+}
+
+/// A text attribute: absent when empty, cut to [`MAX_TEXT_BYTES`].
+fn text(value: Option<String>) -> Option<AttributeValue> {
+    value
+        .filter(|v| !v.is_empty())
+        .map(|v| AttributeValue::S(truncated(v, MAX_TEXT_BYTES)))
 }
 
 /// How a raw event is kept.

@@ -90,6 +90,11 @@ impl MemoryStore {
         lock(&self.suppressions).get(address).cloned()
     }
 
+    /// Every suppression record, by address.
+    pub fn suppressions(&self) -> Vec<Record> {
+        lock(&self.suppressions).values().cloned().collect()
+    }
+
     /// How many items are stored.
     pub fn len(&self) -> usize {
         lock(&self.items).len()

@@ -153,50 +153,14 @@ pub(crate) fn row(key: &str, parts: &[KeptPart]) -> serde_json::Value {
     })
 }
 
-/// Every kept body as `quarantine list` shows it: keys, errors, sizes, read without the bodies.
+/// Every kept body as `quarantine list` shows it (the read library's listing), as JSON rows.
 pub(crate) async fn listing(context: &Context) -> anyhow::Result<Vec<serde_json::Value>> {
-    let mut rows: BTreeMap<String, (serde_json::Value, usize)> = BTreeMap::new();
-    for provider in Provider::ALL {
-        for item in query_parts(context, provider, None, Read::Listing).await? {
-            let text = |name: &str| {
-                item.get(name)
-                    .and_then(|v| v.as_s().ok())
-                    .cloned()
-                    .unwrap_or_default()
-            };
-            let number = |name: &str| {
-                item.get(name)
-                    .and_then(|v| v.as_n().ok())
-                    .and_then(|n| n.parse::<usize>().ok())
-                    .unwrap_or(0)
-            };
-            let sk = text("sk");
-            let Some(hash) = sk.split('#').next().filter(|h| !h.is_empty()) else {
-                continue;
-            };
-            let key = format!("{}/{hash}", provider.as_str());
-            let entry = rows.entry(key.clone()).or_insert_with(|| {
-                (
-                    json!({
-                        "key": key,
-                        "received_at": text("received_at"),
-                        "parts": number("parts").max(1),
-                        "bytes": number("body_bytes"),
-                        "kept": if text("kept") == "event" { "event" } else { "body" },
-                        "error": text("error"),
-                    }),
-                    0,
-                )
-            });
-            entry.1 += 1;
-        }
-    }
+    let rows = mailtrail::read::quarantine::listing(&context.reads()?)
+        .await
+        .context("reading the quarantine")?;
     Ok(rows
-        .into_values()
-        .map(|(mut row, seen)| {
-            row["complete"] = json!(row["parts"].as_u64() == Some(seen as u64));
-            row
-        })
+        .iter()
+        .map(|row| serde_json::to_value(row).unwrap_or_default())
         .collect())
 }
 

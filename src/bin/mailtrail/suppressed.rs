@@ -162,63 +162,30 @@ fn print_verdict(verdict: &Verdict) {
     }
 }
 
-/// One bounded page of the suppressed list: the suppressed verdicts among up to `limit`
-/// records read with one Scan request, and the address to continue after.
-pub(crate) struct SuppressedPage {
-    /// The suppressed verdicts of the page that pass the filters (maybe none).
-    pub verdicts: Vec<Verdict>,
-    /// The last address read, when the table holds more.
-    pub next: Option<String>,
-}
-
-/// Reads one page of the suppression table (one Scan request of at most `limit` records,
-/// after the address `after`) and keeps the suppressed verdicts that pass the filters.
+/// One bounded page of the suppressed list (the read library's verdict list): the suppressed
+/// verdicts among up to `limit` records read with one Scan request, and the address to continue
+/// after.
 pub(crate) async fn suppressed_page(
     context: &Context,
     reason: Option<&str>,
     since: Option<&str>,
     after: Option<&str>,
-    limit: i32,
-) -> anyhow::Result<SuppressedPage> {
-    let since = since.map(since_key).transpose()?;
-    let mut scan = context
-        .client
-        .scan()
-        .table_name(context.suppressions_table()?)
-        .limit(limit);
-    if let Some(after) = after {
-        scan = scan.exclusive_start_key(ADDRESS, AttributeValue::S(after.to_owned()));
-    }
-    let output = scan
-        .send()
+    limit: usize,
+) -> anyhow::Result<mailtrail::read::VerdictPage> {
+    let filters = mailtrail::read::VerdictFilters {
+        reason: reason.map(str::to_owned),
+        since: since.map(since_key).transpose()?,
+    };
+    context.suppressions_table()?;
+    let page = mailtrail::read::suppressed_page(&context.list_reads(), &filters, after, limit)
         .await
-        .map_err(aws_sdk_dynamodb::Error::from)
         .context("reading the suppression list")?;
-    let mut verdicts: Vec<Verdict> = output
-        .items()
-        .iter()
-        .map(record_from_item)
-        .map(|record| record.verdict())
-        .filter(|v| v.suppressed)
-        .filter(|v| {
-            v.details.iter().any(|d| {
-                reason.is_none_or(|r| d.reason == r)
-                    && since.as_deref().is_none_or(|s| d.evidence.at.as_str() >= s)
-            })
-        })
-        .collect();
-    verdicts.sort_by(|a, b| a.address.cmp(&b.address));
-    let next = output
-        .last_evaluated_key()
-        .and_then(|key| key.get(ADDRESS))
-        .and_then(|address| address.as_s().ok())
-        .cloned();
-    Ok(SuppressedPage { verdicts, next })
+    Ok(page)
 }
 
 /// Records read per request by the command's list, export and push: memory stays bounded
 /// whatever the table's size.
-const LIST_PAGE_RECORDS: i32 = 1_000;
+const LIST_PAGE_RECORDS: usize = 1_000;
 
 /// Calls `each` with every page of suppressed verdicts, in table order.
 pub(crate) async fn for_each_suppressed_page(

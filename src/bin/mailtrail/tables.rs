@@ -78,15 +78,20 @@ impl Context {
         })
     }
 
-    /// The events table, or an error saying how to name it.
     /// The read side over these tables (the events table must be known).
     pub fn reads(&self) -> anyhow::Result<mailtrail::read::DynamoReads> {
         self.table()?;
-        Ok(mailtrail::read::DynamoReads {
+        Ok(self.list_reads())
+    }
+
+    /// The reads of the read library without requiring the events table (the suppression
+    /// list's pages need only theirs).
+    pub fn list_reads(&self) -> mailtrail::read::DynamoReads {
+        mailtrail::read::DynamoReads {
             client: self.client.clone(),
             events_table: self.table.clone(),
             suppressions_table: self.suppressions_table.clone(),
-        })
+        }
     }
 
     /// The events table, or an error saying how to name it.

@@ -8,7 +8,7 @@
 
 use serde::Deserialize;
 
-use super::batch::shared_raw;
+use super::batch::{leading_event, shared_raw, ProviderEvent};
 use super::registry::{BodyShape, Provider, ProviderSpec};
 use crate::base::lenient::{text, text_list};
 use crate::model::event::{addresses, enhanced_status, non_empty, normalize_recipient};
@@ -22,7 +22,7 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     name: "mailgun",
     title: "Mailgun",
     body: BodyShape::Object,
-    decode_event,
+    decode_event: leading_event::<Webhook>,
     subject: subject_of,
 };
 
@@ -97,10 +97,10 @@ const SUPPRESSION_REASONS: &[&str] = &["suppress-bounce", "suppress-unsubscribe"
 /// suppress nobody.
 const NOT_THE_RECIPIENTS_REASONS: &[&str] = &["old", "espblock", "generic"];
 
-/// Decodes one Mailgun webhook body (one event).
-pub fn decode_event(raw: &str, received_at: Timestamp) -> Result<Vec<NormalizedEvent>, serde_json::Error> {
-    let webhook: Webhook = serde_json::from_str(raw)?;
-    Ok(vec![normalize(webhook.event_data, raw, received_at)])
+impl ProviderEvent for Webhook {
+    fn normalize(self, raw: &str, received_at: Timestamp, out: &mut Vec<NormalizedEvent>) {
+        out.push(normalize(self.event_data, raw, received_at));
+    }
 }
 
 fn normalize(e: EventData, raw: &str, received_at: Timestamp) -> NormalizedEvent {

@@ -5,7 +5,12 @@ use crate::model::TimeSource;
 use crate::test_support::received;
 
 fn fixture(name: &str) -> NormalizedEvent {
-    let mut events = decode_event(&crate::test_support::fixture("mailgun", name), received()).unwrap();
+    let mut events = crate::providers::batch::decode_all(
+        &SPEC,
+        &crate::test_support::fixture("mailgun", name),
+        received(),
+    )
+    .unwrap();
     assert_eq!(events.len(), 1, "{name}");
     events.remove(0)
 }
@@ -113,7 +118,7 @@ fn suppression_reasons_are_the_providers_refusals() {
         let raw = format!(
             r#"{{"signature":{{}},"event-data":{{"event":"failed","severity":"permanent","reason":"{reason}","recipient":"a@x.io","timestamp":1,"message":{{"headers":{{"message-id":"m@x"}}}}}}}}"#
         );
-        let event = &decode_event(&raw, received()).unwrap()[0];
+        let event = &crate::providers::batch::decode_all(&SPEC, &raw, received()).unwrap()[0];
         assert!(event.provider_suppressed, "{reason}");
         let marks = crate::suppression::evidence(event, None);
         let slot = marks[0].mark.slot();

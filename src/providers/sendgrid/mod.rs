@@ -6,7 +6,7 @@
 
 use serde::de::{Deserialize, Deserializer};
 
-use super::batch::{own_time_or_received, shared_raw};
+use super::batch::{leading_event, own_time_or_received, shared_raw, ProviderEvent};
 use super::registry::{BodyShape, Provider, ProviderSpec};
 use super::{DecodeError, Decoded};
 use crate::base::lenient::{deserialize_fieldwise, FieldwiseEvent, Slot};
@@ -21,7 +21,7 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     name: "sendgrid",
     title: "SendGrid",
     body: BodyShape::Array,
-    decode_event,
+    decode_event: leading_event::<SendGridEvent>,
     subject: |_| None,
 };
 
@@ -76,10 +76,10 @@ pub fn decode(body: &[u8], received_at: Timestamp) -> Result<Decoded, DecodeErro
     super::decode(Provider::SendGrid, body, received_at)
 }
 
-/// Decodes one SendGrid event.
-pub fn decode_event(raw: &str, received_at: Timestamp) -> Result<Vec<NormalizedEvent>, serde_json::Error> {
-    let event: SendGridEvent = serde_json::from_str(raw)?;
-    Ok(vec![normalize(event, raw, received_at)])
+impl ProviderEvent for SendGridEvent {
+    fn normalize(self, raw: &str, received_at: Timestamp, out: &mut Vec<NormalizedEvent>) {
+        out.push(normalize(self, raw, received_at));
+    }
 }
 
 /// Maps SendGrid's event name (in any case: `Processed` appears in its docs) to the

@@ -27,11 +27,16 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     subject: subject_of,
 };
 
-/// Decodes one SES event record (a message that carries no email event gives none).
-pub fn decode_event(raw: &str, received_at: Timestamp) -> Result<Vec<NormalizedEvent>, serde_json::Error> {
-    decode(raw, received_at)
-        .map(|decoded| decoded.events)
-        .map_err(<serde_json::Error as serde::de::Error>::custom)
+/// Decodes one SES event record, the whole of `raw` (a message that carries no email event
+/// gives none), in the registry's decoder shape.
+pub fn decode_event(
+    raw: &str,
+    received_at: Timestamp,
+    out: &mut Vec<NormalizedEvent>,
+) -> Result<usize, serde_json::Error> {
+    let decoded = decode(raw, received_at).map_err(<serde_json::Error as serde::de::Error>::custom)?;
+    out.extend(decoded.events);
+    Ok(raw.len())
 }
 
 /// The subject of the message an SES event is about (`mail.commonHeaders.subject`).

@@ -32,7 +32,7 @@ fn list_filters(query: Option<&str>) -> (Option<String>, Option<String>, Option<
 }
 
 /// Records read per page of the suppressed list: one bounded Scan page per request.
-const SUPPRESSED_PAGE_RECORDS: i32 = 200;
+const SUPPRESSED_PAGE_RECORDS: usize = 200;
 
 async fn read_suppressed(context: &Context, query: Option<&str>) -> anyhow::Result<SuppressedRead> {
     let (reason, since, after) = list_filters(query);
@@ -55,7 +55,7 @@ async fn read_suppressed(context: &Context, query: Option<&str>) -> anyhow::Resu
 
 /// One page of the suppressed list and the filters it was read with.
 struct SuppressedRead {
-    page: crate::suppressed::SuppressedPage,
+    page: mailtrail::read::VerdictPage,
     reason: Option<String>,
     since: Option<String>,
     after: Option<String>,
