@@ -1,5 +1,7 @@
 //! Throughput of the pipeline (decode + normalize + build the DynamoDB items) per provider, next
-//! to two floors on the same bytes: serde_json into a `Value`, and simd-json's borrowed value:
+//! to two floors on the same bytes: serde_json into a `Value`, and simd-json's borrowed value;
+//! and next to the item maps alone (the SDK's `HashMap<String, AttributeValue>` of the same
+//! items, copied from ready ones: what building them costs with nothing decoded):
 //! batches for SendGrid and SendPulse, every documented sample for SES and the one-event
 //! providers (Mailgun, Postmark, Resend, Mailjet, Brevo).
 //! Also the worst case of masking addresses in an error text (a 256 KB SNS message full of
@@ -47,6 +49,25 @@ fn bodies_group(c: &mut Criterion, name: &str, provider: Provider, bodies: &[Vec
                             .events,
                     )
                 })
+                .sum::<usize>()
+        })
+    });
+    // The SDK's attribute maps of the same items, copied from ready ones: the allocations and
+    // hashing that any pipeline writing these items must pay, with no decoding at all.
+    let ready: Vec<Item> = bodies
+        .iter()
+        .flat_map(|body| {
+            let events = mailtrail::providers::decode(provider, body, received())
+                .unwrap()
+                .events;
+            Item::from_events(events, 400)
+        })
+        .collect();
+    group.bench_function("item_maps_alone", |b| {
+        b.iter(|| {
+            ready
+                .iter()
+                .map(|item| black_box(item.attributes.clone()).len())
                 .sum::<usize>()
         })
     });

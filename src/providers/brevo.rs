@@ -12,6 +12,7 @@ use serde::de::{Deserialize, Deserializer};
 use super::batch::{leading_event, own_time_or_received, shared_raw, ProviderEvent};
 use super::registry::{BodyShape, Provider, ProviderSpec};
 use crate::base::lenient::{deserialize_fieldwise, FieldwiseEvent, Slot};
+use crate::base::lower::Lower;
 use crate::model::event::{enhanced_status, non_empty, normalize_recipient};
 use crate::model::{BounceClass, EventBasics, EventKind, NormalizedEvent, SubscriptionChange, Timestamp};
 
@@ -68,7 +69,7 @@ impl ProviderEvent for BrevoEvent {
 
 fn normalize(e: BrevoEvent, raw: &str, received_at: Timestamp) -> NormalizedEvent {
     let provider_event = e.event.clone().unwrap_or_default();
-    let kind = match provider_event.to_ascii_lowercase().as_str() {
+    let kind = match Lower::of(&provider_event).as_str() {
         "request" => EventKind::Sent,
         "delivered" => EventKind::Delivered,
         "hard_bounce" | "soft_bounce" => EventKind::Bounced,

@@ -11,6 +11,7 @@ use serde::de::{Deserialize, Deserializer};
 use super::batch::{leading_event, own_time_or_received, shared_raw, ProviderEvent};
 use super::registry::{BodyShape, Provider, ProviderSpec};
 use crate::base::lenient::{deserialize_fieldwise, FieldwiseEvent, Slot};
+use crate::base::lower::Lower;
 use crate::model::event::{enhanced_status, non_empty, normalize_recipient};
 use crate::model::{BounceClass, EventBasics, EventKind, NormalizedEvent, SubscriptionChange, Timestamp};
 
@@ -79,7 +80,7 @@ fn normalize(e: MailjetEvent, raw: &str, received_at: Timestamp) -> NormalizedEv
         .hard_bounce
         .as_deref()
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let kind = match provider_event.to_ascii_lowercase().as_str() {
+    let kind = match Lower::of(&provider_event).as_str() {
         "sent" => EventKind::Delivered,
         "open" => EventKind::Opened,
         "click" => EventKind::Clicked,

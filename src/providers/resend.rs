@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::batch::{leading_event, shared_raw, ProviderEvent};
 use super::registry::{BodyShape, Provider, ProviderSpec};
 use crate::base::lenient::{text, text_list};
+use crate::base::lower::Lower;
 use crate::model::event::{addresses, non_empty};
 use crate::model::{BounceClass, EventBasics, EventKind, EventTime, NormalizedEvent, Timestamp};
 
@@ -96,7 +97,7 @@ fn normalize(e: ResendEvent, raw: &str, received_at: Timestamp) -> Vec<Normalize
         || message.contains("suppressed sending")
         || message.contains("on the suppression list");
     let refusal = data.suppressed.unwrap_or_default();
-    let kind = match provider_event.to_ascii_lowercase().as_str() {
+    let kind = match Lower::of(&provider_event).as_str() {
         "email.scheduled" => EventKind::Queued,
         "email.suppressed" => EventKind::Rejected,
         "email.sent" => EventKind::Sent,

@@ -17,6 +17,7 @@ use super::batch::{leading_event, own_time_or_received, shared_raw, ProviderEven
 use super::registry::{BodyShape, Provider, ProviderSpec};
 use super::{DecodeError, Decoded};
 use crate::base::lenient::{deserialize_fieldwise, FieldwiseEvent, Slot};
+use crate::base::lower::Lower;
 use crate::model::event::{non_empty, normalize_recipient};
 use crate::model::{
     BounceClass, EventBasics, EventKind, NormalizedEvent, Scope, SubscriptionChange, Timestamp,
@@ -110,7 +111,7 @@ fn subject_of(raw: &str) -> Option<String> {
 
 /// Maps SendPulse's event name (in any case) to the normalized kind.
 fn kind_of(event: &str) -> EventKind {
-    match event.to_ascii_lowercase().as_str() {
+    match Lower::of(event).as_str() {
         "delivered" => EventKind::Delivered,
         "undelivered" | "hard_bounces" | "soft_bounces" => EventKind::Bounced,
         "opened" | "open" => EventKind::Opened,
@@ -123,27 +124,27 @@ fn kind_of(event: &str) -> EventKind {
 }
 
 fn normalize(event: SendPulseEvent, raw: &str, received_at: Timestamp) -> NormalizedEvent {
-    let provider_event = event.event.clone().unwrap_or_default();
+    let provider_event = event.event.unwrap_or_default();
     let kind = kind_of(&provider_event);
     let time = own_time_or_received(event.timestamp.as_deref(), received_at);
     let code = non_empty(event.smtp_server_response_code).or(non_empty(event.smtp_answer_code));
     let subcode = non_empty(event.smtp_server_response_subcode).or(non_empty(event.smtp_answer_subcode));
     let response = non_empty(event.smtp_server_response).or(non_empty(event.smtp_answer_code_explain));
 
+    let bounce_class = (kind == EventKind::Bounced).then(|| match Lower::of(&provider_event).as_str() {
+        "hard_bounces" => BounceClass::Permanent,
+        "soft_bounces" => BounceClass::Transient,
+        _ => BounceClass::from_smtp_codes([&code, &subcode]),
+    });
     let mut out = NormalizedEvent::new(EventBasics {
         provider: Provider::SendPulse,
         kind,
-        provider_event: provider_event.clone(),
+        provider_event,
         time,
         received_at,
         raw: shared_raw(raw),
     });
-    out.bounce_class =
-        (kind == EventKind::Bounced).then(|| match provider_event.to_ascii_lowercase().as_str() {
-            "hard_bounces" => BounceClass::Permanent,
-            "soft_bounces" => BounceClass::Transient,
-            _ => BounceClass::from_smtp_codes([&code, &subcode]),
-        });
+    out.bounce_class = bounce_class;
     out.message_id = non_empty(event.message_id);
     out.recipient = event
         .recipient

@@ -3,7 +3,7 @@
 //! Absent and empty values are left out rather than written as `""`: `recipient` keys the
 //! `by_recipient` index, and DynamoDB refuses an empty string in an index key.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::primitives::Blob;
@@ -193,11 +193,14 @@ impl Receipt {
 
 /// `items` once per key, in key order (the last item of a repeated key wins), and how many
 /// repeats were left out: DynamoDB refuses a batch naming one key twice.
-pub fn unique_by_key(items: Vec<Item>) -> (Vec<Item>, usize) {
+pub fn unique_by_key(mut items: Vec<Item>) -> (Vec<Item>, usize) {
     let submitted = items.len();
-    let unique: BTreeMap<ItemKey, Item> = items.into_iter().map(|item| (item.key.clone(), item)).collect();
-    let repeats = submitted - unique.len();
-    (unique.into_values().collect(), repeats)
+    // Reversed, then sorted stably: the first of each run of one key is the last submitted.
+    items.reverse();
+    items.sort_by(|a, b| a.key.cmp(&b.key));
+    items.dedup_by(|later, first| later.key == first.key);
+    let repeats = submitted - items.len();
+    (items, repeats)
 }
 
 /// The attribute naming the sort key of the item, in the same partition, that holds this
@@ -341,6 +344,38 @@ mod tests {
             .get(name)
             .and_then(|v| v.as_s().ok())
             .map(String::as_str)
+    }
+
+    #[test]
+    fn unique_by_key_keeps_the_last_of_each_key_in_key_order() {
+        let item = |pk: &str, sk: &str, tag: &str| Item {
+            key: ItemKey {
+                pk: pk.to_owned(),
+                sk: sk.to_owned(),
+            },
+            attributes: HashMap::from([("tag".to_owned(), AttributeValue::S(tag.to_owned()))]),
+            source: None,
+        };
+        let items = vec![
+            item("b", "1", "first b1"),
+            item("a", "2", "a2"),
+            item("b", "1", "second b1"),
+            item("a", "1", "a1"),
+            item("b", "1", "last b1"),
+        ];
+        let (unique, repeats) = unique_by_key(items);
+        assert_eq!(repeats, 2);
+        let seen: Vec<(&str, &str, &str)> = unique
+            .iter()
+            .map(|i| {
+                (
+                    i.key.pk.as_str(),
+                    i.key.sk.as_str(),
+                    i.attributes["tag"].as_s().unwrap().as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(seen, [("a", "1", "a1"), ("a", "2", "a2"), ("b", "1", "last b1")]);
     }
 
     #[test]

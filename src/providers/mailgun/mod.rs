@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::batch::{leading_event, shared_raw, ProviderEvent};
 use super::registry::{BodyShape, Provider, ProviderSpec};
 use crate::base::lenient::{text, text_list};
+use crate::base::lower::Lower;
 use crate::model::event::{addresses, enhanced_status, non_empty, normalize_recipient};
 use crate::model::{
     BounceClass, EventBasics, EventKind, EventTime, NormalizedEvent, SubscriptionChange, Timestamp,
@@ -110,7 +111,7 @@ fn normalize(e: EventData, raw: &str, received_at: Timestamp) -> NormalizedEvent
     let refused = reason
         .as_deref()
         .is_some_and(|r| SUPPRESSION_REASONS.contains(&r));
-    let kind = match (provider_event.to_ascii_lowercase().as_str(), severity.as_deref()) {
+    let kind = match (Lower::of(&provider_event).as_str(), severity.as_deref()) {
         ("accepted", _) => EventKind::Queued,
         ("delivered", _) => EventKind::Delivered,
         ("failed", _) if refused => EventKind::Rejected,

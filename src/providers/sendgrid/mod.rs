@@ -10,6 +10,7 @@ use super::batch::{leading_event, own_time_or_received, shared_raw, ProviderEven
 use super::registry::{BodyShape, Provider, ProviderSpec};
 use super::{DecodeError, Decoded};
 use crate::base::lenient::{deserialize_fieldwise, FieldwiseEvent, Slot};
+use crate::base::lower::Lower;
 use crate::model::event::{non_empty, normalize_recipient};
 use crate::model::{
     BounceClass, Distinguisher, EventBasics, EventKind, NormalizedEvent, Scope, SubscriptionChange, Timestamp,
@@ -85,7 +86,7 @@ impl ProviderEvent for SendGridEvent {
 /// Maps SendGrid's event name (in any case: `Processed` appears in its docs) to the
 /// normalized kind.
 fn kind_of(event: &str) -> EventKind {
-    match event.to_ascii_lowercase().as_str() {
+    match Lower::of(event).as_str() {
         "processed" => EventKind::Queued,
         "dropped" => EventKind::Rejected,
         "delivered" => EventKind::Delivered,
@@ -103,9 +104,12 @@ fn kind_of(event: &str) -> EventKind {
 /// `type` = `bounce` is a hard bounce, `blocked` a soft one (as is the `blocked` event);
 /// otherwise the SMTP status decides.
 fn bounce_class(event: &SendGridEvent) -> BounceClass {
-    let bounce_type = event.bounce_type.as_deref().map(str::to_ascii_lowercase);
-    let event_name = event.event.as_deref().map(str::to_ascii_lowercase);
-    match (bounce_type.as_deref(), event_name.as_deref()) {
+    let bounce_type = event.bounce_type.as_deref().map(Lower::of);
+    let event_name = event.event.as_deref().map(Lower::of);
+    match (
+        bounce_type.as_ref().map(Lower::as_str),
+        event_name.as_ref().map(Lower::as_str),
+    ) {
         (Some("bounce"), _) => BounceClass::Permanent,
         (Some("blocked"), _) | (None, Some("blocked")) => BounceClass::Transient,
         _ => BounceClass::from_smtp_codes([&event.status, &event.reason]),
@@ -151,8 +155,9 @@ pub fn message_id(sg_message_id: Option<&str>, smtp_id: Option<&str>) -> Option<
 }
 
 fn normalize(event: SendGridEvent, raw: &str, received_at: Timestamp) -> NormalizedEvent {
-    let provider_event = event.event.clone().unwrap_or_default();
-    let kind = kind_of(&provider_event);
+    let kind = kind_of(event.event.as_deref().unwrap_or(""));
+    let bounce_class = (kind == EventKind::Bounced).then(|| bounce_class(&event));
+    let provider_event = event.event.unwrap_or_default();
     let mut out = NormalizedEvent::new(EventBasics {
         provider: Provider::SendGrid,
         kind,
@@ -162,11 +167,12 @@ fn normalize(event: SendGridEvent, raw: &str, received_at: Timestamp) -> Normali
         raw: shared_raw(raw),
     });
     out.message_id = message_id(event.sg_message_id.as_deref(), event.smtp_id.as_deref());
-    out.bounce_class = (kind == EventKind::Bounced).then(|| bounce_class(&event));
+    out.bounce_class = bounce_class;
     out.provider_suppressed = kind == EventKind::Rejected
-        && event.reason.as_deref().is_some_and(|reason| {
-            PROVIDER_SUPPRESSION_REASONS.contains(&reason.trim().to_ascii_lowercase().as_str())
-        });
+        && event
+            .reason
+            .as_deref()
+            .is_some_and(|reason| PROVIDER_SUPPRESSION_REASONS.contains(&Lower::of(reason.trim()).as_str()));
     out.recipient = event.email.as_deref().and_then(normalize_recipient);
     out.smtp_status = non_empty(event.status);
     out.smtp_response = non_empty(event.response);
@@ -175,7 +181,7 @@ fn normalize(event: SendGridEvent, raw: &str, received_at: Timestamp) -> Normali
 
     let group = non_empty(event.asm_group_id);
     let change = |scope: Scope, subscribed: bool| SubscriptionChange { scope, subscribed };
-    out.subscription_changes = match (out.provider_event.to_ascii_lowercase().as_str(), &group) {
+    out.subscription_changes = match (Lower::of(&out.provider_event).as_str(), &group) {
         ("unsubscribe", _) => vec![change(Scope::Global, false)],
         ("group_unsubscribe", Some(group)) => vec![change(Scope::Group(group.clone()), false)],
         ("group_resubscribe", Some(group)) => vec![change(Scope::Group(group.clone()), true)],
