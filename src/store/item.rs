@@ -122,14 +122,14 @@ impl Item {
             Some(_) => [None, None, None, None],
             None => raw_attributes(provider, &raw),
         };
-        // Every attribute the item may have, each `None` when absent: the map is then made
-        // with room for exactly the ones present.
         // `pk` is the message id; the attribute `message_id` is written only when they differ
         // (an id cut to fit the key), else the id itself becomes the `pk` attribute.
         let (pk, message_id) = match message_id {
             Some(id) if id == key.pk => (id, None),
             other => (key.pk.clone(), other),
         };
+        // Every attribute the item may have, each `None` when absent: the map is then made
+        // with room for exactly the ones present.
         let attributes = [
             ("pk", text(Some(pk))),
             ("sk", text(Some(key.sk.clone()))),
