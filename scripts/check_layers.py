@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """The layer check (run by `make lint`): every `crate::…` path in the library's non-test code
 points down the layers below, and no file of `store/` or `ingress/` reaches back to one that
-reaches it. The rule and the picture are in docs/architecture.md; change both together.
+reaches it; in the command (`src/bin/mailtrail/`, and its `ui/`) no module reaches back to one
+that reaches it either. The rule and the picture are in docs/architecture.md; change both
+together.
 
   check_layers.py              check src/
   check_layers.py --self-test  also prove that a planted upward import and a planted cycle fail
@@ -33,8 +35,16 @@ LAYERS = [
 ]
 # Modules that are only compiled for tests may use anything.
 TEST_ONLY = {"test_support", "template_sections"}
-# Inside these folders no file may reach one that reaches it back.
-ACYCLIC_FOLDERS = ["store", "ingress"]
+# Inside these folders no file may reach one that reaches it back: the library's folders, whose
+# files name each other `crate::<folder>::<file>` or `super::<file>`, and the command's, whose
+# files name each other `crate::<file>` (the binary is its own crate) or, in `ui/`,
+# `super::<file>`.
+ACYCLIC_FOLDERS = {
+    "store": r"(?:crate::store::|super::)([a-z_]+)",
+    "ingress": r"(?:crate::ingress::|super::)([a-z_]+)",
+    "bin/mailtrail": r"crate::([a-z_]+)",
+    "bin/mailtrail/ui": r"(?:crate::ui::|super::)([a-z_]+)",
+}
 
 
 def non_test_code(path):
@@ -74,20 +84,23 @@ def top_level_edges(src):
     return edges
 
 
-def folder_edges(src, folder):
-    base = os.path.join(src, folder)
-    names = {n[:-3] for n in os.listdir(base) if n.endswith(".rs") and n != "mod.rs"}
+def folder_edges(src, folder, pattern):
+    base = os.path.join(src, *folder.split("/"))
+    names = {n[:-3] for n in os.listdir(base) if n.endswith(".rs") and n not in ("mod.rs", "main.rs")}
     names |= {n for n in os.listdir(base) if os.path.isdir(os.path.join(base, n))}
     edges = collections.defaultdict(set)
-    for path in library_files(base):
-        first = os.path.relpath(path, base).split(os.sep)[0]
-        module = first[:-3] if first.endswith(".rs") else first
-        if module == "mod":
-            continue
-        pattern = r"(?:crate::" + folder + r"::|super::)([a-z_]+)"
-        for used in re.findall(pattern, non_test_code(path)):
-            if used in names and used != module:
-                edges[module].add(used)
+    for dirpath, _, files in os.walk(base):
+        for name in files:
+            if not name.endswith(".rs") or is_test_file(name):
+                continue
+            path = os.path.join(dirpath, name)
+            first = os.path.relpath(path, base).split(os.sep)[0]
+            module = first[:-3] if first.endswith(".rs") else first
+            if module in ("mod", "main"):
+                continue
+            for used in re.findall(pattern, non_test_code(path)):
+                if used in names and used != module:
+                    edges[module].add(used)
     return edges
 
 
@@ -130,13 +143,17 @@ def self_test(top, folders):
     cyclic["store"].setdefault("item", set()).add("dynamodb")
     cyclic["store"].setdefault("dynamodb", set()).add("item")
     assert any("reach each other" in p for p in problems_of(top, cyclic)), "a cycle in store/ must fail"
-    print("check_layers: self-test passed (an upward import and a cycle are caught)")
+    cyclic = {k: {m: set(v) for m, v in e.items()} for k, e in folders.items()}
+    cyclic["bin/mailtrail"].setdefault("args", set()).add("suppressed")
+    assert any("src/bin/mailtrail/: args and suppressed" in p for p in problems_of(top, cyclic)), \
+        "a cycle in the command must fail"
+    print("check_layers: self-test passed (an upward import and cycles in the library and the command are caught)")
 
 
 def main():
     src = os.path.join(ROOT, "src")
     top = top_level_edges(src)
-    folders = {folder: folder_edges(src, folder) for folder in ACYCLIC_FOLDERS}
+    folders = {folder: folder_edges(src, folder, pattern) for folder, pattern in ACYCLIC_FOLDERS.items()}
     if "--self-test" in sys.argv:
         self_test(top, folders)
     problems = problems_of(top, folders)

@@ -1,5 +1,6 @@
 //! The command line, as clap reads it.
 
+use anyhow::{bail, Context as _};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Reads mailtrail's timelines and suppression list, edits the list, and replays quarantine.
@@ -286,4 +287,22 @@ pub enum QuarantineCommand {
         #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=365))]
         soft_bounce_days: u32,
     },
+}
+
+/// An address as given on the command line, normalized as stored.
+pub(crate) fn normalized(address: &str) -> anyhow::Result<String> {
+    mailtrail::model::event::normalize_recipient(address)
+        .with_context(|| format!("{address:?} is not an address"))
+}
+
+/// A `--since` value as the sort-key prefix it compares with: a date or an RFC 3339 time.
+pub fn since_key(since: &str) -> anyhow::Result<String> {
+    let since = since.trim();
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(since, "%Y-%m-%d") {
+        return Ok(format!("{date}T00:00:00.000Z"));
+    }
+    match mailtrail::model::Timestamp::parse_rfc3339(since) {
+        Some(time) => Ok(time.to_rfc3339()),
+        None => bail!("--since {since:?} is neither a date (2026-01-01) nor an RFC 3339 time"),
+    }
 }

@@ -6,6 +6,7 @@ mod args;
 mod dlq;
 mod items;
 mod quarantine;
+mod records;
 mod suppressed;
 mod sync;
 mod tables;

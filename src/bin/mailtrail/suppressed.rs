@@ -5,13 +5,13 @@ use anyhow::{bail, Context as _};
 use aws_sdk_dynamodb::types::AttributeValue;
 use mailtrail::base::deadline::Deadline;
 use mailtrail::model::{ItemKey, Timestamp};
-use mailtrail::store::suppression::{record_from_item, ADDRESS};
+use mailtrail::store::suppression::record_from_item;
 use mailtrail::suppression::{Evidence, Mark, Reason, Record, Verdict};
 
-use crate::args::{Output, SuppressedArgs, SuppressedCommand};
+use crate::args::{normalized, since_key, Output, SuppressedArgs, SuppressedCommand};
 use crate::items::{scan_all, table};
+use crate::records::{for_each_suppressed_page, operator, record};
 use crate::tables::Context;
-use crate::timeline::since_key;
 
 /// Runs `suppressed <address>` or one of its subcommands.
 pub async fn run(context: &Context, args: &SuppressedArgs) -> anyhow::Result<()> {
@@ -79,27 +79,6 @@ fn parse_reason(name: &str) -> anyhow::Result<Reason> {
     Reason::parse(name).with_context(|| format!("unknown reason {name}"))
 }
 
-pub(crate) fn normalized(address: &str) -> anyhow::Result<String> {
-    mailtrail::model::event::normalize_recipient(address)
-        .with_context(|| format!("{address:?} is not an address"))
-}
-
-/// The record of one address (empty when it has none).
-pub(crate) async fn record(context: &Context, address: &str) -> anyhow::Result<Record> {
-    let item = context
-        .client
-        .get_item()
-        .table_name(context.suppressions_table()?)
-        .key(ADDRESS, AttributeValue::S(address.to_owned()))
-        .consistent_read(true)
-        .send()
-        .await
-        .map_err(aws_sdk_dynamodb::Error::from)
-        .context("reading the suppression record")?
-        .item;
-    Ok(item.map_or_else(|| Record::new(address), |item| record_from_item(&item)))
-}
-
 async fn verdict(context: &Context, address: &str) -> anyhow::Result<()> {
     let address = normalized(address)?;
     let verdict = record(context, &address).await?.verdict();
@@ -159,49 +138,6 @@ fn print_verdict(verdict: &Verdict) {
             "unsubscribed from {} since {} (not a global suppression)",
             scoped.scope, scoped.evidence.at
         );
-    }
-}
-
-/// One bounded page of the suppressed list (the read library's verdict list): the suppressed
-/// verdicts among up to `limit` records read with one Scan request, and the address to continue
-/// after.
-pub(crate) async fn suppressed_page(
-    context: &Context,
-    reason: Option<&str>,
-    since: Option<&str>,
-    after: Option<&str>,
-    limit: usize,
-) -> anyhow::Result<mailtrail::read::VerdictPage> {
-    let filters = mailtrail::read::VerdictFilters {
-        reason: reason.map(str::to_owned),
-        since: since.map(since_key).transpose()?,
-    };
-    context.suppressions_table()?;
-    let page = mailtrail::read::suppressed_page(&context.list_reads(), &filters, after, limit)
-        .await
-        .context("reading the suppression list")?;
-    Ok(page)
-}
-
-/// Records read per request by the command's list, export and push: memory stays bounded
-/// whatever the table's size.
-const LIST_PAGE_RECORDS: usize = 1_000;
-
-/// Calls `each` with every page of suppressed verdicts, in table order.
-pub(crate) async fn for_each_suppressed_page(
-    context: &Context,
-    reason: Option<&str>,
-    since: Option<&str>,
-    mut each: impl FnMut(Vec<Verdict>) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    let mut after: Option<String> = None;
-    loop {
-        let page = suppressed_page(context, reason, since, after.as_deref(), LIST_PAGE_RECORDS).await?;
-        each(page.verdicts)?;
-        match page.next {
-            Some(next) => after = Some(next),
-            None => return Ok(()),
-        }
     }
 }
 
@@ -286,22 +222,6 @@ async fn export(context: &Context) -> anyhow::Result<()> {
     .await?;
     writer.flush()?;
     Ok(())
-}
-
-/// Every record of the table (for `push`, which acts on each).
-pub(crate) async fn all_records(context: &Context) -> anyhow::Result<Vec<Record>> {
-    let scan = context.client.scan().table_name(context.suppressions_table()?);
-    let items = scan_all(scan, "the suppression list").await?;
-    let mut records: Vec<Record> = items.iter().map(record_from_item).collect();
-    records.sort_by(|a, b| a.address.cmp(&b.address));
-    Ok(records)
-}
-
-/// Who runs the command: `MAILTRAIL_OPERATOR`, else the login name.
-pub(crate) fn operator() -> String {
-    std::env::var("MAILTRAIL_OPERATOR")
-        .or_else(|_| std::env::var("USER"))
-        .unwrap_or_else(|_| "unknown".to_owned())
 }
 
 /// An operator's change: recorded like any evidence, at the current time.

@@ -25,7 +25,7 @@ use serde::Serialize;
 
 use crate::args::Output;
 use crate::items::table;
-use crate::suppressed::{all_records, operator};
+use crate::records::{all_records, operator};
 use crate::tables::Context;
 
 /// Attempts per SES request, throttling included.
@@ -324,7 +324,7 @@ pub async fn push_to_ses(context: &Context, dry_run: bool, rate: u32) -> anyhow:
 /// After `remove … --at ses`: deletes SES's entry once no bounce or complaint keeps the address
 /// suppressed here. An entry SES does not hold is not an error.
 pub async fn remove_at_ses(context: &Context, address: &str) -> anyhow::Result<()> {
-    let verdict = crate::suppressed::record(context, address).await?.verdict();
+    let verdict = crate::records::record(context, address).await?.verdict();
     if let Some(reason) = mailtrail::notify::ses_reason(&verdict.reasons) {
         println!(
             "SES keeps {address}: it is still suppressed here for {}",

@@ -1,10 +1,9 @@
 //! `mailtrail message` and `mailtrail recipient`: timelines, oldest first, printed from the read
 //! side's models (`mailtrail::read`).
 
-use anyhow::bail;
 use mailtrail::read::{self, TimelineEvent};
 
-use crate::args::Output;
+use crate::args::{since_key, Output};
 use crate::items::table;
 use crate::tables::Context;
 
@@ -23,24 +22,12 @@ pub async fn recipient(
     since: Option<&str>,
     detail: bool,
 ) -> anyhow::Result<()> {
-    let address = crate::suppressed::normalized(address)?;
+    let address = crate::args::normalized(address)?;
     let since = since.map(since_key).transpose()?;
     let timeline =
         read::recipient_timeline(&context.reads()?, &address, since.as_deref(), detail, false).await?;
     print(context, &format!("Recipient {address}"), &timeline.events);
     Ok(())
-}
-
-/// A `--since` value as the sort-key prefix it compares with: a date or an RFC 3339 time.
-pub fn since_key(since: &str) -> anyhow::Result<String> {
-    let since = since.trim();
-    if let Ok(date) = chrono::NaiveDate::parse_from_str(since, "%Y-%m-%d") {
-        return Ok(format!("{date}T00:00:00.000Z"));
-    }
-    match mailtrail::model::Timestamp::parse_rfc3339(since) {
-        Some(time) => Ok(time.to_rfc3339()),
-        None => bail!("--since {since:?} is neither a date (2026-01-01) nor an RFC 3339 time"),
-    }
 }
 
 fn print(context: &Context, title: &str, events: &[TimelineEvent]) {

@@ -3,7 +3,8 @@
 use maud::{html, Markup};
 use serde_json::Value;
 
-use super::views::{layout, query_value, recipient_href, segment};
+use super::links::{query_value, recipient_href, segment};
+use super::views::layout;
 use mailtrail::suppression::Verdict;
 
 /// What the `/suppressed` page shows: one bounded page of the list.

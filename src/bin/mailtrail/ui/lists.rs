@@ -9,9 +9,9 @@ use axum::response::Response;
 use serde_json::Value;
 
 use super::guard::form_pairs;
-use super::{failed, html, json, list_views, page_not_found, views, Ui};
+use super::{failed, html, json, links, list_views, page_not_found, views, Ui};
+use crate::args::since_key;
 use crate::tables::Context;
-use crate::timeline::since_key;
 
 /// The `reason`, `since` and `after` (the last address of the previous page) of the
 /// suppressed page.
@@ -37,7 +37,7 @@ const SUPPRESSED_PAGE_RECORDS: usize = 200;
 async fn read_suppressed(context: &Context, query: Option<&str>) -> anyhow::Result<SuppressedRead> {
     let (reason, since, after) = list_filters(query);
     let since_ok = since.as_deref().filter(|s| since_key(s).is_ok());
-    let page = crate::suppressed::suppressed_page(
+    let page = crate::records::suppressed_page(
         context,
         reason.as_deref(),
         since_ok,
@@ -99,10 +99,10 @@ pub(super) async fn suppressed_api(State(ui): State<Arc<Ui>>, RawQuery(query): R
                 &serde_json::to_value(&read.page.verdicts).unwrap_or_default(),
             );
             if let Some(next) = &read.page.next {
-                let mut query = vec![format!("after={}", views::query_value(next))];
+                let mut query = vec![format!("after={}", links::query_value(next))];
                 for (name, value) in [("reason", &read.reason), ("since", &read.since)] {
                     if let Some(value) = value {
-                        query.push(format!("{name}={}", views::query_value(value)));
+                        query.push(format!("{name}={}", links::query_value(value)));
                     }
                 }
                 let link = format!("</api/suppressed?{}>; rel=\"next\"", query.join("&"));

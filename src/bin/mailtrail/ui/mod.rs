@@ -7,6 +7,7 @@
 //! in the shapes of the command's `--output json`.
 
 mod guard;
+mod links;
 mod list_views;
 mod lists;
 mod outcome;
@@ -25,8 +26,8 @@ use mailtrail::providers::Provider;
 use maud::Markup;
 use serde_json::Value;
 
+use crate::args::since_key;
 use crate::tables::Context;
-use crate::timeline::since_key;
 use guard::form_pairs;
 use mailtrail::read::{self, group, MessageGroup, RecipientRows, TimelineEvent};
 use outcome::Filters;
@@ -255,12 +256,12 @@ async fn search(State(ui): State<Arc<Ui>>, RawQuery(query): RawQuery) -> Respons
     if looks_like_address {
         // A Mailgun message id looks like an address: a message with that id wins.
         match message_exists(&ui.context, &q).await {
-            Ok(true) => return Redirect::to(&views::message_href(&q)).into_response(),
-            Ok(false) => return Redirect::to(&views::recipient_href(&recipient_key(&q))).into_response(),
+            Ok(true) => return Redirect::to(&links::message_href(&q)).into_response(),
+            Ok(false) => return Redirect::to(&links::recipient_href(&recipient_key(&q))).into_response(),
             Err(error) => return failed(&error, false),
         }
     }
-    Redirect::to(&views::message_href(&q)).into_response()
+    Redirect::to(&links::message_href(&q)).into_response()
 }
 
 async fn message_exists(context: &Context, id: &str) -> anyhow::Result<bool> {
@@ -488,7 +489,7 @@ async fn verdict_api(State(ui): State<Arc<Ui>>, Path(address): Path<String>) -> 
             &serde_json::json!({"address": address, "suppressed": null, "unknown": "no suppression table is configured"}),
         );
     }
-    match crate::suppressed::record(&ui.context, &address).await {
+    match crate::records::record(&ui.context, &address).await {
         Ok(record) => json(
             StatusCode::OK,
             &serde_json::to_value(record.verdict()).unwrap_or_default(),

@@ -65,7 +65,7 @@ impl Filters {
             ("until", &self.until),
         ] {
             if let Some(value) = value {
-                pairs.push(format!("{name}={}", super::views::query_value(value)));
+                pairs.push(format!("{name}={}", super::links::query_value(value)));
             }
         }
         pairs.push(format!("page={page}"));
