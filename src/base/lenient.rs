@@ -53,6 +53,52 @@ fn list_text(raw: &RawValue) -> Result<Vec<String>, serde_json::Error> {
     }
 }
 
+/// Reads a scalar as [`text`] does, and anything else (an object, an array) as `None`: for
+/// fields that describe an event and never decide whether it is stored.
+pub fn text_or_none<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    let raw = <&'de RawValue>::deserialize(deserializer)?;
+    Ok(scalar_text(raw).ok().flatten())
+}
+
+/// Reads what a provider sends as tags (a string, an array of scalars, or an object of
+/// scalars or arrays: `name:value`) as texts; any other shape reads as no tags, never as an
+/// error: tags describe an event, they never decide whether it is stored.
+pub fn tag_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    let raw = <&'de RawValue>::deserialize(deserializer)?;
+    Ok(tags_of(raw))
+}
+
+/// [`tag_list`] of a JSON value.
+fn tags_of(raw: &RawValue) -> Vec<String> {
+    if !raw.get().trim_start().starts_with('{') {
+        return list_text(raw).unwrap_or_default();
+    }
+    let Ok(pairs) = serde_json::from_str::<std::collections::BTreeMap<String, &RawValue>>(raw.get()) else {
+        return Vec::new();
+    };
+    let mut tags = Vec::new();
+    for (name, value) in pairs {
+        let values = list_text(value).unwrap_or_default();
+        if values.is_empty() {
+            tags.push(name);
+        } else {
+            tags.extend(values.into_iter().map(|value| format!("{name}:{value}")));
+        }
+    }
+    tags
+}
+
+/// [`tag_list`] as a seed, for hand-written visitors.
+pub struct TagListSeed;
+
+impl<'de> de::DeserializeSeed<'de> for TagListSeed {
+    type Value = Vec<String>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        tag_list(d)
+    }
+}
+
 /// Reads a value whose `null` means "empty" (`"recipients": null`, `"tags": null`).
 pub fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where
@@ -125,6 +171,8 @@ pub enum Slot<'s> {
     Text(&'s mut Option<String>),
     /// A string-or-array read with [`text_list`].
     List(&'s mut Vec<String>),
+    /// Tags read with [`tag_list`] (never an error).
+    Tags(&'s mut Vec<String>),
     /// Not a field the decoder reads: skipped (it stays in the raw event).
     Skip,
 }
@@ -158,6 +206,7 @@ where
                 match event.slot(&key) {
                     Slot::Text(target) => *target = map.next_value_seed(TextSeed)?,
                     Slot::List(target) => *target = map.next_value_seed(TextListSeed)?,
+                    Slot::Tags(target) => *target = map.next_value_seed(TagListSeed)?,
                     Slot::Skip => {
                         map.next_value::<de::IgnoredAny>()?;
                     }
@@ -185,6 +234,25 @@ mod tests {
 
     fn probe(json: &str) -> Result<Probe, serde_json::Error> {
         serde_json::from_str(json)
+    }
+
+    #[test]
+    fn tags_read_every_shape_providers_send_and_never_fail() {
+        #[derive(Deserialize)]
+        struct Tagged {
+            #[serde(default, deserialize_with = "tag_list")]
+            tags: Vec<String>,
+        }
+        let tags = |json: &str| serde_json::from_str::<Tagged>(json).map(|t| t.tags);
+        assert_eq!(tags(r#"{"tags":"welcome"}"#).unwrap(), ["welcome"]);
+        assert_eq!(tags(r#"{"tags":["a",2,null,true]}"#).unwrap(), ["a", "2", "true"]);
+        assert_eq!(
+            tags(r#"{"tags":{"plan":"pro","seen":["x","y"],"bare":null}}"#).unwrap(),
+            ["bare", "plan:pro", "seen:x", "seen:y"]
+        );
+        assert!(tags(r#"{"tags":[{"an":"object"}]}"#).unwrap().is_empty());
+        assert!(tags(r#"{"tags":null}"#).unwrap().is_empty());
+        assert!(tags(r#"{"tags":{"deep":{"x":1}}}"#).unwrap() == ["deep"]);
     }
 
     #[test]

@@ -196,6 +196,9 @@ pub struct NormalizedEvent {
     /// Values that tell two real events apart (a click's url, a deferral's attempt); they go
     /// into the item's key hash.
     pub distinguishers: Vec<Distinguisher>,
+    /// What the statistics group it by (sending domain, configuration set, tenant, tags) and
+    /// whether a machine opened or clicked; never part of the key.
+    pub insights: super::insights::Insights,
     /// The provider's original event JSON, as received.
     pub raw: Arc<str>,
 }
@@ -230,6 +233,7 @@ impl NormalizedEvent {
             reason: None,
             url: None,
             distinguishers: Vec::new(),
+            insights: super::insights::Insights::default(),
             raw,
         }
     }

@@ -29,6 +29,7 @@ pub const SPEC: ProviderSpec = ProviderSpec {
 /// One Brevo event: only the fields mailtrail reads.
 #[derive(Debug, Default)]
 struct BrevoEvent {
+    tags: Vec<String>,
     event: Option<String>,
     email: Option<String>,
     message_id: Option<String>,
@@ -56,6 +57,7 @@ impl FieldwiseEvent for BrevoEvent {
             "reason" => Slot::Text(&mut self.reason),
             "link" => Slot::Text(&mut self.link),
             "subject" => Slot::Text(&mut self.subject),
+            "tag" | "tags" => Slot::Tags(&mut self.tags),
             _ => Slot::Skip,
         }
     }
@@ -105,6 +107,9 @@ fn normalize(e: BrevoEvent, raw: &str, received_at: Timestamp) -> NormalizedEven
     out.reason = reason;
     out.url = non_empty(e.link);
     out.subscription_changes = SubscriptionChange::global_for(kind);
+    out.insights.add_tags(e.tags);
+    // Brevo reports an open by a mail proxy (Apple Mail Privacy Protection) as `proxy_open`.
+    out.insights.machine = Lower::of(&out.provider_event).as_str().ends_with("proxy_open");
     out.distinguish_by_url_and_class();
     out
 }

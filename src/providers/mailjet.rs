@@ -28,6 +28,7 @@ pub const SPEC: ProviderSpec = ProviderSpec {
 /// One Mailjet event: only the fields mailtrail reads.
 #[derive(Debug, Default)]
 struct MailjetEvent {
+    custom_campaign: Vec<String>,
     event: Option<String>,
     time: Option<String>,
     message_id: Option<String>,
@@ -59,6 +60,7 @@ impl FieldwiseEvent for MailjetEvent {
             "error_related_to" => Slot::Text(&mut self.error_related_to),
             "smtp_reply" => Slot::Text(&mut self.smtp_reply),
             "url" => Slot::Text(&mut self.url),
+            "customcampaign" => Slot::Tags(&mut self.custom_campaign),
             _ => Slot::Skip,
         }
     }
@@ -117,6 +119,7 @@ fn normalize(e: MailjetEvent, raw: &str, received_at: Timestamp) -> NormalizedEv
     };
     out.url = non_empty(e.url);
     out.subscription_changes = SubscriptionChange::global_for(kind);
+    out.insights.add_tags(e.custom_campaign);
     out.distinguish_by_url_and_class();
     out
 }

@@ -16,6 +16,9 @@ pub mod sendgrid;
 pub mod sendpulse;
 pub mod ses;
 
+#[cfg(test)]
+mod insights_tests;
+
 pub use registry::{Provider, ProviderSpec};
 
 use crate::model::{NormalizedEvent, Timestamp};

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::batch::{leading_event, shared_raw, ProviderEvent};
 use super::registry::{BodyShape, Provider, ProviderSpec};
-use crate::base::lenient::text;
+use crate::base::lenient::{tag_list, text, text_or_none};
 use crate::model::event::{enhanced_status, non_empty, normalize_recipient};
 use crate::model::{
     BounceClass, Distinguisher, EventBasics, EventKind, EventTime, NormalizedEvent, SubscriptionChange,
@@ -64,6 +64,12 @@ struct PostmarkEvent {
     suppression_reason: Option<String>,
     #[serde(default, deserialize_with = "text")]
     subject: Option<String>,
+    #[serde(default, deserialize_with = "tag_list")]
+    tag: Vec<String>,
+    #[serde(default, deserialize_with = "tag_list")]
+    message_stream: Vec<String>,
+    #[serde(default, deserialize_with = "text_or_none")]
+    from: Option<String>,
 }
 
 impl ProviderEvent for PostmarkEvent {
@@ -237,6 +243,14 @@ fn normalize(e: PostmarkEvent, raw: &str, received_at: Timestamp) -> NormalizedE
     if let Some(kind) = non_empty(e.kind).or(non_empty(e.suppression_reason)) {
         out.distinguishers.push(Distinguisher::BounceType(kind));
     }
+    // Postmark's Tag, and the message stream as `stream:<name>`.
+    out.insights.add_tags(e.tag);
+    out.insights.add_tags(
+        e.message_stream
+            .into_iter()
+            .map(|stream| format!("stream:{stream}")),
+    );
+    out.insights.sending_address(e.from.as_deref());
     out.distinguish_by_url_and_class();
     out
 }

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::batch::{leading_event, shared_raw, ProviderEvent};
 use super::registry::{BodyShape, Provider, ProviderSpec};
-use crate::base::lenient::{text, text_list};
+use crate::base::lenient::{tag_list, text, text_list, text_or_none};
 use crate::base::lower::Lower;
 use crate::model::event::{addresses, non_empty};
 use crate::model::{BounceClass, EventBasics, EventKind, EventTime, NormalizedEvent, Timestamp};
@@ -44,6 +44,10 @@ struct Data {
     to: Vec<String>,
     #[serde(default, deserialize_with = "text")]
     subject: Option<String>,
+    #[serde(default, deserialize_with = "tag_list")]
+    tags: Vec<String>,
+    #[serde(default, deserialize_with = "text_or_none")]
+    from: Option<String>,
     #[serde(default)]
     bounce: Option<Bounce>,
     /// `email.suppressed`: why Resend refused the address (same shape as `bounce`).
@@ -140,6 +144,9 @@ fn normalize(e: ResendEvent, raw: &str, received_at: Timestamp) -> Vec<Normalize
         .or(non_empty(refusal.message))
         .or_else(|| (kind == EventKind::Rejected).then(|| "suppressed".to_owned()));
     let url = data.click.and_then(|c| non_empty(c.link));
+    let mut insights = crate::model::Insights::default();
+    insights.add_tags(data.tags);
+    insights.sending_address(data.from.as_deref());
     recipients
         .into_iter()
         .map(|recipient| {
@@ -159,6 +166,7 @@ fn normalize(e: ResendEvent, raw: &str, received_at: Timestamp) -> Vec<Normalize
             out.smtp_response = non_empty(bounce.message.clone());
             out.reason = reason.clone();
             out.url = url.clone();
+            out.insights = insights.clone();
             out.distinguish_by_url_and_class();
             out
         })

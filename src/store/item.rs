@@ -9,7 +9,7 @@ use std::sync::Arc;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::model::{ItemKey, NormalizedEvent, TimeSource, Timestamp};
+use crate::model::{Insights, ItemKey, NormalizedEvent, TimeSource, Timestamp};
 
 /// Seconds in a day, for the retention period.
 const DAY_SECONDS: i64 = 86_400;
@@ -103,9 +103,20 @@ impl Item {
             smtp_response,
             reason,
             url,
+            insights,
             raw,
             ..
         } = event;
+        // Where it went, from the recipient's domain and the versioned table of mailbox
+        // providers; what sent it, from the decoder.
+        let destination = recipient.as_deref().and_then(crate::model::insights::destination);
+        let Insights {
+            sending_domain,
+            config_set,
+            tenant,
+            tags,
+            machine,
+        } = insights;
         let summary = summary(&[
             bounce_class.map(|c| c.as_str()),
             smtp_status.as_deref(),
@@ -150,6 +161,23 @@ impl Item {
             ("reason", text(reason.map(|r| truncated(r, MAX_REASON_BYTES)))),
             ("url", text(url)),
             ("summary", text(summary)),
+            (
+                "recipient_domain",
+                text(destination.as_ref().map(|d| d.domain.clone())),
+            ),
+            (
+                "mailbox_provider",
+                text(destination.as_ref().map(|d| d.mailbox_provider.to_owned())),
+            ),
+            (
+                "simulator",
+                flag(destination.as_ref().is_some_and(|d| d.simulator)),
+            ),
+            ("sending_domain", text(sending_domain)),
+            ("config_set", text(config_set)),
+            ("tenant", text(tenant)),
+            ("tags", (!tags.is_empty()).then_some(AttributeValue::Ss(tags))),
+            ("machine", flag(machine)),
             ("provider_suppressed", flag(provider_suppressed)),
             ("complaint_ambiguous", flag(complaint_ambiguous)),
             ("recipient_ambiguous", flag(recipient_ambiguous)),
@@ -344,6 +372,47 @@ mod tests {
             .get(name)
             .and_then(|v| v.as_s().ok())
             .map(String::as_str)
+    }
+
+    #[test]
+    fn items_name_where_the_mail_went_and_what_sent_it() {
+        let body = ses_fixture("event-bounce").replace("recipient@example.com", "Jane@GMail.com");
+        let events = ses::decode(&body, received()).unwrap().events;
+        let item = Item::from_events(events, 400).remove(0);
+        let s = |name: &str| item.attributes.get(name).and_then(|v| v.as_s().ok()).cloned();
+        assert_eq!(s("recipient_domain").as_deref(), Some("gmail.com"));
+        assert_eq!(s("mailbox_provider").as_deref(), Some("gmail"));
+        assert_eq!(s("sending_domain").as_deref(), Some("example.com"));
+        assert_eq!(s("config_set").as_deref(), Some("ConfigSet"));
+        assert!(!item.attributes.contains_key("simulator"));
+        assert!(!item.attributes.contains_key("machine"));
+
+        let simulated =
+            ses_fixture("event-bounce").replace("recipient@example.com", "bounce@simulator.amazonses.com");
+        let item = Item::from_events(ses::decode(&simulated, received()).unwrap().events, 400).remove(0);
+        assert_eq!(
+            item.attributes.get("simulator"),
+            Some(&AttributeValue::Bool(true))
+        );
+        assert_eq!(
+            item.attributes
+                .get("mailbox_provider")
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str),
+            Some("unknown")
+        );
+
+        let sendgrid = sendgrid::decode(seed_sendgrid_body().as_bytes(), received())
+            .unwrap()
+            .events;
+        let tagged = Item::from_events(sendgrid, 400)
+            .into_iter()
+            .find(|item| item.attributes.contains_key("tags"))
+            .expect("a tagged event");
+        assert_eq!(
+            tagged.attributes["tags"],
+            AttributeValue::Ss(vec!["cat facts".to_owned()])
+        );
     }
 
     #[test]

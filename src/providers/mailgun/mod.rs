@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::batch::{leading_event, shared_raw, ProviderEvent};
 use super::registry::{BodyShape, Provider, ProviderSpec};
-use crate::base::lenient::{text, text_list};
+use crate::base::lenient::{tag_list, text, text_list, text_or_none};
 use crate::base::lower::Lower;
 use crate::model::event::{addresses, enhanced_status, non_empty, normalize_recipient};
 use crate::model::{
@@ -53,6 +53,12 @@ struct EventData {
     delivery_status: Option<DeliveryStatus>,
     #[serde(default)]
     reject: Option<Reject>,
+    #[serde(default, deserialize_with = "tag_list")]
+    tags: Vec<String>,
+    #[serde(default, rename = "client-info")]
+    client_info: Option<Box<serde_json::value::RawValue>>,
+    #[serde(default)]
+    envelope: Option<Box<serde_json::value::RawValue>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -102,6 +108,17 @@ impl ProviderEvent for Webhook {
     fn normalize(self, raw: &str, received_at: Timestamp, out: &mut Vec<NormalizedEvent>) {
         out.push(normalize(self.event_data, raw, received_at));
     }
+}
+
+/// One scalar field of a nested object the decoder reads only for the statistics
+/// (`client-info.bot`, `envelope.sender`); any other shape reads as nothing.
+fn field_of(object: Option<&serde_json::value::RawValue>, name: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Fields(std::collections::BTreeMap<String, Scalar>);
+    #[derive(Deserialize)]
+    struct Scalar(#[serde(deserialize_with = "text_or_none")] Option<String>);
+    let Fields(fields) = serde_json::from_str(object?.get()).ok()?;
+    fields.get(name).and_then(|scalar| scalar.0.clone())
 }
 
 fn normalize(e: EventData, raw: &str, received_at: Timestamp) -> NormalizedEvent {
@@ -172,6 +189,13 @@ fn normalize(e: EventData, raw: &str, received_at: Timestamp) -> NormalizedEvent
                 .push(crate::model::Distinguisher::Attempt(attempt));
         }
     }
+    out.insights.add_tags(e.tags);
+    out.insights.machine = field_of(e.client_info.as_deref(), "bot").is_some_and(|bot| {
+        let bot = bot.trim();
+        !bot.is_empty() && !bot.eq_ignore_ascii_case("false")
+    });
+    out.insights
+        .sending_address(field_of(e.envelope.as_deref(), "sender").as_deref());
     out.distinguish_by_url_and_class();
     out
 }

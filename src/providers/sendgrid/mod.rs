@@ -42,6 +42,8 @@ struct SendGridEvent {
     attempt: Option<String>,
     bounce_type: Option<String>,
     asm_group_id: Option<String>,
+    category: Vec<String>,
+    machine_open: Vec<String>,
 }
 
 impl<'de> Deserialize<'de> for SendGridEvent {
@@ -67,6 +69,8 @@ impl FieldwiseEvent for SendGridEvent {
             "attempt" => Slot::Text(&mut self.attempt),
             "type" => Slot::Text(&mut self.bounce_type),
             "asm_group_id" => Slot::Text(&mut self.asm_group_id),
+            "category" => Slot::Tags(&mut self.category),
+            "sg_machine_open" => Slot::Tags(&mut self.machine_open),
             _ => Slot::Skip,
         }
     }
@@ -178,6 +182,9 @@ fn normalize(event: SendGridEvent, raw: &str, received_at: Timestamp) -> Normali
     out.smtp_response = non_empty(event.response);
     out.reason = non_empty(event.reason);
     out.url = non_empty(event.url);
+    out.insights.add_tags(event.category);
+    // SendGrid marks opens made by a mail proxy or a scanner (`sg_machine_open: true`).
+    out.insights.machine = event.machine_open.iter().any(|v| v.eq_ignore_ascii_case("true"));
 
     let group = non_empty(event.asm_group_id);
     let change = |scope: Scope, subscribed: bool| SubscriptionChange { scope, subscribed };

@@ -43,6 +43,14 @@ pub(super) struct Mail {
     pub(super) message_id: Option<String>,
     #[serde(default, deserialize_with = "text_list")]
     pub(super) destination: Vec<String>,
+    /// The envelope source (`Sender Name <sender@example.com>`).
+    #[serde(default, deserialize_with = "text")]
+    pub(super) source: Option<String>,
+    /// SES's own tags (`ses:configuration-set`, `ses:from-domain`, `ses:tenant-name`, …) and
+    /// the sender's message tags, each a list of values: kept as JSON and read leniently (tags
+    /// of another shape are left out; they never fail the event).
+    #[serde(default)]
+    pub(super) tags: Option<Box<serde_json::value::RawValue>>,
 }
 
 /// A recipient named by a bounce, complaint or delay, with what the receiving server said.

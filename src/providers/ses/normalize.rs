@@ -11,12 +11,19 @@ use std::sync::Arc;
 use super::message::{Recipient, SesMessage};
 use super::subscription;
 use crate::model::event::{non_empty, normalize_recipient};
+use crate::model::insights::{bounded, Insights};
 use crate::model::{
     BounceClass, EventBasics, EventKind, EventTime, NormalizedEvent, Provider, SubscriptionChange, Timestamp,
 };
 
 /// Bounce sub-types that say SES already refuses the address.
-const PROVIDER_SUPPRESSION_SUB_TYPES: &[&str] = &["OnAccountSuppressionList", "Suppressed"];
+/// `OnTenantSuppressionList` is SES refusing an address on a tenant's list: the same, not a hard
+/// bounce (its kind stays `bounced`, as keys already stored say).
+const PROVIDER_SUPPRESSION_SUB_TYPES: &[&str] = &[
+    "OnAccountSuppressionList",
+    "OnTenantSuppressionList",
+    "Suppressed",
+];
 
 /// `Rendering Failure`, `RenderingFailure` and `renderingfailure` are one type.
 pub(super) fn type_key(name: &str) -> String {
@@ -209,6 +216,7 @@ pub(super) fn normalize(
 
     let time = event_time(common.time.as_deref(), mail.timestamp.as_deref(), received_at);
     let message_id = non_empty(mail.message_id.clone());
+    let insights = insights_of(&mail);
     let raw: Arc<str> = Arc::from(raw);
     let domains = DomainCounts::of(&mail.destination);
     let several = domains.distinct_addresses > 1;
@@ -250,10 +258,41 @@ pub(super) fn normalize(
             .or_else(|| non_empty(common.smtp_response.clone()));
         out.reason = non_empty(common.reason.clone());
         out.url = non_empty(common.url.clone());
+        out.insights = insights.clone();
         out.distinguish_by_url_and_class();
         events.push(out);
     }
     events
+}
+
+/// What the statistics group an SES event by: the sending domain (`ses:from-domain`, else the
+/// source's), the configuration set and tenant SES tags it with, and the sender's own tags as
+/// `name:value` (SES's and AWS's own `ses:`/`aws:` tags left out).
+fn insights_of(mail: &super::message::Mail) -> Insights {
+    let tags: std::collections::BTreeMap<String, crate::base::lenient::TextList> = mail
+        .tags
+        .as_deref()
+        .and_then(|raw| serde_json::from_str(raw.get()).ok())
+        .unwrap_or_default();
+    let first = |name: &str| {
+        tags.get(name)
+            .and_then(|values| values.0.first())
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let mut insights = Insights::default();
+    match first("ses:from-domain") {
+        Some(domain) => insights.sending_domain = Some(bounded(domain.to_ascii_lowercase())),
+        None => insights.sending_address(mail.source.as_deref()),
+    }
+    insights.config_set = first("ses:configuration-set").map(bounded);
+    insights.tenant = first("ses:tenant-name").map(bounded);
+    insights.add_tags(
+        tags.iter()
+            .filter(|(name, _)| !name.starts_with("ses:") && !name.starts_with("aws:"))
+            .flat_map(|(name, values)| values.0.iter().map(move |value| format!("{name}:{value}"))),
+    );
+    insights
 }
 
 /// The event's own time, else the send time, else the receive time.
