@@ -155,6 +155,12 @@ fn routes() -> String {
             "        {}Webhook:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref WebhookApi\n            Method: POST\n            Path: /webhooks/{}\n            PayloadFormatVersion: \"2.0\"",
             pascal(spec.provider), webhook.route
         );
+        // The same webhook naming a tenant (`/webhooks/<route>/<tenant>`; see ingress::routes).
+        let _ = writeln!(
+            out,
+            "        {}TenantWebhook:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref WebhookApi\n            Method: POST\n            Path: /webhooks/{}/{{tenant}}\n            PayloadFormatVersion: \"2.0\"",
+            pascal(spec.provider), webhook.route
+        );
     }
     out
 }

@@ -435,3 +435,26 @@ async fn each_providers_evidence_follows_the_rules() {
             .suppressed
     );
 }
+
+#[tokio::test]
+async fn a_tenant_named_in_the_webhook_url_is_stored_on_each_event() {
+    let (app, store) = app();
+    let at = |path: &str| {
+        let mut request = postmark_post(&fixture("postmark", "bounce-hard"));
+        request["rawPath"] = path.into();
+        request["requestContext"]["http"]["path"] = path.into();
+        request
+    };
+    let request = at("/prod/webhooks/postmark/acme-eu");
+    let (status, reply) = invoke_http(&app, &request).await;
+    assert_eq!(status, 200, "{reply}");
+    let items = store.items();
+    assert_eq!(items.len(), 1);
+    let tenant = items[0].1.get("tenant").and_then(|v| v.as_s().ok()).cloned();
+    assert_eq!(tenant.as_deref(), Some("acme-eu"));
+
+    // A segment that is no tenant is no route: nothing stored, and the reply says nothing more.
+    let (status, _) = invoke_http(&app, &at("/webhooks/postmark/acme%2Feu")).await;
+    assert_eq!(status, 404);
+    assert_eq!(store.items().len(), 1);
+}

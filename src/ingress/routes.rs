@@ -15,14 +15,40 @@ pub const MAX_SNS_BODY_BYTES: usize = 512 * 1024;
 
 /// The provider whose webhook a path is for. Routes match on the last two path segments, so
 /// any stage or base-path prefix may come first (`/prod/webhooks/sendgrid`); a trailing slash
-/// is ignored.
+/// is ignored. A webhook may also name a tenant as one more segment
+/// (`/webhooks/postmark/acme`): see [`tenant`].
 pub fn for_path(path: &str) -> Option<&'static ProviderSpec> {
+    parse(path).map(|(spec, _)| spec)
+}
+
+/// The tenant a webhook URL names (`/webhooks/<provider>/<tenant>`), for the providers that send
+/// none themselves: the events it carries are counted under that tenant. A tenant is 1–64 of
+/// `A–Z a–z 0–9 . _ -`; SNS's SES route takes none (SES names its own).
+pub fn tenant(path: &str) -> Option<&str> {
+    parse(path).and_then(|(_, tenant)| tenant)
+}
+
+/// The provider and the tenant of a path.
+fn parse(path: &str) -> Option<(&'static ProviderSpec, Option<&str>)> {
     let mut segments = path.trim_end_matches('/').rsplit('/');
-    let provider = segments.next()?;
-    if segments.next()? != "webhooks" {
+    let last = segments.next()?;
+    let before = segments.next()?;
+    if before == "webhooks" {
+        return channels::for_route(last).map(|provider| (provider.spec(), None));
+    }
+    if segments.next()? != "webhooks" || !is_tenant(last) {
         return None;
     }
-    channels::for_route(provider).map(|provider| provider.spec())
+    let provider = channels::for_route(before)?;
+    provider.webhook()?;
+    Some((provider.spec(), Some(last)))
+}
+
+fn is_tenant(segment: &str) -> bool {
+    (1..=64).contains(&segment.len())
+        && segment
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 /// The largest body `spec`'s route accepts.
@@ -69,6 +95,30 @@ pub fn body_bytes(request: &HttpRequest, limit: usize) -> Result<Vec<u8>, Reques
 mod tests {
     use super::*;
     use crate::model::Provider;
+
+    #[test]
+    fn a_webhook_may_name_a_tenant_as_one_more_segment() {
+        let provider = |path: &str| for_path(path).map(|spec| spec.provider);
+        assert_eq!(provider("/webhooks/postmark/acme"), Some(Provider::Postmark));
+        assert_eq!(
+            tenant("/prod/webhooks/postmark/acme-eu_1.x/"),
+            Some("acme-eu_1.x")
+        );
+        assert_eq!(tenant("/webhooks/sendgrid/mailgun"), Some("mailgun"));
+        assert_eq!(tenant("/webhooks/postmark"), None);
+        assert_eq!(tenant("/webhooks/webhooks/postmark"), None);
+        assert_eq!(provider("/webhooks/webhooks/postmark"), Some(Provider::Postmark));
+        for refused in [
+            "/webhooks/ses/acme",
+            "/webhooks/nosuch/acme",
+            "/webhooks/postmark/a%2Fb",
+            "/webhooks/postmark/a b",
+            "/other/postmark/acme",
+        ] {
+            assert_eq!(provider(refused), None, "{refused}");
+        }
+        assert_eq!(provider(&format!("/webhooks/postmark/{}", "a".repeat(65))), None);
+    }
 
     #[test]
     fn routes_by_the_last_two_path_segments() {

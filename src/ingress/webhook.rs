@@ -78,6 +78,11 @@ async fn process(
             return Err(RequestError::Replayed);
         }
     }
-    let decoded = crate::providers::decode(spec.provider, &body, invocation.received_at);
+    let mut decoded = crate::providers::decode(spec.provider, &body, invocation.received_at);
+    if let (Some(tenant), Ok(decoded)) = (routes::tenant(&request.path), decoded.as_mut()) {
+        for event in decoded.events.iter_mut().filter(|e| e.insights.tenant.is_none()) {
+            event.insights.tenant = Some(tenant.to_owned());
+        }
+    }
     super::persist::store_decoded(app, spec.provider, &body, decoded, invocation).await
 }

@@ -111,9 +111,21 @@ fn cases() -> Vec<Case> {
         ),
         case("root path", http_post("/", "[]"), Http(404, "not_found"), Nothing),
         case(
-            "path with a suffix",
-            http_post("/webhooks/sendgrid/extra", "[]"),
+            "path with two segments after the route",
+            http_post("/webhooks/sendgrid/extra/more", "[]"),
             Http(404, "not_found"),
+            Nothing,
+        ),
+        case(
+            "a tenant segment that is no tenant",
+            http_post("/webhooks/sendgrid/a%20b", "[]"),
+            Http(404, "not_found"),
+            Nothing,
+        ),
+        case(
+            "a tenant segment proves nothing: unsigned is unauthorized",
+            http_post("/webhooks/sendgrid/acme", "[]"),
+            Http(401, "unauthorized"),
             Nothing,
         ),
         case("empty path", http_post("", "[]"), Http(404, "not_found"), Nothing),
