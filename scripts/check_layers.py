@@ -24,6 +24,7 @@ LAYERS = [
     "notify",       # the notifier binary's logic
     "read",         # the read side: timelines, verdicts, groups (the command and the UI)
     "app",          # what an invocation runs with
+    "mailbox",      # MX lookups of unknown recipient domains
     "config",       # settings from the environment
     "metrics",      # EMF lines
     "store",        # DynamoDB, the in-memory store, items, keys' storage, the suppression table

@@ -52,6 +52,8 @@ pub struct App {
     pub channels: Channels,
     /// Where each invocation's metric lines go.
     pub metrics: MetricsSink,
+    /// The MX lookup of unknown recipient domains, when `MX_LOOKUP` turns it on.
+    pub mailbox: Option<crate::mailbox::MailboxLookup>,
 }
 
 impl App {
@@ -98,11 +100,23 @@ impl App {
         } else {
             MetricsSink::Off
         };
+        let mailbox = if config.mx_lookup {
+            let lookup = crate::mailbox::MailboxLookup::new(store.clone(), config.mx_name_server);
+            if lookup.is_none() {
+                tracing::error!(
+                    "MX lookups are on but the system's name servers cannot be read: they are off"
+                );
+            }
+            lookup
+        } else {
+            None
+        };
         App {
             config,
             store,
             channels,
             metrics,
+            mailbox,
         }
     }
 

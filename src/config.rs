@@ -43,6 +43,11 @@ pub struct Config {
     pub metrics: bool,
     /// The CloudWatch namespace of the metrics (`METRICS_NAMESPACE`).
     pub metrics_namespace: String,
+    /// Look up the mail servers of recipient domains the table of consumer domains does not
+    /// know (`MX_LOOKUP`: `true` to turn on; off by default).
+    pub mx_lookup: bool,
+    /// The name server to ask instead of the system's (`MX_NAME_SERVER`, `127.0.0.1:5353`).
+    pub mx_name_server: Option<std::net::SocketAddr>,
 }
 
 impl std::fmt::Debug for Config {
@@ -177,6 +182,15 @@ impl Config {
             metrics_namespace: value("METRICS_NAMESPACE")
                 .map(|v| v.chars().take(255).collect())
                 .unwrap_or_else(|| crate::metrics::DEFAULT_NAMESPACE.to_owned()),
+            mx_lookup: value("MX_LOOKUP")
+                .is_some_and(|v| ["on", "true", "1", "yes"].contains(&v.to_ascii_lowercase().as_str())),
+            mx_name_server: match value("MX_NAME_SERVER") {
+                Some(server) => Some(server.parse().map_err(|_| ConfigError::Invalid {
+                    name: "MX_NAME_SERVER",
+                    reason: "expected an address and port such as 127.0.0.1:5353".to_owned(),
+                })?),
+                None => None,
+            },
         })
     }
 }

@@ -4,7 +4,8 @@
 //! [`ingress`] (trigger shapes, routes, status codes, the webhook and SNS pipelines)
 //! → [`verify`] (is it genuine) → [`providers`] (one decoder per provider)
 //! → [`model`] (the normalized event, its time and its key) → [`store`] (the storage traits,
-//! DynamoDB, quarantine). `notify` (feature `notify`) is the second binary's: the suppression
+//! DynamoDB, quarantine); [`mailbox`] looks up the mail servers of recipient domains no table
+//! names, before the events are stored. `notify` (feature `notify`) is the second binary's: the suppression
 //! table's stream → EventBridge events for the sending app.
 
 pub mod app;
@@ -12,6 +13,7 @@ pub mod aws_client;
 pub mod base;
 pub mod config;
 pub mod ingress;
+pub mod mailbox;
 pub mod metrics;
 pub mod model;
 #[cfg(feature = "notify")]

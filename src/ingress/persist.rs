@@ -104,7 +104,12 @@ pub async fn persist(
     invocation: &Invocation<'_>,
 ) -> Result<Persisted, StoreError> {
     let Invocation { deadline, tally, .. } = *invocation;
-    let Decoded { events, bad, .. } = decoded;
+    let Decoded { mut events, bad, .. } = decoded;
+    if let Some(lookup) = &app.mailbox {
+        lookup
+            .attribute(&mut events, invocation.received_at, deadline)
+            .await;
+    }
     tally.events(&events);
     let marks = evidence_of(&events, app.config.soft_bounce);
     let mut persisted = Persisted {

@@ -23,6 +23,9 @@ pub struct Insights {
     pub tags: Vec<String>,
     /// The provider marks this open or click as a machine's (a mail proxy or a scanner).
     pub machine: bool,
+    /// The mailbox provider, when something better than the table of consumer domains said
+    /// it (the provider's own field, or the domain's mail servers).
+    pub mailbox_provider: Option<String>,
 }
 
 impl Insights {

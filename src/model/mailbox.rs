@@ -91,6 +91,50 @@ pub const CONSUMER_DOMAINS: &[(&str, &[&str])] = &[
     ("netease", &["163.com", "126.com", "yeah.net"]),
 ];
 
+/// The name of a domain whose mail servers are none of [`MX_HOSTS`]'s (a company's own, or a
+/// hosting service not listed).
+pub const OTHER: &str = "other";
+
+/// Mail servers (MX hosts, by the end of their names) by mailbox provider: how the domains
+/// hosted at a large mailbox provider, mostly companies' own, are told apart. Security gateways
+/// are named for themselves: their filtering decides what reaches the inbox.
+pub const MX_HOSTS: &[(&str, &str)] = &[
+    ("google.com", "gmail"),
+    ("googlemail.com", "gmail"),
+    ("outlook.com", "microsoft"),
+    ("hotmail.com", "microsoft"),
+    ("yahoodns.net", "yahoo"),
+    ("icloud.com", "apple"),
+    ("protonmail.ch", "proton"),
+    ("zoho.com", "zoho"),
+    ("zoho.eu", "zoho"),
+    ("messagingengine.com", "fastmail"),
+    ("yandex.net", "yandex"),
+    ("yandex.ru", "yandex"),
+    ("mail.ru", "mailru"),
+    ("qq.com", "tencent"),
+    ("163.com", "netease"),
+    ("gmx.net", "gmx"),
+    ("web.de", "gmx"),
+    ("pphosted.com", "proofpoint"),
+    ("ppe-hosted.com", "proofpoint"),
+    ("mimecast.com", "mimecast"),
+    ("barracudanetworks.com", "barracuda"),
+    ("iphmx.com", "cisco"),
+];
+
+/// The mailbox provider whose servers `host` names (an MX record's exchange, with or without
+/// the final dot); `None` when it is none of [`MX_HOSTS`].
+pub fn mx_provider(host: &str) -> Option<&'static str> {
+    let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+    MX_HOSTS
+        .iter()
+        .find(|(suffix, _)| {
+            host == *suffix || host.strip_suffix(suffix).is_some_and(|rest| rest.ends_with('.'))
+        })
+        .map(|(_, provider)| *provider)
+}
+
 /// The domain of an address (after its last `@`), lower-cased; `None` when there is none.
 pub fn domain_of(address: &str) -> Option<String> {
     let (_, domain) = address.trim().rsplit_once('@')?;
@@ -119,6 +163,20 @@ mod tests {
         assert_eq!(domain_of("no-at-sign"), None);
         assert_eq!(domain_of("jane@"), None);
         assert_eq!(domain_of("jane@a b.c"), None);
+    }
+
+    #[test]
+    fn mail_servers_name_their_mailbox_provider_by_whole_labels() {
+        assert_eq!(mx_provider("aspmx.l.google.com."), Some("gmail"));
+        assert_eq!(mx_provider("ALT1.ASPMX.L.GOOGLE.COM"), Some("gmail"));
+        assert_eq!(
+            mx_provider("acme-com.mail.protection.outlook.com"),
+            Some("microsoft")
+        );
+        assert_eq!(mx_provider("mta7.am0.yahoodns.net"), Some("yahoo"));
+        assert_eq!(mx_provider("mx0a-001.pphosted.com"), Some("proofpoint"));
+        assert_eq!(mx_provider("notgoogle.com"), None);
+        assert_eq!(mx_provider("mx.acme.example"), None);
     }
 
     #[test]

@@ -88,7 +88,12 @@ impl DynamoStore {
         self
     }
 
-    /// The table written to.
+    /// The DynamoDB client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The events table.
     pub fn table(&self) -> &str {
         &self.table
     }

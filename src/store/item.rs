@@ -116,6 +116,7 @@ impl Item {
             tenant,
             tags,
             machine,
+            mailbox_provider,
         } = insights;
         let summary = summary(&[
             bounce_class.map(|c| c.as_str()),
@@ -167,7 +168,11 @@ impl Item {
             ),
             (
                 "mailbox_provider",
-                text(destination.as_ref().map(|d| d.mailbox_provider.to_owned())),
+                text(destination.as_ref().map(|d| {
+                    mailbox_provider
+                        .filter(|_| d.mailbox_provider == crate::model::mailbox::UNKNOWN)
+                        .unwrap_or_else(|| d.mailbox_provider.to_owned())
+                })),
             ),
             (
                 "simulator",

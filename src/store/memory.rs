@@ -111,7 +111,11 @@ impl MemoryStore {
     }
 
     /// Stores items once per key, misbehaving as told.
-    async fn put_items(&self, items: Vec<Item>, deadline: Deadline) -> Result<WriteReport, StoreError> {
+    pub(super) async fn put_items(
+        &self,
+        items: Vec<Item>,
+        deadline: Deadline,
+    ) -> Result<WriteReport, StoreError> {
         let (unique, duplicates) = unique_by_key(items);
         let total = unique.len();
         let mut report = WriteReport {

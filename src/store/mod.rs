@@ -5,6 +5,7 @@
 //! become items (retention, keys, size bounds) and how they are written.
 
 pub mod batch_get;
+pub mod domains;
 pub mod dynamodb;
 pub mod item;
 #[cfg(any(test, feature = "test-util"))]
@@ -19,6 +20,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+pub use domains::DomainStore;
 pub use dynamodb::DynamoStore;
 #[cfg(any(test, feature = "test-util"))]
 pub use memory::MemoryStore;
@@ -205,6 +207,6 @@ pub trait TokenStore: Send + Sync + std::fmt::Debug {
 }
 
 /// Everything the pipelines write through.
-pub trait Storage: EventStore + QuarantineStore + SuppressionStore + TokenStore {}
+pub trait Storage: EventStore + QuarantineStore + SuppressionStore + TokenStore + DomainStore {}
 
-impl<T: EventStore + QuarantineStore + SuppressionStore + TokenStore> Storage for T {}
+impl<T: EventStore + QuarantineStore + SuppressionStore + TokenStore + DomainStore> Storage for T {}

@@ -9,6 +9,7 @@ mod hostile_sns;
 mod hot_key;
 mod http1;
 mod logs;
+mod mailbox;
 mod metrics;
 #[cfg(feature = "cli")]
 mod notify;
