@@ -43,6 +43,8 @@ MONTH_DAYS = 30.4375
 # profile, `cargo lambda build --release --arm64`, at the commit before the feature split):
 # the reference the zip rows compare against.
 ZIP_BYTES_BEFORE_FEATURES = {"mailtrail-lambda": 4_877_758, "mailtrail-notify": 4_149_718}
+# What a capability added since, on purpose (measured as the zip before and after it).
+ZIP_BYTES_ADDED_SINCE = {"mailtrail-lambda": (530_699, "the MX resolver, hickory-resolver")}
 
 def per_iteration_ms(group, bench):
     sample = json.loads((CRITERION / group / bench / "new" / "sample.json").read_text())
@@ -274,8 +276,11 @@ def main():
         zipped = ROOT / "target" / "lambda" / name / "bootstrap.zip"
         if zipped.exists():
             size, before = zipped.stat().st_size, ZIP_BYTES_BEFORE_FEATURES[name]
+            added = ZIP_BYTES_ADDED_SINCE.get(name)
+            allowance = f" + {added[1]} ({added[0] / 1e6:.2f} MB)" if added else ""
             rows.append(f"| – | {name}: deployed zip (cargo lambda build --release --arm64) | {size / 1e6:.2f} MB "
-                        f"| before each binary linked only its own crates: {before / 1e6:.2f} MB | {size / before:.2f}× | ≤ 1.00× |")
+                        f"| before each binary linked only its own crates: {before / 1e6:.2f} MB{allowance} "
+                        f"| {size / before:.2f}× | ≤ {(before + (added[0] if added else 0)) / before:.2f}× |")
 
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
     header = (f"mailtrail benchmarks, {os.cpu_count()} cores ({cpu}), one run; medians with min–max. "
