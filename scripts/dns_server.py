@@ -8,6 +8,7 @@ query is logged on its own line (`query <name> <type>`), so a test can count the
 import argparse
 import collections
 import sys
+import threading
 import time
 
 from dnslib import MX, QTYPE, RCODE, RR
@@ -17,11 +18,15 @@ from dnslib.server import BaseResolver, DNSLogger, DNSServer
 class Zone(BaseResolver):
     def __init__(self, records):
         self.records = records
+        # Queries are answered on several threads: one line each, never two run together.
+        self.log_lock = threading.Lock()
 
     def resolve(self, request, handler):
         reply = request.reply()
         name = str(request.q.qname).rstrip(".").lower()
-        print(f"query {name} {QTYPE[request.q.qtype]}", flush=True)
+        with self.log_lock:
+            sys.stdout.write(f"query {name} {QTYPE[request.q.qtype]}\n")
+            sys.stdout.flush()
         if name not in self.records:
             reply.header.rcode = RCODE.NXDOMAIN
             return reply

@@ -53,7 +53,7 @@ fn items(answers: Vec<(String, String)>, day: &str, now: Timestamp) -> Vec<Item>
             let attributes = HashMap::from([
                 ("pk".to_owned(), AttributeValue::S(key.pk.clone())),
                 ("sk".to_owned(), AttributeValue::S(key.sk.clone())),
-                ("mailbox_provider".to_owned(), AttributeValue::S(provider)),
+                ("mailbox".to_owned(), AttributeValue::S(provider)),
                 ("expires_at".to_owned(), AttributeValue::N(expires_at.clone())),
             ]);
             Item {
@@ -69,7 +69,7 @@ fn items(answers: Vec<(String, String)>, day: &str, now: Timestamp) -> Vec<Item>
 fn answer_of(item: &HashMap<String, AttributeValue>) -> Option<(String, String)> {
     let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok());
     let domain = text("pk")?.strip_prefix(DOMAIN_PREFIX)?;
-    Some((domain.to_owned(), text("mailbox_provider")?.clone()))
+    Some((domain.to_owned(), text("mailbox")?.clone()))
 }
 
 impl DomainStore for DynamoStore {
