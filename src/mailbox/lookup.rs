@@ -68,22 +68,26 @@ impl MailboxLookup {
     /// Sets the mailbox provider of every event whose recipient domain the table does not
     /// know and whose mail servers say it, as far as `deadline` allows.
     pub async fn attribute(&self, events: &mut [NormalizedEvent], now: Timestamp, deadline: Deadline) {
-        let unknown: BTreeSet<String> = events
+        // Each event's domain, read once: only where neither the provider nor the table named
+        // the mailbox provider (and never the simulator's).
+        let domains: Vec<Option<String>> = events
             .iter()
-            .filter(|e| e.insights.mailbox_provider.is_none())
-            .filter_map(|e| destination(e.recipient.as_deref()?))
-            .filter(|d| d.mailbox_provider == UNKNOWN && !d.simulator)
-            .map(|d| d.domain)
+            .map(|e| {
+                let d = destination(e.recipient.as_deref()?)?;
+                (e.insights.mailbox_provider.is_none() && d.mailbox_provider == UNKNOWN && !d.simulator)
+                    .then_some(d.domain)
+            })
             .collect();
+        let unknown: BTreeSet<String> = domains.iter().flatten().cloned().collect();
         if unknown.is_empty() {
             return;
         }
         let answers = self.answers(unknown, now, deadline).await;
-        for event in events.iter_mut() {
-            let Some(domain) = event.recipient.as_deref().and_then(destination).map(|d| d.domain) else {
-                continue;
-            };
-            if let Some(provider) = answers.get(&domain).filter(|p| p.as_str() != UNKNOWN) {
+        for (event, domain) in events.iter_mut().zip(domains) {
+            if let Some(provider) = domain
+                .and_then(|domain| answers.get(&domain))
+                .filter(|p| p.as_str() != UNKNOWN)
+            {
                 event.insights.mailbox_provider = Some(provider.clone());
             }
         }
