@@ -23,6 +23,7 @@ LAYERS = [
     "ingress",      # triggers, routes, the webhook and SNS pipelines
     "notify",       # the notifier binary's logic
     "read",         # the read side: timelines, verdicts, groups (the command and the UI)
+    "stats",        # counts from the events table's stream (the counter binary), what an item counts
     "app",          # what an invocation runs with
     "mailbox",      # MX lookups of unknown recipient domains
     "config",       # settings from the environment

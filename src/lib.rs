@@ -6,7 +6,8 @@
 //! → [`model`] (the normalized event, its time and its key) → [`store`] (the storage traits,
 //! DynamoDB, quarantine); [`mailbox`] looks up the mail servers of recipient domains no table
 //! names, before the events are stored. `notify` (feature `notify`) is the second binary's: the suppression
-//! table's stream → EventBridge events for the sending app.
+//! table's stream → EventBridge events for the sending app; [`stats`] is the third's: the events
+//! table's stream → exact counts per day, mailbox provider and sending provider.
 
 pub mod app;
 pub mod aws_client;
@@ -22,6 +23,7 @@ pub mod providers;
 /// The read side (feature `cli`): timelines, verdicts and groups as types.
 #[cfg(feature = "cli")]
 pub mod read;
+pub mod stats;
 pub mod store;
 pub mod suppression;
 pub mod verify;

@@ -4,13 +4,14 @@
 //! [`event`] is one stored event as shown ([`TimelineEvent`]); [`timeline`] a message's and an
 //! address's timelines (with the suppression list's verdict); [`groups`] a recipient's messages,
 //! each with its strongest outcome; [`verdicts`] the suppressed addresses, a bounded page at a time; [`quarantine`] the kept
-//! bodies, listed without their bytes. The command prints these and the UI renders them; neither
+//! bodies, listed without their bytes; [`stats`] the counters as rows with their rates. The command prints these and the UI renders them; neither
 //! reads a table itself for them.
 
 pub mod event;
 pub mod groups;
 pub mod quarantine;
 pub mod source;
+pub mod stats;
 pub mod timeline;
 pub mod verdicts;
 

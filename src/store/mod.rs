@@ -5,6 +5,7 @@
 //! become items (retention, keys, size bounds) and how they are written.
 
 pub mod batch_get;
+pub mod counters;
 pub mod domains;
 pub mod dynamodb;
 pub mod item;

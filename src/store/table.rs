@@ -120,6 +120,23 @@ pub async fn create_suppressions(client: &Client, name: &str) -> Result<(), Tabl
     wait_active(client, name).await
 }
 
+/// Creates the statistics table: `pk` + `sk`, on-demand, as `template.yaml` declares it, and
+/// waits until it is active (hour counters expire by TTL on `expires_at` in AWS).
+pub async fn create_stats(client: &Client, name: &str) -> Result<(), TableError> {
+    client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(string_attribute("pk"))
+        .attribute_definitions(string_attribute("sk"))
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .send()
+        .await
+        .map_err(aws_sdk_dynamodb::Error::from)?;
+    wait_active(client, name).await
+}
+
 #[cfg(test)]
 mod tests {
     /// The index `template.yaml` deploys projects what the code reads from it, and the tables

@@ -21,6 +21,7 @@ mod replay;
 mod runtime_api;
 #[cfg(feature = "cli")]
 mod sesv2_standin;
+mod stats;
 mod support;
 #[cfg(feature = "cli")]
 mod sync;

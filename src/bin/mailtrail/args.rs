@@ -18,7 +18,10 @@ pub struct Cli {
     /// The suppression table.
     #[arg(long, env = "MAILTRAIL_SUPPRESSIONS_TABLE", global = true)]
     pub suppressions_table: Option<String>,
-    /// Read both table names from this CloudFormation stack's outputs.
+    /// The statistics table (the counters `mailtrail stats` reads).
+    #[arg(long, env = "MAILTRAIL_STATS_TABLE", global = true)]
+    pub stats_table: Option<String>,
+    /// Read the table names from this CloudFormation stack's outputs.
     #[arg(long, global = true)]
     pub stack: Option<String>,
     /// The AWS region (else the SDK's chain).
@@ -27,16 +30,27 @@ pub struct Cli {
     /// The AWS profile (else the SDK's chain).
     #[arg(long, global = true)]
     pub profile: Option<String>,
-    /// `table` for people, `json` for scripts (one document on stdout).
-    #[arg(long, value_enum, default_value_t = Output::Table, global = true)]
-    pub output: Output,
+    /// `table` for people, `json` for scripts (one document on stdout), `csv` (stats only).
+    #[arg(long, value_enum, default_value_t = OutputArg::Table, global = true)]
+    pub output: OutputArg,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
 
-/// How results are printed.
+/// `--output` as given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputArg {
+    /// A table.
+    Table,
+    /// One JSON document.
+    Json,
+    /// CSV (`mailtrail stats` only).
+    Csv,
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Output {
     /// A table.
     Table,
@@ -69,7 +83,12 @@ pub enum Command {
     /// Bodies kept because they did not decode.
     #[command(subcommand)]
     Quarantine(QuarantineCommand),
-    /// Creates both tables as template.yaml declares them (for a local DynamoDB-API server).
+    /// How is our email doing: counts and rates per mailbox provider, sending provider, domain,
+    /// tenant, config set or tag, from the counters; `verify` and `rebuild` check and recount
+    /// them from the events.
+    #[command(args_conflicts_with_subcommands = true, after_help = STATS_HELP)]
+    Stats(StatsArgs),
+    /// Creates the tables as template.yaml declares them (for a local DynamoDB-API server).
     CreateTables,
     /// The function's dead-letter queue: invocations that failed after Lambda's retries.
     #[command(subcommand)]
@@ -92,6 +111,88 @@ pub enum Command {
         token_file: Option<std::path::PathBuf>,
     },
 }
+
+/// `mailtrail stats …`
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Check or recount the counters.
+    #[command(subcommand)]
+    pub command: Option<StatsCommand>,
+    /// The first day (UTC, YYYY-MM-DD or RFC 3339; default: 30 days before --until).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// The last day, included (default: today, UTC).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// One row per value of this dimension (default: one row, the total).
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(
+        mailtrail::read::stats::By::ALL.map(|b| b.as_str())))]
+    pub by: Option<String>,
+    /// Only this sending provider.
+    #[arg(long)]
+    pub provider: Option<String>,
+    /// Only this mailbox provider.
+    #[arg(long)]
+    pub mailbox: Option<String>,
+    /// Only this recipient domain.
+    #[arg(long)]
+    pub domain: Option<String>,
+    /// Only this sending domain.
+    #[arg(long)]
+    pub sending_domain: Option<String>,
+    /// Only this tenant.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Only this configuration set.
+    #[arg(long)]
+    pub config_set: Option<String>,
+    /// Only this tag.
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Rates are flagged only over at least this many (deliveries for complaints, volume for bounces).
+    #[arg(long, default_value_t = mailtrail::read::stats::DEFAULT_MIN_VOLUME)]
+    pub min_volume: i64,
+}
+
+/// The counters' own commands.
+#[derive(Debug, Subcommand)]
+pub enum StatsCommand {
+    /// Recounts from the events and reports every counter that differs (exit status 1 when
+    /// any does).
+    Verify {
+        /// The first day (default: the first day the events hold).
+        #[arg(long)]
+        since: Option<String>,
+        /// The last day (default: today, UTC).
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// Recounts from the events and replaces the counters, a day at a time, oldest first; an
+    /// interrupted rebuild resumes with the `--since` it printed last.
+    Rebuild {
+        /// The first day (default: the first day the events hold).
+        #[arg(long)]
+        since: Option<String>,
+        /// The last day (default: today, UTC).
+        #[arg(long)]
+        until: Option<String>,
+    },
+}
+
+const STATS_HELP: &str =
+    "Rates: delivered, hard-bounce and soft-bounce over volume (delivered + bounced + rejected);
+complaint, unsubscribe, open and click over deliveries. Mail to SES's simulator and mail a
+provider refused for its own suppression list are counted apart, outside every rate. Opens and
+clicks by machines (privacy proxies, scanners) are counted apart.
+Flags: hard bounces at 5 % (SES review) and 10 % (SES pause); complaints at 0.1 % (SES review),
+0.3 % (Gmail and Yahoo) and 0.5 % (SES pause), once the denominator reaches --min-volume.
+
+Examples:
+  mailtrail --stack mailtrail stats --by mailbox
+  mailtrail stats --since 2026-11-01 --by provider --mailbox microsoft --output csv
+  mailtrail stats --by domain --mailbox gmail --provider ses --output json
+  mailtrail stats verify
+  mailtrail stats rebuild --since 2026-11-01";
 
 /// The dead-letter queue's commands.
 #[derive(Debug, Subcommand)]

@@ -7,6 +7,7 @@ mod dlq;
 mod items;
 mod quarantine;
 mod records;
+mod stats;
 mod suppressed;
 mod sync;
 mod tables;
@@ -43,6 +44,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         } => timeline::recipient(&context, address, since.as_deref(), *detail).await,
         Command::Suppressed(args) => suppressed::run(&context, args).await,
         Command::Quarantine(command) => quarantine::run(&context, command).await,
+        Command::Stats(args) => stats::run(&context, args).await,
         Command::CreateTables => tables::create(&context).await,
         Command::Dlq(command) => dlq::run(&context, command).await,
         Command::Ui {

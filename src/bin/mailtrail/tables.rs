@@ -4,7 +4,7 @@ use anyhow::{anyhow, bail, Context as _};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::Client;
 
-use crate::args::{Cli, Output};
+use crate::args::{Cli, Output, OutputArg};
 
 /// What a stack's outputs name.
 #[derive(Debug, Default)]
@@ -13,6 +13,8 @@ pub struct StackOutputs {
     pub events_table: Option<String>,
     /// `SuppressionsTableName`.
     pub suppressions_table: Option<String>,
+    /// `StatsTableName`.
+    pub stats_table: Option<String>,
     /// `DeadLetterQueueUrl`.
     pub dead_letter_queue_url: Option<String>,
     /// `FunctionName`.
@@ -31,6 +33,10 @@ pub struct Context {
     pub table: Option<String>,
     /// The suppression table, when known.
     pub suppressions_table: Option<String>,
+    /// The statistics table, when known.
+    pub stats_table: Option<String>,
+    /// Whether `--output csv` was asked for (`mailtrail stats` only).
+    pub csv: bool,
     /// How to print.
     pub output: Output,
     /// The stack's outputs, when `--stack` was given and read.
@@ -49,9 +55,16 @@ impl Context {
         }
         let config = loader.load().await;
         let (mut table, mut suppressions_table) = (cli.table.clone(), cli.suppressions_table.clone());
+        let mut stats_table = cli.stats_table.clone();
+        let is_stats = matches!(cli.command, crate::args::Command::Stats(_));
+        if cli.output == OutputArg::Csv && !is_stats {
+            bail!("--output csv is for `mailtrail stats`");
+        }
         // The stack is read only for what no flag or variable gave.
         let needs_stack = table.is_none()
             || suppressions_table.is_none()
+            || (stats_table.is_none()
+                && (is_stats || matches!(cli.command, crate::args::Command::Ui { .. })))
             || matches!(cli.command, crate::args::Command::Dlq(_))
             || crate::args::needs_the_bus(&cli.command)
             || matches!(
@@ -67,13 +80,19 @@ impl Context {
             outputs = stack_outputs(&config, stack).await?;
             table = table.or(outputs.events_table.clone());
             suppressions_table = suppressions_table.or(outputs.suppressions_table.clone());
+            stats_table = stats_table.or(outputs.stats_table.clone());
         }
         Ok(Context {
             client: Client::new(&config),
             sdk: config,
             table,
             suppressions_table,
-            output: cli.output,
+            stats_table,
+            csv: cli.output == OutputArg::Csv,
+            output: match cli.output {
+                OutputArg::Json => Output::Json,
+                OutputArg::Table | OutputArg::Csv => Output::Table,
+            },
             outputs,
         })
     }
@@ -99,6 +118,13 @@ impl Context {
         self.table
             .as_deref()
             .ok_or_else(|| anyhow!("no events table: pass --table, set MAILTRAIL_TABLE, or pass --stack"))
+    }
+
+    /// The statistics table, or an error saying how to name it.
+    pub fn stats_table(&self) -> anyhow::Result<&str> {
+        self.stats_table.as_deref().ok_or_else(|| {
+            anyhow!("no statistics table: pass --stats-table, set MAILTRAIL_STATS_TABLE, or pass --stack")
+        })
     }
 
     /// The suppression table, or an error saying how to name it.
@@ -132,17 +158,26 @@ async fn stack_outputs(config: &SdkConfig, stack: &str) -> anyhow::Result<StackO
     Ok(StackOutputs {
         events_table: output("EventsTableName"),
         suppressions_table: output("SuppressionsTableName"),
+        stats_table: output("StatsTableName"),
         dead_letter_queue_url: output("DeadLetterQueueUrl"),
         function_name: output("FunctionName"),
         event_bus: output("EventBusName"),
     })
 }
 
-/// `mailtrail create-tables`: both tables, as template.yaml declares them.
+/// `mailtrail create-tables`: the tables, as template.yaml declares them (the statistics table
+/// when one is named).
 pub async fn create(context: &Context) -> anyhow::Result<()> {
     let table = context.table()?;
     let suppressions = context.suppressions_table()?;
     let mut created = Vec::new();
+    let stats = match context.stats_table.as_deref() {
+        Some(name) => vec![(
+            name,
+            mailtrail::store::table::create_stats(&context.client, name).await,
+        )],
+        None => Vec::new(),
+    };
     for (name, result) in [
         (
             table,
@@ -152,7 +187,10 @@ pub async fn create(context: &Context) -> anyhow::Result<()> {
             suppressions,
             mailtrail::store::table::create_suppressions(&context.client, suppressions).await,
         ),
-    ] {
+    ]
+    .into_iter()
+    .chain(stats)
+    {
         match result {
             Ok(()) => created.push(serde_json::json!({"table": name, "created": true})),
             Err(mailtrail::store::table::TableError::Request(
