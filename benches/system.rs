@@ -22,6 +22,8 @@ mod support;
 
 #[path = "system/cold_start.rs"]
 mod cold_start;
+#[path = "system/counters.rs"]
+mod counters;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -524,7 +526,8 @@ fn main() {
             .into_iter()
             .map(|(name, bytes)| json!({"event": name, "bytes": bytes, "wcu": bytes.div_ceil(1024)}))
             .collect();
-        json!({"end_to_end": e2e, "cold_start": cold, "seed_items": sizes, "mix": mix_sizes(), "logs": log_bytes().await})
+        let counting = counters::counter_cost().await;
+        json!({"end_to_end": e2e, "cold_start": cold, "seed_items": sizes, "mix": mix_sizes(), "logs": log_bytes().await, "counters": counting})
     });
     let out = support::root().join("target/bench/system.json");
     std::fs::create_dir_all(out.parent().unwrap()).unwrap();

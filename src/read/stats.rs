@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::stats::count::{Column, Family, NONE};
+use crate::stats::count::{split_attribute, Column, Family, NONE};
 
 /// What rows are grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -226,12 +226,9 @@ impl StatsRow {
     }
 }
 
-/// The family a question reads, and where in its sort key each dimension is.
+/// Where in a family's sort key each dimension is (the day or hour first; the mailbox provider
+/// second in every family; the sending provider is in the attribute names).
 struct Layout {
-    /// Part index of: provider, mailbox, sending domain, config set, tenant, recipient domain,
-    /// tag, reason status, reason text (None when the family does not keep it).
-    provider: usize,
-    mailbox: usize,
     sending_domain: Option<usize>,
     config_set: Option<usize>,
     tenant: Option<usize>,
@@ -240,10 +237,11 @@ struct Layout {
     reason: Option<(usize, usize)>,
 }
 
+/// The mailbox provider's place in every family's sort key.
+const MAILBOX: usize = 1;
+
 fn layout(family: Family) -> Layout {
     let base = Layout {
-        provider: 1,
-        mailbox: 2,
         sending_domain: None,
         config_set: None,
         tenant: None,
@@ -253,21 +251,19 @@ fn layout(family: Family) -> Layout {
     };
     match family {
         Family::Cell => Layout {
-            sending_domain: Some(3),
-            config_set: Some(4),
-            tenant: Some(5),
+            sending_domain: Some(2),
+            config_set: Some(3),
+            tenant: Some(4),
             ..base
         },
         Family::Hour => base,
         Family::Domain => Layout {
-            provider: 3,
-            mailbox: 1,
             domain: Some(2),
             ..base
         },
-        Family::Tag => Layout { tag: Some(3), ..base },
+        Family::Tag => Layout { tag: Some(2), ..base },
         Family::Reason => Layout {
-            reason: Some((3, 4)),
+            reason: Some((2, 3)),
             ..base
         },
     }
@@ -392,8 +388,7 @@ pub fn group_rows(
         let parts: Vec<&str> = sk.split(crate::stats::count::SEPARATOR).collect();
         let part = |i: Option<usize>| i.and_then(|i| parts.get(i).copied()).unwrap_or(NONE);
         let keep = |want: &Option<String>, i: Option<usize>| want.as_deref().is_none_or(|w| part(i) == w);
-        if !(keep(&f.provider, Some(layout.provider))
-            && keep(&f.mailbox, Some(layout.mailbox))
+        if !(keep(&f.mailbox, Some(MAILBOX))
             && keep(&f.sending_domain, layout.sending_domain)
             && keep(&f.config_set, layout.config_set)
             && keep(&f.tenant, layout.tenant)
@@ -402,27 +397,30 @@ pub fn group_rows(
         {
             continue;
         }
-        let group = match query.by {
-            None => String::new(),
-            Some(By::Provider) => part(Some(layout.provider)).to_owned(),
-            Some(By::Mailbox) => part(Some(layout.mailbox)).to_owned(),
-            Some(By::Domain) => part(layout.domain).to_owned(),
-            Some(By::SendingDomain) => part(layout.sending_domain).to_owned(),
-            Some(By::Tenant) => part(layout.tenant).to_owned(),
-            Some(By::ConfigSet) => part(layout.config_set).to_owned(),
-            Some(By::Tag) => part(layout.tag).to_owned(),
-            Some(By::Day) => parts.first().map_or("", |d| &d[..d.len().min(10)]).to_owned(),
-            Some(By::Hour) => parts.first().map_or(String::new(), |h| format!("{h}:00Z")),
-            Some(By::Reason) => layout
-                .reason
-                .map(|(s, r)| format!("{} {}", part(Some(s)), part(Some(r))))
-                .unwrap_or_default(),
-        };
-        let row = groups.entry(group).or_insert([0; Column::ALL.len()]);
         for (name, n) in counts {
-            if let Some(column) = Column::from_name(&name) {
-                row[column.index()] += n;
+            let Some((provider, column)) = split_attribute(&name) else {
+                continue;
+            };
+            if f.provider.as_deref().is_some_and(|p| p != provider) {
+                continue;
             }
+            let group = match query.by {
+                None => String::new(),
+                Some(By::Provider) => provider.to_owned(),
+                Some(By::Mailbox) => part(Some(MAILBOX)).to_owned(),
+                Some(By::Domain) => part(layout.domain).to_owned(),
+                Some(By::SendingDomain) => part(layout.sending_domain).to_owned(),
+                Some(By::Tenant) => part(layout.tenant).to_owned(),
+                Some(By::ConfigSet) => part(layout.config_set).to_owned(),
+                Some(By::Tag) => part(layout.tag).to_owned(),
+                Some(By::Day) => parts.first().map_or("", |d| &d[..d.len().min(10)]).to_owned(),
+                Some(By::Hour) => parts.first().map_or(String::new(), |h| format!("{h}:00Z")),
+                Some(By::Reason) => layout
+                    .reason
+                    .map(|(s, r)| format!("{} {}", part(Some(s)), part(Some(r))))
+                    .unwrap_or_default(),
+            };
+            groups.entry(group).or_insert([0; Column::ALL.len()])[column.index()] += n;
         }
     }
     let mut rows: Vec<StatsRow> = groups

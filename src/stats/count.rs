@@ -97,20 +97,20 @@ impl Column {
 /// The families of counter items, each a partition prefix in the statistics table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Family {
-    /// Day × sending provider × mailbox provider × sending domain × config set × tenant
-    /// (`c#<month>`, sort key `<day>|<provider>|<mailbox>|<sending domain>|<config set>|<tenant>`).
+    /// Day × mailbox provider × sending domain × config set × tenant
+    /// (`c#<month>`, sort key `<day>|<mailbox>|<sending domain>|<config set>|<tenant>`).
     Cell,
-    /// Hour × sending provider × mailbox provider, kept for [`HOUR_KEEP_DAYS`]
-    /// (`h#<day>`, sort key `<hour>|<provider>|<mailbox>`).
+    /// Hour × mailbox provider, kept for [`HOUR_KEEP_DAYS`] (`h#<day>`, sort key
+    /// `<hour>|<mailbox>`).
     Hour,
-    /// Day × mailbox provider × recipient domain × sending provider
-    /// (`r#<month>`, sort key `<day>|<mailbox>|<recipient domain>|<provider>`).
+    /// Day × mailbox provider × recipient domain (`r#<month>`, sort key
+    /// `<day>|<mailbox>|<recipient domain>`).
     Domain,
-    /// Day × sending provider × mailbox provider × tag, once per tag of the event
-    /// (`t#<month>`, sort key `<day>|<provider>|<mailbox>|<tag>`).
+    /// Day × mailbox provider × tag, once per tag of the event (`t#<month>`, sort key
+    /// `<day>|<mailbox>|<tag>`).
     Tag,
-    /// Bounces and rejections by day × sending provider × mailbox provider × SMTP status ×
-    /// reason (`b#<month>`, sort key `<day>|<provider>|<mailbox>|<status>|<reason>`).
+    /// Bounces and rejections by day × mailbox provider × SMTP status × reason (`b#<month>`,
+    /// sort key `<day>|<mailbox>|<status>|<reason>`).
     Reason,
 }
 
@@ -157,6 +157,19 @@ pub const NONE: &str = "-";
 pub const SEPARATOR: char = '|';
 /// The longest reason text a counter key keeps.
 const MAX_REASON_CHARS: usize = 80;
+
+/// The attribute of a counter item that counts `column` for `provider`: every family keeps the
+/// sending provider in its attribute names (`ses.delivered`), so one item holds what every
+/// provider sent there and a window writes it once.
+pub fn attribute(provider: &str, column: Column) -> String {
+    format!("{provider}.{}", column.as_str())
+}
+
+/// The provider and column an attribute counts.
+pub fn split_attribute(name: &str) -> Option<(&str, Column)> {
+    let (provider, column) = name.split_once('.')?;
+    Some((provider, Column::from_name(column)?))
+}
 
 /// One counter item's key.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -209,9 +222,12 @@ fn part_text(value: &str) -> String {
         .collect()
 }
 
-/// What an event item counts: its column, and the keys of the counter items that keep it.
+/// What an event item counts: its provider and column, and the keys of the counter items that
+/// keep it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Counted {
+    /// The sending provider.
+    pub provider: String,
     /// The column the event adds one to.
     pub column: Column,
     /// Every counter item that column is kept in (one per family the event reaches).
@@ -247,32 +263,31 @@ pub fn counted(item: &HashMap<String, AttributeValue>) -> Option<Counted> {
         Family::Cell,
         day,
         day,
-        &[
-            provider,
-            mailbox,
-            of("sending_domain"),
-            of("config_set"),
-            of("tenant"),
-        ],
+        &[mailbox, of("sending_domain"), of("config_set"), of("tenant")],
     )];
+    let provider = part_text(provider).replace('.', "_");
     if matches!(column, Column::Simulator | Column::ProviderSuppressed) {
         // Kept apart and out of every rate: only the cell counts them.
-        return Some(Counted { column, keys });
+        return Some(Counted {
+            provider,
+            column,
+            keys,
+        });
     }
-    keys.push(CounterKey::new(Family::Hour, day, hour, &[provider, mailbox]));
+    keys.push(CounterKey::new(Family::Hour, day, hour, &[mailbox]));
     let domain = text(item, "recipient").and_then(domain_of);
     keys.push(CounterKey::new(
         Family::Domain,
         day,
         day,
-        &[mailbox, domain.as_deref().unwrap_or(NONE), provider],
+        &[mailbox, domain.as_deref().unwrap_or(NONE)],
     ));
     if let Some(AttributeValue::Ss(tags)) = item.get("tags") {
         let mut tags: Vec<&String> = tags.iter().collect();
         tags.sort();
         tags.dedup();
         for tag in tags {
-            keys.push(CounterKey::new(Family::Tag, day, day, &[provider, mailbox, tag]));
+            keys.push(CounterKey::new(Family::Tag, day, day, &[mailbox, tag]));
         }
     }
     if matches!(column, Column::HardBounce | Column::SoftBounce | Column::Rejected) {
@@ -282,10 +297,14 @@ pub fn counted(item: &HashMap<String, AttributeValue>) -> Option<Counted> {
             Family::Reason,
             day,
             day,
-            &[provider, mailbox, status, reason.as_deref().unwrap_or(NONE)],
+            &[mailbox, status, reason.as_deref().unwrap_or(NONE)],
         ));
     }
-    Some(Counted { column, keys })
+    Some(Counted {
+        provider,
+        column,
+        keys,
+    })
 }
 
 /// The column an event item adds one to.

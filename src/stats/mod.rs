@@ -128,17 +128,17 @@ impl Counter {
             if key.family() != Some(Family::Cell) || !applied.contains(&(key.pk.clone(), key.sk.clone())) {
                 continue;
             }
-            let mailbox = key.parts().get(2).copied().unwrap_or("unknown");
+            let mailbox = key.parts().get(1).copied().unwrap_or("unknown");
             let name = if self.alarm_mailboxes.iter().any(|m| m == mailbox) {
                 mailbox
             } else {
                 "other"
             };
             let entry = by_mailbox.entry(name.to_owned()).or_default();
-            for (column, n) in columns {
-                match column {
-                    Column::Delivered => entry.0 += n.max(0) as u64,
-                    Column::Complaint => entry.1 += n.max(0) as u64,
+            for (attribute, n) in columns {
+                match count::split_attribute(attribute).map(|(_, c)| c) {
+                    Some(Column::Delivered) => entry.0 += n.max(0) as u64,
+                    Some(Column::Complaint) => entry.1 += n.max(0) as u64,
                     _ => {}
                 }
             }
@@ -177,7 +177,10 @@ pub fn updates(tally: &Tally, flush: &Flush) -> Vec<CounterUpdate> {
         .map(|(key, columns)| CounterUpdate {
             pk: key.pk.clone(),
             sk: key.sk.clone(),
-            counts: columns.into_iter().map(|(c, n)| (c.as_str(), n)).collect(),
+            counts: columns
+                .into_iter()
+                .map(|(name, n)| (name.to_owned(), n))
+                .collect(),
             mark_name: flush.mark_name.clone(),
             mark_below: flush.mark_below.clone(),
             mark: flush.mark.clone(),

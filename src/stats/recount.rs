@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use chrono::NaiveDate;
 
-use super::count::{counted, Column, CounterKey, Family};
+use super::count::{counted, split_attribute, CounterKey, Family};
 use super::tally::Tally;
 use crate::store::counters::{self, CounterError, CounterUpdate};
 
@@ -137,8 +137,8 @@ pub async fn stored(client: &Client, stats_table: &str, period: Period) -> Resul
             for (sk, counts) in counters::read_range(client, stats_table, &pk, &from, &to).await? {
                 let key = CounterKey { pk: pk.clone(), sk };
                 for (name, n) in counts {
-                    if let Some(column) = Column::from_name(&name) {
-                        tally.add_n(key.clone(), column, n);
+                    if split_attribute(&name).is_some() {
+                        tally.add_n(key.clone(), &name, n);
                     }
                 }
             }
@@ -154,8 +154,8 @@ pub struct Difference {
     pub pk: String,
     /// Its sort key.
     pub sk: String,
-    /// The column.
-    pub column: &'static str,
+    /// The attribute (`<provider>.<column>`).
+    pub column: String,
     /// What the counter says.
     pub counted: i64,
     /// What the items say.
@@ -167,13 +167,15 @@ pub fn differences(stored: &Tally, recount: &Tally) -> Vec<Difference> {
     let keys: std::collections::BTreeSet<&CounterKey> = stored.keys().chain(recount.keys()).collect();
     let mut out = Vec::new();
     for key in keys {
-        for column in Column::ALL {
-            let (a, b) = (stored.get(key, column), recount.get(key, column));
+        let names: std::collections::BTreeSet<&str> =
+            stored.attributes(key).chain(recount.attributes(key)).collect();
+        for name in names {
+            let (a, b) = (stored.get(key, name), recount.get(key, name));
             if a != b {
                 out.push(Difference {
                     pk: key.pk.clone(),
                     sk: key.sk.clone(),
-                    column: column.as_str(),
+                    column: name.to_owned(),
                     counted: a,
                     recounted: b,
                 });
@@ -207,9 +209,9 @@ pub async fn replace_day(
         mark: "1".to_owned(),
     };
     let mut day_tally = Tally::default();
-    for (key, columns) in recount.rows().filter(|(k, _)| k.day() == text) {
-        for (column, n) in columns {
-            day_tally.add_n(key.clone(), column, n);
+    for (key, counts) in recount.rows().filter(|(k, _)| k.day() == text) {
+        for (name, n) in counts {
+            day_tally.add_n(key.clone(), name, n);
         }
     }
     let updates: Vec<CounterUpdate> = super::updates(&day_tally, &flush);

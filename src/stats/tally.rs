@@ -1,14 +1,15 @@
-//! Counts added up in memory before they are written: one row of columns per counter item.
-//! A tumbling window's tally travels between invocations as text in the window's state.
+//! Counts added up in memory before they are written: per counter item, a count per attribute
+//! (`<provider>.<column>`). A tumbling window's tally travels between invocations as text in the
+//! window's state.
 
 use std::collections::BTreeMap;
 
-use super::count::{Column, Counted, CounterKey};
+use super::count::{attribute, Counted, CounterKey};
 
-/// Counts per counter item.
+/// Counts per counter item and attribute.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tally {
-    rows: BTreeMap<CounterKey, [i64; Column::ALL.len()]>,
+    rows: BTreeMap<CounterKey, BTreeMap<String, i64>>,
 }
 
 /// Why a tally's text could not be read.
@@ -19,22 +20,28 @@ pub struct TallyTextError(String);
 impl Tally {
     /// Adds one to what `counted` names.
     pub fn add(&mut self, counted: &Counted) {
+        let name = attribute(&counted.provider, counted.column);
         for key in &counted.keys {
-            self.add_n(key.clone(), counted.column, 1);
+            self.add_n(key.clone(), &name, 1);
         }
     }
 
-    /// Adds `n` to one column of one counter item.
-    pub fn add_n(&mut self, key: CounterKey, column: Column, n: i64) {
-        self.rows.entry(key).or_insert([0; Column::ALL.len()])[column.index()] += n;
+    /// Adds `n` to one attribute of one counter item.
+    pub fn add_n(&mut self, key: CounterKey, attribute: &str, n: i64) {
+        let row = self.rows.entry(key).or_default();
+        match row.get_mut(attribute) {
+            Some(count) => *count += n,
+            None => {
+                row.insert(attribute.to_owned(), n);
+            }
+        }
     }
 
     /// Adds another tally.
     pub fn merge(&mut self, other: Tally) {
         for (key, row) in other.rows {
-            let mine = self.rows.entry(key).or_insert([0; Column::ALL.len()]);
-            for (a, b) in mine.iter_mut().zip(row) {
-                *a += b;
+            for (name, n) in row {
+                self.add_n(key.clone(), &name, n);
             }
         }
     }
@@ -49,21 +56,33 @@ impl Tally {
         self.rows.is_empty()
     }
 
-    /// Each counter item with its non-zero columns, in key order.
-    pub fn rows(&self) -> impl Iterator<Item = (&CounterKey, Vec<(Column, i64)>)> {
+    /// Each counter item with its non-zero counts, in key order.
+    pub fn rows(&self) -> impl Iterator<Item = (&CounterKey, Vec<(&str, i64)>)> {
         self.rows.iter().map(|(key, row)| {
-            let columns = Column::ALL
-                .into_iter()
-                .zip(row.iter().copied())
-                .filter(|(_, n)| *n != 0)
+            let counts = row
+                .iter()
+                .filter(|(_, n)| **n != 0)
+                .map(|(name, n)| (name.as_str(), *n))
                 .collect();
-            (key, columns)
+            (key, counts)
         })
     }
 
-    /// The count of one column of one item.
-    pub fn get(&self, key: &CounterKey, column: Column) -> i64 {
-        self.rows.get(key).map_or(0, |row| row[column.index()])
+    /// The count of one attribute of one item.
+    pub fn get(&self, key: &CounterKey, attribute: &str) -> i64 {
+        self.rows
+            .get(key)
+            .and_then(|row| row.get(attribute))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The attributes one item counts.
+    pub fn attributes(&self, key: &CounterKey) -> impl Iterator<Item = &str> {
+        self.rows
+            .get(key)
+            .into_iter()
+            .flat_map(|row| row.keys().map(String::as_str))
     }
 
     /// Every key with any count.
@@ -71,19 +90,20 @@ impl Tally {
         self.rows.keys()
     }
 
-    /// As text: one line per item, `pk<TAB>sk<TAB>column=n,…` (keys hold no tab or line break).
+    /// As text: one line per item, `pk<TAB>sk<TAB>attribute=n,…` (keys hold no tab or line
+    /// break; attributes no `,` or `=`).
     pub fn to_text(&self) -> String {
         let mut text = String::with_capacity(self.rows.len() * 64);
-        for (key, columns) in self.rows() {
+        for (key, counts) in self.rows() {
             text.push_str(&key.pk);
             text.push('\t');
             text.push_str(&key.sk);
             text.push('\t');
-            for (i, (column, n)) in columns.iter().enumerate() {
+            for (i, (name, n)) in counts.iter().enumerate() {
                 if i > 0 {
                     text.push(',');
                 }
-                text.push_str(column.as_str());
+                text.push_str(name);
                 text.push('=');
                 text.push_str(&n.to_string());
             }
@@ -97,23 +117,24 @@ impl Tally {
         let mut tally = Tally::default();
         for line in text.lines().filter(|l| !l.is_empty()) {
             let mut parts = line.splitn(3, '\t');
-            let (Some(pk), Some(sk), Some(columns)) = (parts.next(), parts.next(), parts.next()) else {
+            let (Some(pk), Some(sk), Some(counts)) = (parts.next(), parts.next(), parts.next()) else {
                 return Err(TallyTextError("a line without three parts".to_owned()));
             };
             let key = CounterKey {
                 pk: pk.to_owned(),
                 sk: sk.to_owned(),
             };
-            for pair in columns.split(',').filter(|p| !p.is_empty()) {
+            for pair in counts.split(',').filter(|p| !p.is_empty()) {
                 let (name, n) = pair
-                    .split_once('=')
+                    .rsplit_once('=')
                     .ok_or_else(|| TallyTextError(format!("no count in {pair:?}")))?;
-                let column =
-                    Column::from_name(name).ok_or_else(|| TallyTextError(format!("no column {name:?}")))?;
+                if super::count::split_attribute(name).is_none() {
+                    return Err(TallyTextError(format!("no counter {name:?}")));
+                }
                 let n: i64 = n
                     .parse()
                     .map_err(|_| TallyTextError(format!("not a count: {n:?}")))?;
-                tally.add_n(key.clone(), column, n);
+                tally.add_n(key.clone(), name, n);
             }
         }
         Ok(tally)
@@ -123,7 +144,7 @@ impl Tally {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::count::Family;
+    use crate::stats::count::{Column, Family};
 
     #[test]
     fn a_tally_survives_its_text() {
@@ -132,17 +153,17 @@ mod tests {
             Family::Cell,
             "2026-12-05",
             "2026-12-05",
-            &["ses", "gmail", "a|b", "-", "-"],
+            &["gmail", "a|b", "-", "-"],
         );
-        tally.add_n(key.clone(), Column::Delivered, 3);
-        tally.add_n(key.clone(), Column::Complaint, 1);
+        tally.add_n(key.clone(), &attribute("ses", Column::Delivered), 3);
+        tally.add_n(key.clone(), &attribute("sendgrid", Column::Complaint), 1);
         let back = Tally::from_text(&tally.to_text()).unwrap();
         assert_eq!(back, tally);
-        assert_eq!(back.get(&key, Column::Delivered), 3);
+        assert_eq!(back.get(&key, "ses.delivered"), 3);
         assert!(
             key.sk.contains("a¦b"),
             "the separator never appears inside a part"
         );
-        assert!(Tally::from_text("c#2026-12\tx\tnope=1\n").is_err());
+        assert!(Tally::from_text("c#2026-12\tx\tses.nope=1\n").is_err());
     }
 }

@@ -199,3 +199,51 @@ pub fn padded(sequence: &str) -> String {
 fn digest8(name: &str) -> String {
     hex(&sha256(name.as_bytes())[..4])
 }
+
+/// A stream record of a first write of `item` (`INSERT`, its new image), as Lambda delivers it;
+/// tests and benchmarks feed the counter with these, made from the table's items.
+#[cfg(any(test, feature = "test-util"))]
+pub fn insert_record(sequence: u64, item: &HashMap<String, AttributeValue>) -> Value {
+    change_record("INSERT", sequence, item)
+}
+
+/// A stream record of a change of `item` (`INSERT` or `MODIFY`).
+#[cfg(any(test, feature = "test-util"))]
+pub fn change_record(name: &str, sequence: u64, item: &HashMap<String, AttributeValue>) -> Value {
+    let image = serde_json::to_value(serde_dynamo::Item::from(item.clone())).unwrap_or(Value::Null);
+    serde_json::json!({
+        "eventID": format!("{sequence:x}"),
+        "eventName": name,
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": {
+            "ApproximateCreationDateTime": 1_795_521_600,
+            "Keys": {"pk": image["pk"], "sk": image["sk"]},
+            "NewImage": image,
+            "SequenceNumber": (100_000_000_000_000_000_000u128 + u128::from(sequence)).to_string(),
+            "SizeBytes": 512,
+            "StreamViewType": "NEW_IMAGE"
+        },
+        "eventSourceARN": STREAM_ARN_EXAMPLE
+    })
+}
+
+/// The stream ARN the test records name.
+#[cfg(any(test, feature = "test-util"))]
+pub const STREAM_ARN_EXAMPLE: &str =
+    "arn:aws:dynamodb:us-east-1:123456789012:table/events/stream/2026-12-05T00:00:00.000";
+
+/// One invocation of a tumbling window, as Lambda makes it.
+#[cfg(any(test, feature = "test-util"))]
+pub fn window_event(shard: &str, start: &str, records: &[Value], state: &Value, last: bool) -> Value {
+    serde_json::json!({
+        "Records": records,
+        "window": {"start": start, "end": start},
+        "state": state,
+        "shardId": shard,
+        "eventSourceARN": STREAM_ARN_EXAMPLE,
+        "isFinalInvokeForWindow": last,
+        "isWindowTerminatedEarly": false
+    })
+}

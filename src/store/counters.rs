@@ -41,7 +41,7 @@ pub struct CounterUpdate {
     /// Its sort key.
     pub sk: String,
     /// Each count to add, by attribute name.
-    pub counts: Vec<(&'static str, i64)>,
+    pub counts: Vec<(String, i64)>,
     /// The attribute holding the writer's mark (`w_<shard digest>`).
     pub mark_name: String,
     /// The item must hold no mark, or one lower than this.
@@ -127,7 +127,7 @@ async fn add_one(
             expression.push_str(", ");
         }
         expression.push_str(&format!("#c{i} :c{i}"));
-        names.insert(format!("#c{i}"), (*name).to_owned());
+        names.insert(format!("#c{i}"), name.clone());
         values.insert(format!(":c{i}"), AttributeValue::N(n.to_string()));
     }
     expression.push_str(" SET #w = :mark");

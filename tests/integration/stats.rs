@@ -82,25 +82,8 @@ async fn post(app: &mailtrail::app::App, provider: &str, body: &str, n: usize) {
     assert_eq!(status, 200, "{provider}: {reply}");
 }
 
-/// A stream record of a first write (`INSERT`) or a rewrite (`MODIFY`) of `item`.
 fn record(name: &str, sequence: u64, item: &HashMap<String, AttributeValue>) -> Value {
-    let image = serde_json::to_value(serde_dynamo::Item::from(item.clone())).unwrap();
-    json!({
-        "eventID": format!("{sequence:x}"),
-        "eventName": name,
-        "eventVersion": "1.1",
-        "eventSource": "aws:dynamodb",
-        "awsRegion": "us-east-1",
-        "dynamodb": {
-            "ApproximateCreationDateTime": 1_795_521_600,
-            "Keys": {"pk": image["pk"], "sk": image["sk"]},
-            "NewImage": image,
-            "SequenceNumber": format!("{}", 100_000_000_000_000_000_000u128 + u128::from(sequence)),
-            "SizeBytes": 512,
-            "StreamViewType": "NEW_IMAGE"
-        },
-        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/events/stream/2026-12-05T00:00:00.000"
-    })
+    mailtrail::stats::window::change_record(name, sequence, item)
 }
 
 /// The stream so far: each item the table holds that it did not before becomes an `INSERT`
@@ -136,18 +119,7 @@ async fn new_records(
     }
 }
 
-/// One invocation inside a window.
-fn window_event(shard: &str, start: &str, records: &[Value], state: &Value, last: bool) -> Value {
-    json!({
-        "Records": records,
-        "window": {"start": start, "end": start},
-        "state": state,
-        "shardId": shard,
-        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/events/stream/2026-12-05T00:00:00.000",
-        "isFinalInvokeForWindow": last,
-        "isWindowTerminatedEarly": false
-    })
-}
+use mailtrail::stats::window::window_event;
 
 /// Feeds one window of one shard as Lambda does, with its retries: every third batch fails
 /// once and comes again with the state before it; every fifth is delivered again after it
@@ -297,10 +269,7 @@ async fn a_realistic_mix_is_attributed_and_counted_exactly_whatever_the_stream_r
         .iter()
         .filter_map(|r| r["dynamodb"]["Keys"]["pk"]["S"].as_str())
         .collect();
-    assert!(
-        pks.contains(&"late") && pks.contains(&"later"),
-        "{pks:?}"
-    );
+    assert!(pks.contains(&"late") && pks.contains(&"later"), "{pks:?}");
     let batch = json!({ "Records": records });
     let (first, second) = records.split_at(records.len() / 2);
     for event in [
