@@ -40,6 +40,8 @@ pub const METRIC_NAMES: &[&str] = &[
     NOTIFY_FAILED_RECORDS,
     NOTIFY_PUSHED_TO_SES,
     NOTIFY_PUSH_FAILURES,
+    MAILBOX_DELIVERED,
+    MAILBOX_COMPLAINTS,
 ];
 
 /// Normalized events received, after de-duplication within the request.
@@ -69,6 +71,11 @@ pub const STORE_REFUSED: &str = "StoreRefused";
 /// Metric: authenticated messages that carry no email event (SES's tenant and advisor events
 /// through EventBridge), skipped.
 pub const SKIPPED: &str = "Skipped";
+/// The counter's: deliveries per mailbox provider (dimension `MailboxProvider`: the alarmed
+/// ones by name, the rest as `other`), all sending providers together.
+pub const MAILBOX_DELIVERED: &str = "MailboxDelivered";
+/// The counter's: complaints per mailbox provider.
+pub const MAILBOX_COMPLAINTS: &str = "MailboxComplaints";
 /// The notifier's: events put on the bus.
 pub const NOTIFY_EVENTS_PUT: &str = "NotifyEventsPut";
 /// The notifier's: stream records answered as failed (the stream retries them).

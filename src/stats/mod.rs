@@ -40,10 +40,7 @@ pub enum StatsError {
 
 /// The mailbox providers whose complaint rate is alarmed when none are configured.
 pub const DEFAULT_ALARM_MAILBOXES: &[&str] = &["gmail", "microsoft", "yahoo", "apple"];
-/// The metric of deliveries per mailbox provider (dimension `MailboxProvider`).
-pub const MAILBOX_DELIVERED: &str = "MailboxDelivered";
-/// The metric of complaints per mailbox provider.
-pub const MAILBOX_COMPLAINTS: &str = "MailboxComplaints";
+pub use crate::metrics::{MAILBOX_COMPLAINTS, MAILBOX_DELIVERED};
 
 /// The counter: where counts go, and which mailbox providers get metrics of their own.
 pub struct Counter {
@@ -197,3 +194,6 @@ fn hour_expiry(pk: &str) -> Option<i64> {
     let date = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
     Some(date.and_hms_opt(0, 0, 0)?.and_utc().timestamp() + (HOUR_KEEP_DAYS + 1) * 86_400)
 }
+
+#[cfg(test)]
+mod tests;
