@@ -403,3 +403,202 @@ async fn a_counter_that_cannot_write_fails_the_window_and_counts_on_the_retry() 
     assert_eq!(rows[0].count(Column::Delivered), 1);
     assert_eq!(rows[0].volume(), 1);
 }
+
+/// Ingests a small SendGrid batch and counts it in one window.
+async fn counted_sample(client: &aws_sdk_dynamodb::Client, table: &str, stats: &str) {
+    let app = app(client, table);
+    let mut events = Vec::new();
+    for (i, (address, event)) in [
+        ("a@gmail.com", "delivered"),
+        ("b@gmail.com", "delivered"),
+        ("c@gmail.com", "spamreport"),
+        ("d@yahoo.com", "delivered"),
+        ("e@yahoo.com", "bounce"),
+        ("f@hotmail.com", "delivered"),
+        ("g@hotmail.com", "open"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut e = json!({"email": address, "event": event, "timestamp": 1_796_036_400 + i,
+            "sg_message_id": format!("cli-{i}.filter0001"), "category": ["welcome"]});
+        if event == "bounce" {
+            e["type"] = json!("bounce");
+            e["status"] = json!("5.1.1");
+            e["reason"] = json!("550 5.1.1 user unknown");
+        }
+        if event == "spamreport" {
+            // A complaint follows a delivery.
+            events.push(
+                json!({"email": address, "event": "delivered", "timestamp": 1_796_036_300,
+                "sg_message_id": format!("cli-{i}.filter0001")}),
+            );
+        }
+        events.push(e);
+    }
+    let (status, reply) = invoke_http(&app, &sendgrid_post(&Value::Array(events).to_string())).await;
+    assert_eq!(status, 200, "{reply}");
+    let records: Vec<Value> = scan_all(client, table)
+        .await
+        .iter()
+        .enumerate()
+        .map(|(n, item)| record("INSERT", n as u64, item))
+        .collect();
+    let counter = Counter::new(client.clone(), stats);
+    let (state, _) = counter
+        .handle(&window_event(
+            "shardId-9",
+            "2026-12-01T00:00:00Z",
+            &records,
+            &json!({}),
+            false,
+        ))
+        .await
+        .unwrap();
+    counter
+        .handle(&window_event(
+            "shardId-9",
+            "2026-12-01T00:00:00Z",
+            &[],
+            &state["state"],
+            true,
+        ))
+        .await
+        .unwrap();
+}
+
+fn stats_command(table: &str, stats: &str, args: &[&str]) -> std::process::Output {
+    crate::cli::mailtrail_command(table, "no-suppressions")
+        .env("MAILTRAIL_STATS_TABLE", stats)
+        .args(args)
+        .output()
+        .expect("the mailtrail binary runs")
+}
+
+const PERIOD: [&str; 4] = ["--since", "2026-11-01", "--until", "2026-12-31"];
+
+#[tokio::test]
+async fn mailtrail_stats_prints_counts_and_rates_and_verify_and_rebuild_keep_them_exact() {
+    let client = client().await;
+    let table = fresh_table(&client).await;
+    let stats = fresh_stats_table(&client).await;
+    counted_sample(&client, &table, &stats).await;
+    let run = |args: &[&str]| {
+        let mut all = vec!["stats"];
+        all.extend(args);
+        stats_command(&table, &stats, &all)
+    };
+
+    let out = run(&[&PERIOD[..], &["--by", "mailbox", "--output", "json"]].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (doc["since"].as_str(), doc["until"].as_str(), doc["by"].as_str()),
+        (Some("2026-11-01"), Some("2026-12-31"), Some("mailbox"))
+    );
+    let gmail = doc["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["group"]["mailbox"] == "gmail")
+        .unwrap();
+    assert_eq!(gmail["counts"]["delivered"], 3);
+    assert_eq!(gmail["counts"]["complaint"], 1);
+    assert_eq!(gmail["rates"]["complaint"].as_f64(), Some(1.0 / 3.0));
+    let yahoo = doc["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["group"]["mailbox"] == "yahoo")
+        .unwrap();
+    assert_eq!(
+        (
+            yahoo["counts"]["hard_bounce"].as_i64(),
+            yahoo["counts"]["volume"].as_i64()
+        ),
+        (Some(1), Some(2))
+    );
+    assert_eq!(doc["total"]["counts"]["open"], 1);
+
+    let out = run(&[&PERIOD[..], &["--by", "provider", "--output", "csv"]].concat());
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert!(csv.starts_with("provider,volume,sent,delivered,"), "{csv}");
+    assert!(
+        csv.lines().nth(1).unwrap().starts_with("sendgrid,6,0,5,1,"),
+        "{csv}"
+    );
+
+    let out = run(&[&PERIOD[..], &["--by", "tag", "--min-volume", "1"]].concat());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("welcome") && text.contains("Email 2026-11-01 to 2026-12-31"),
+        "{text}"
+    );
+    assert!(
+        text.contains("! welcome: complaint"),
+        "a complaint rate past the lines is flagged: {text}"
+    );
+
+    let out = run(&[&PERIOD[..], &["--by", "domain", "--tenant", "acme"]].concat());
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--tenant cannot be combined with --by domain"));
+    let out = crate::cli::mailtrail_command(&table, "x")
+        .args(["suppressed", "list", "--output", "csv"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "csv is for stats only");
+
+    let verify = |expect_ok: bool| {
+        let out = run(&["verify", "--output", "json"]);
+        assert_eq!(
+            out.status.success(),
+            expect_ok,
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    assert_eq!(verify(true)["differences"], json!([]));
+    // A counter off by one (written outside the counter's windows) is found, then rebuilt.
+    let key = recount::recount(
+        &client,
+        &table,
+        Period {
+            since: chrono::NaiveDate::MIN,
+            until: chrono::NaiveDate::MAX,
+            hours_since: chrono::NaiveDate::MIN,
+        },
+        &|_| {},
+    )
+    .await
+    .unwrap()
+    .keys()
+    .find(|k| k.pk.starts_with("c#"))
+    .cloned()
+    .unwrap();
+    mailtrail::store::counters::add(
+        &client,
+        &stats,
+        vec![mailtrail::store::counters::CounterUpdate {
+            pk: key.pk.clone(),
+            sk: key.sk.clone(),
+            counts: vec![("sendgrid.delivered".to_owned(), 1)],
+            mark_name: "w_tampered".to_owned(),
+            mark_below: "1".to_owned(),
+            mark: "1".to_owned(),
+            expires_at: None,
+        }],
+    )
+    .await
+    .unwrap();
+    let found = verify(false);
+    assert_eq!(found["differences"].as_array().unwrap().len(), 1, "{found}");
+    assert_eq!(found["differences"][0]["column"], "sendgrid.delivered");
+    let out = run(&["rebuild"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("rebuilt"),
+        "progress is shown"
+    );
+    assert_eq!(verify(true)["differences"], json!([]));
+}
