@@ -9,6 +9,7 @@
 
 pub mod event;
 pub mod groups;
+pub mod overview;
 pub mod quarantine;
 pub mod source;
 pub mod stats;

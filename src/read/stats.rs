@@ -270,7 +270,7 @@ fn layout(family: Family) -> Layout {
 }
 
 /// The family that answers a question.
-fn family_for(query: &StatsQuery) -> Result<Family, StatsQueryError> {
+pub fn family_for(query: &StatsQuery) -> Result<Family, StatsQueryError> {
     let f = &query.filters;
     let family = match query.by {
         Some(By::Domain) => Family::Domain,
@@ -334,7 +334,7 @@ pub async fn read_counters(
     family: Family,
     since: NaiveDate,
     until: NaiveDate,
-) -> Result<Vec<(String, std::collections::HashMap<String, i64>)>, crate::store::counters::CounterError> {
+) -> Result<Vec<Counters>, crate::store::counters::CounterError> {
     use futures_util::{StreamExt, TryStreamExt};
     let parts: Vec<Vec<_>> = futures_util::stream::iter(family.ranges(since, until))
         .map(|(pk, from, to)| async move {
@@ -372,18 +372,50 @@ pub async fn stats(
     }
     let family = family_for(query)?;
     let counters = read_counters(client, table, family, query.since, query.until).await?;
-    Ok(group_rows(family, query, counters))
+    Ok(group_rows(family, query, &counters))
 }
 
-/// Groups counter items into rows (also what the UI's overview uses on what it read).
-pub fn group_rows(
+/// Groups counter items into rows, largest volume first (days and hours in order).
+pub fn group_rows(family: Family, query: &StatsQuery, counters: &[Counters]) -> Vec<StatsRow> {
+    let by: Vec<By> = query.by.into_iter().collect();
+    let mut rows: Vec<StatsRow> = group_by(family, &query.filters, counters, &by)
+        .into_iter()
+        .map(|(mut group, counts)| StatsRow {
+            group: group.pop().unwrap_or_default(),
+            counts,
+        })
+        .collect();
+    if !matches!(query.by, Some(By::Day | By::Hour)) {
+        sort_by_volume(&mut rows);
+    }
+    rows
+}
+
+/// Largest volume first, then most events, then by name.
+pub fn sort_by_volume(rows: &mut [StatsRow]) {
+    rows.sort_by(|a, b| {
+        let total = |r: &StatsRow| r.counts.iter().sum::<i64>();
+        b.volume()
+            .cmp(&a.volume())
+            .then(total(b).cmp(&total(a)))
+            .then(a.group.cmp(&b.group))
+    });
+}
+
+/// A counter item as read: its sort key (the day first) and counts by attribute.
+pub type Counters = (String, std::collections::HashMap<String, i64>);
+
+/// Counts of the items that pass `filters`, grouped by the values of `by` (one value per
+/// dimension, in order).
+pub fn group_by(
     family: Family,
-    query: &StatsQuery,
-    counters: Vec<(String, std::collections::HashMap<String, i64>)>,
-) -> Vec<StatsRow> {
+    filters: &StatsFilters,
+    counters: &[Counters],
+    by: &[By],
+) -> BTreeMap<Vec<String>, [i64; Column::ALL.len()]> {
     let layout = layout(family);
-    let f = &query.filters;
-    let mut groups: BTreeMap<String, [i64; Column::ALL.len()]> = BTreeMap::new();
+    let f = filters;
+    let mut groups: BTreeMap<Vec<String>, [i64; Column::ALL.len()]> = BTreeMap::new();
     for (sk, counts) in counters {
         let parts: Vec<&str> = sk.split(crate::stats::count::SEPARATOR).collect();
         let part = |i: Option<usize>| i.and_then(|i| parts.get(i).copied()).unwrap_or(NONE);
@@ -398,45 +430,34 @@ pub fn group_rows(
             continue;
         }
         for (name, n) in counts {
-            let Some((provider, column)) = split_attribute(&name) else {
+            let Some((provider, column)) = split_attribute(name) else {
                 continue;
             };
             if f.provider.as_deref().is_some_and(|p| p != provider) {
                 continue;
             }
-            let group = match query.by {
-                None => String::new(),
-                Some(By::Provider) => provider.to_owned(),
-                Some(By::Mailbox) => part(Some(MAILBOX)).to_owned(),
-                Some(By::Domain) => part(layout.domain).to_owned(),
-                Some(By::SendingDomain) => part(layout.sending_domain).to_owned(),
-                Some(By::Tenant) => part(layout.tenant).to_owned(),
-                Some(By::ConfigSet) => part(layout.config_set).to_owned(),
-                Some(By::Tag) => part(layout.tag).to_owned(),
-                Some(By::Day) => parts.first().map_or("", |d| &d[..d.len().min(10)]).to_owned(),
-                Some(By::Hour) => parts.first().map_or(String::new(), |h| format!("{h}:00Z")),
-                Some(By::Reason) => layout
-                    .reason
-                    .map(|(s, r)| format!("{} {}", part(Some(s)), part(Some(r))))
-                    .unwrap_or_default(),
-            };
+            let group: Vec<String> = by
+                .iter()
+                .map(|b| match b {
+                    By::Provider => provider.to_owned(),
+                    By::Mailbox => part(Some(MAILBOX)).to_owned(),
+                    By::Domain => part(layout.domain).to_owned(),
+                    By::SendingDomain => part(layout.sending_domain).to_owned(),
+                    By::Tenant => part(layout.tenant).to_owned(),
+                    By::ConfigSet => part(layout.config_set).to_owned(),
+                    By::Tag => part(layout.tag).to_owned(),
+                    By::Day => parts.first().map_or("", |d| &d[..d.len().min(10)]).to_owned(),
+                    By::Hour => parts.first().map_or(String::new(), |h| format!("{h}:00Z")),
+                    By::Reason => layout
+                        .reason
+                        .map(|(s, r)| format!("{} {}", part(Some(s)), part(Some(r))))
+                        .unwrap_or_default(),
+                })
+                .collect();
             groups.entry(group).or_insert([0; Column::ALL.len()])[column.index()] += n;
         }
     }
-    let mut rows: Vec<StatsRow> = groups
-        .into_iter()
-        .map(|(group, counts)| StatsRow { group, counts })
-        .collect();
-    if !matches!(query.by, Some(By::Day | By::Hour)) {
-        rows.sort_by(|a, b| {
-            let total = |r: &StatsRow| r.counts.iter().sum::<i64>();
-            b.volume()
-                .cmp(&a.volume())
-                .then(total(b).cmp(&total(a)))
-                .then(a.group.cmp(&b.group))
-        });
-    }
-    rows
+    groups
 }
 
 /// The sum of rows.

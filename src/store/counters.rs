@@ -73,7 +73,7 @@ pub async fn add(
     updates: Vec<CounterUpdate>,
 ) -> Result<AddReport, CounterError> {
     let total = updates.len();
-    let outcomes: Vec<Result<(Option<(String, String)>, f64), String>> = stream::iter(updates)
+    let outcomes: Vec<Result<Written, String>> = stream::iter(updates)
         .map(|update| async move { add_one(client, table, update).await })
         .buffer_unordered(CONCURRENCY)
         .collect()
@@ -109,12 +109,12 @@ pub async fn add(
     }
 }
 
-/// One item's update: its key when its counts were added, and the write units.
-async fn add_one(
-    client: &Client,
-    table: &str,
-    update: CounterUpdate,
-) -> Result<(Option<(String, String)>, f64), String> {
+/// One item's write: its key when its counts were added (none when it had them already), and
+/// the write units it cost.
+type Written = (Option<(String, String)>, f64);
+
+/// One item's update.
+async fn add_one(client: &Client, table: &str, update: CounterUpdate) -> Result<Written, String> {
     let key = (update.pk.clone(), update.sk.clone());
     let mut expression = String::from("ADD ");
     let mut names = HashMap::from([("#w".to_owned(), update.mark_name.clone())]);

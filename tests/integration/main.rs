@@ -28,4 +28,5 @@ mod sync;
 #[cfg(feature = "cli")]
 mod ui;
 #[cfg(feature = "cli")]
+mod ui_overview;
 mod ui_reads;

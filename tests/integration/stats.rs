@@ -113,7 +113,7 @@ async fn new_records(
         *sequence += 1;
         if seen.insert(key) {
             shards[shard].push(record("INSERT", *sequence, &item));
-        } else if *sequence % 97 == 0 {
+        } else if sequence.is_multiple_of(97) {
             shards[shard].push(record("MODIFY", *sequence, &item));
         }
     }
@@ -136,7 +136,7 @@ async fn feed_window(
     let mut state = json!({});
     let mut previous: Option<&[Value]> = None;
     for (i, batch) in records.chunks(100).enumerate() {
-        if (i + fault) % 3 == 0 {
+        if (i + fault).is_multiple_of(3) {
             // The function failed after counting: Lambda keeps the state it had.
             let _lost = counter
                 .handle(&window_event(shard, start, batch, &state, false))
@@ -148,7 +148,7 @@ async fn feed_window(
             .await
             .unwrap();
         state = answer["state"].clone();
-        if let Some(again) = previous.filter(|_| (i + fault) % 5 == 0) {
+        if let Some(again) = previous.filter(|_| (i + fault).is_multiple_of(5)) {
             let (answer, summary) = counter
                 .handle(&window_event(shard, start, again, &state, false))
                 .await

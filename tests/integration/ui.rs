@@ -36,6 +36,11 @@ pub(crate) fn start_ui(table: &str, suppressions: &str) -> UiServer {
 
 /// `mailtrail ui` over `table`, with or without a suppression table.
 pub(crate) fn start_ui_with(table: &str, suppressions: Option<&str>) -> UiServer {
+    start_ui_env(table, suppressions, &[])
+}
+
+/// `mailtrail ui` over `table` with more variables (the statistics table).
+pub(crate) fn start_ui_env(table: &str, suppressions: Option<&str>, env: &[(&str, &str)]) -> UiServer {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let token_file = std::env::temp_dir().join(format!(
         "mailtrail-ui-{}-{}.token",
@@ -48,6 +53,7 @@ pub(crate) fn start_ui_with(table: &str, suppressions: Option<&str>) -> UiServer
         command.env_remove("MAILTRAIL_SUPPRESSIONS_TABLE");
     }
     let mut child = command
+        .envs(env.iter().copied())
         .args(["ui", "--no-open", "--token-file"])
         .arg(&token_file)
         .stdout(Stdio::piped())
@@ -107,7 +113,7 @@ fn chromedriver() -> &'static LocalServer {
 }
 
 /// A headless Chromium session of its own (no cookies from other tests).
-async fn browser() -> Client {
+pub(crate) async fn browser() -> Client {
     let args = [
         "--headless=new",
         "--no-sandbox",
@@ -206,7 +212,7 @@ pub(crate) async fn data() -> (String, String) {
     (table, suppressions)
 }
 
-async fn text_of(browser: &Client, css: &str) -> String {
+pub(crate) async fn text_of(browser: &Client, css: &str) -> String {
     browser
         .find(Locator::Css(css))
         .await
@@ -216,11 +222,11 @@ async fn text_of(browser: &Client, css: &str) -> String {
         .unwrap()
 }
 
-async fn count(browser: &Client, css: &str) -> usize {
+pub(crate) async fn count(browser: &Client, css: &str) -> usize {
     browser.find_all(Locator::Css(css)).await.unwrap().len()
 }
 
-async fn click(browser: &Client, css: &str) {
+pub(crate) async fn click(browser: &Client, css: &str) {
     browser
         .find(Locator::Css(css))
         .await
@@ -230,7 +236,7 @@ async fn click(browser: &Client, css: &str) {
         .unwrap();
 }
 
-async fn wait_for(browser: &Client, css: &str) {
+pub(crate) async fn wait_for(browser: &Client, css: &str) {
     browser
         .wait()
         .for_element(Locator::Css(css))
@@ -252,7 +258,7 @@ async fn a_support_person_finds_an_address_and_a_message_filters_pages_and_opens
     // Search for an address.
     let search = browser.find(Locator::Css("#q")).await.unwrap();
     search.send_keys("Recipient@Example.com").await.unwrap();
-    click(&browser, "section.home button").await;
+    click(&browser, "section.overview-head button").await;
     wait_for(&browser, "#verdict").await;
     assert_eq!(
         browser.current_url().await.unwrap().path(),

@@ -6,11 +6,13 @@
 //! is [`views`] (maud, escaped by construction). The same data is served as JSON under `/api/`
 //! in the shapes of the command's `--output json`.
 
+mod charts;
 mod guard;
 mod links;
 mod list_views;
 mod lists;
 mod outcome;
+mod overview;
 mod views;
 
 use std::collections::HashMap;
@@ -86,7 +88,9 @@ fn open_browser(url: &str) {
 /// The router: pages, their JSON, the embedded assets, behind the guard.
 fn router(ui: Arc<Ui>) -> Router {
     Router::new()
-        .route("/", get(home))
+        .route("/", get(overview::overview_page))
+        .route("/overview/domains", get(overview::domains_page))
+        .route("/overview.csv", get(overview::overview_csv))
         .route("/search", get(search))
         .route("/recipient/{address}", get(recipient_page))
         .route("/message/{id}", get(message_page))
@@ -229,10 +233,6 @@ fn failed(error: &anyhow::Error, api: bool) -> Response {
     } else {
         html(StatusCode::INTERNAL_SERVER_ERROR, views::failed())
     }
-}
-
-async fn home() -> Response {
-    html(StatusCode::OK, views::home())
 }
 
 /// `/search?q=`: an address, a message id (either may hold `@`), or a quarantine key.

@@ -72,23 +72,6 @@ pub fn layout(title: &str, body: Markup) -> Markup {
     }
 }
 
-/// `/`: the search box.
-pub fn home() -> Markup {
-    layout(
-        "Search",
-        html! {
-            section.home {
-                h1 { "What happened to this email?" }
-                p { "Search by recipient address, by message id (any provider's), or by a quarantine key (" code { "provider/hash" } ")." }
-                form.search.big method="get" action="/search" {
-                    input #q type="search" name="q" autofocus placeholder="jane@example.com" aria-label="search" required;
-                    button type="submit" { "Search" }
-                }
-            }
-        },
-    )
-}
-
 fn verdict_box(verdict: Option<&Verdict>) -> Markup {
     let Some(verdict) = verdict else {
         return html! {
