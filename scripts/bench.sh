@@ -8,6 +8,7 @@ mkdir -p target/bench
 
 echo "== inputs"
 python3 scripts/bench_data.py
+python3 scripts/make_mix.py
 
 echo "== the peer: django-anymail (own venv, from PyPI)"
 if [ ! -f .venv-bench/.installed-2 ]; then
@@ -16,11 +17,12 @@ if [ ! -f .venv-bench/.installed-2 ]; then
   touch .venv-bench/.installed-2
 fi
 
-echo "== release binaries (both functions, hello-world reference; cargo lambda for the deployed zips)"
+echo "== release binaries (the three functions, hello-world reference; cargo lambda for the deployed zips)"
 cargo build --release --locked --bin mailtrail-lambda --example hello_lambda
 cargo build --release --locked --features notify --bin mailtrail-notify
 cargo lambda build --release --arm64 --bin mailtrail-lambda --locked --output-format zip >/dev/null
 cargo lambda build --release --arm64 --bin mailtrail-notify --locked --output-format zip >/dev/null
+cargo lambda build --release --arm64 --bin mailtrail-stats --locked --output-format zip >/dev/null
 
 echo "== throughput (criterion) and the peer, back to back"
 cargo bench --locked --bench pipeline
@@ -34,6 +36,9 @@ MAILTRAIL_BIN=target/release/mailtrail-lambda NOTIFY_BIN=target/release/mailtrai
 echo "== mailtrail ui: a recipient of 1,000 events across 300 messages"
 cargo build --release --locked --features cli --bin mailtrail
 MAILTRAIL_CLI=target/release/mailtrail cargo bench --locked --features cli --bench ui > target/bench/ui.log
+
+echo "== mailtrail ui: the overview of 400 days x 8 sending providers x 20 mailbox providers"
+MAILTRAIL_CLI=target/release/mailtrail cargo bench --locked --features cli --bench overview > target/bench/overview.log
 
 echo
 python3 scripts/bench_summary.py

@@ -248,18 +248,14 @@ fn body(q: &OverviewQuery, o: &Overview) -> Markup {
             h2 { "Hard-bounce rate per day" }
             (rate_line("Hard-bounce rate per day", &o.days, &o.by_day.iter().map(|r| r.rate("hard_bounce")).collect::<Vec<_>>(),
                 &[(0.05, "SES review"), (0.10, "SES pause")]))
-            details {
-                summary { "The figures" }
-                (rates_table(o))
-            }
-            a.csv href=(csv("rates")) download="rates.csv" { "CSV" }
+            p.count { a href="#complaint-rate" { "The figures" } " are with the complaint rate, below." }
         }
         section.chart-box #complaint-rate {
             h2 { "Complaint rate per day" }
             (rate_line("Complaint rate per day", &o.days, &o.by_day.iter().map(|r| r.rate("complaint")).collect::<Vec<_>>(),
                 &[(0.001, "SES review"), (0.003, "Gmail and Yahoo"), (0.005, "SES pause")]))
             details {
-                summary { "The figures" }
+                summary { "The figures (hard bounces and complaints)" }
                 (rates_table(o))
             }
             a.csv href=(csv("rates")) download="rates.csv" { "CSV" }
