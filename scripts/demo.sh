@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 DB_PORT="${DEMO_DYNAMODB_PORT:-8000}"
 FN_PORT="${DEMO_LAMBDA_PORT:-9000}"
 MOTO_PORT="${DEMO_MOTO_PORT:-5055}"
+DNS_PORT="${DEMO_DNS_PORT:-5354}"
 WORK=target/demo
 mkdir -p "$WORK"
 
@@ -18,6 +19,7 @@ export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:${DB_PORT}"
 export TABLE_NAME=mailtrail-demo
 export MAILTRAIL_TABLE=mailtrail-demo MAILTRAIL_SUPPRESSIONS_TABLE=mailtrail-demo-suppressions
+export MAILTRAIL_STATS_TABLE=mailtrail-demo-stats
 export MAILTRAIL_OPERATOR=demo-operator
 MAILTRAIL=target/debug/mailtrail
 # Demo secrets: the demo SendGrid key pair in events/, a demo SendPulse token, the sample topic.
@@ -64,6 +66,15 @@ export MOTO_ENDPOINT="http://127.0.0.1:${MOTO_PORT}"
 APP_QUEUE=$(python3 scripts/demo_notify.py setup)
 echo "bus mailtrail-demo, with a rule on source mailtrail to the app's queue"
 
+step "A name server on 127.0.0.1:${DNS_PORT}: the MX records of the mix's company domains (Google Workspace, Microsoft 365, gateways)"
+python3 scripts/make_mix.py
+mx_args=()
+while read -r record; do mx_args+=(--mx "$record"); done < target/mix/mx.txt
+python scripts/dns_server.py --port "$DNS_PORT" "${mx_args[@]}" >"$WORK/dns.log" 2>&1 &
+pids+=($!)
+wait_for_port "$DNS_PORT" "the name server" "$WORK/dns.log"
+echo "$(wc -l < target/mix/mx.txt) MX records"
+
 step "mailtrail under cargo lambda watch on 127.0.0.1:${FN_PORT}"
 cat >"$WORK/function.env" <<ENV
 TABLE_NAME="${TABLE_NAME}"
@@ -86,6 +97,9 @@ SNS_TOPIC_ARNS="${TOPIC}"
 SNS_CERT_DIR="${PWD}/fixtures/sns"
 EVENT_BUS_NAME="mailtrail-demo"
 AWS_ENDPOINT_URL_EVENTBRIDGE="${MOTO_ENDPOINT}"
+STATS_TABLE="${MAILTRAIL_STATS_TABLE}"
+MX_LOOKUP="true"
+MX_NAME_SERVER="127.0.0.1:${DNS_PORT}"
 ENV
 cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$FN_PORT" --features notify \
   --env-file "$WORK/function.env" --ignore-changes >"$WORK/watch.log" 2>&1 &
@@ -257,6 +271,23 @@ step "Everything that happened to jane@example.com (mailtrail recipient, by_reci
 
 step "What the function reported to CloudWatch (its EMF lines, summed)"
 python3 scripts/emf_summary.py "$WORK/watch.log"
+
+step "A week of a real sender's mail: 10,400 events of all eight providers to real mailbox providers' domains and companies' own (scripts/make_mix.py)"
+export SENDPULSE_TOKEN MAILGUN_KEY MAILGUN_URL_TOKEN POSTMARK_TOKEN RESEND_SECRET MAILJET_TOKEN BREVO_TOKEN TOPIC
+cargo build --quiet --example sign_sendgrid
+python3 scripts/demo_mix.py post "$FN_PORT"
+echo "MX lookups the name server answered (each company domain once, whatever its number of recipients):"
+grep -c ' MX$' "$WORK/dns.log" || true
+
+step "Counting (mailtrail-stats, fed stream records made from the stored items: dynalite serves no streams)"
+python3 scripts/demo_stats.py feed "$TABLE_NAME" \
+  "http://127.0.0.1:${FN_PORT}/2015-03-31/functions/mailtrail-stats/invocations" --again
+"$MAILTRAIL" stats verify
+
+step "How is our email doing? By mailbox provider, across every sending provider (mailtrail stats)"
+"$MAILTRAIL" stats --since 2026-11-20 --until 2026-11-27 --by provider
+"$MAILTRAIL" stats --since 2026-11-20 --until 2026-11-27 --by domain --mailbox microsoft --output csv | head -6
+"$MAILTRAIL" stats --since 2026-11-20 --until 2026-11-27 --by mailbox
 
 if [ "${DEMO_UI:-}" = 1 ]; then
   step "The same data in a browser (mailtrail ui; Ctrl-C stops it and the local servers)"

@@ -67,8 +67,8 @@ pub async fn overview(
     if until < since {
         return Err(StatsQueryError::Period("ends before it starts".to_owned()));
     }
-    if (until - since).num_days() > 800 {
-        return Err(StatsQueryError::Period("is longer than 800 days".to_owned()));
+    if (until - since).num_days() > super::stats::MAX_PERIOD_DAYS {
+        return Err(StatsQueryError::Period(format!("is longer than {} days", super::stats::MAX_PERIOD_DAYS)));
     }
     let query = StatsQuery {
         since,

@@ -159,6 +159,9 @@ pub const LINES: &[(&str, f64, &str)] = &[
     ("complaint", 0.001, "SES reviews the account at 0.1 % complaints"),
 ];
 
+/// The longest period a question may cover (twenty years: a read per month and family).
+pub const MAX_PERIOD_DAYS: i64 = 7_305;
+
 /// The smallest denominator a rate is flagged on: below it a rate is noise.
 pub const DEFAULT_MIN_VOLUME: i64 = 100;
 
@@ -367,8 +370,8 @@ pub async fn stats(
     if query.until < query.since {
         return Err(StatsQueryError::Period("ends before it starts".to_owned()));
     }
-    if (query.until - query.since).num_days() > 800 {
-        return Err(StatsQueryError::Period("is longer than 800 days".to_owned()));
+    if (query.until - query.since).num_days() > MAX_PERIOD_DAYS {
+        return Err(StatsQueryError::Period(format!("is longer than {MAX_PERIOD_DAYS} days")));
     }
     let family = family_for(query)?;
     let counters = read_counters(client, table, family, query.since, query.until).await?;
