@@ -68,7 +68,10 @@ pub async fn overview(
         return Err(StatsQueryError::Period("ends before it starts".to_owned()));
     }
     if (until - since).num_days() > super::stats::MAX_PERIOD_DAYS {
-        return Err(StatsQueryError::Period(format!("is longer than {} days", super::stats::MAX_PERIOD_DAYS)));
+        return Err(StatsQueryError::Period(format!(
+            "is longer than {} days",
+            super::stats::MAX_PERIOD_DAYS
+        )));
     }
     let query = StatsQuery {
         since,

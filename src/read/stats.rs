@@ -371,7 +371,9 @@ pub async fn stats(
         return Err(StatsQueryError::Period("ends before it starts".to_owned()));
     }
     if (query.until - query.since).num_days() > MAX_PERIOD_DAYS {
-        return Err(StatsQueryError::Period(format!("is longer than {MAX_PERIOD_DAYS} days")));
+        return Err(StatsQueryError::Period(format!(
+            "is longer than {MAX_PERIOD_DAYS} days"
+        )));
     }
     let family = family_for(query)?;
     let counters = read_counters(client, table, family, query.since, query.until).await?;

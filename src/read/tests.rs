@@ -179,7 +179,7 @@ async fn one_event_reads_back_by_key_and_kept_bodies_are_no_message() {
     assert_eq!(&read, second);
     let absent = (MESSAGE.to_owned(), "2000-01-01T00:00:00.000Z#sent#0".to_owned());
     assert_eq!(timeline::event(&store, &absent).await.unwrap(), None);
-    for pk in ["quarantine#2026-11-24#x", "token#abc"] {
+    for pk in ["quarantine#2026-11-24#x", "token#abc", "mx#gmail.com"] {
         assert!(message_timeline(&store, pk).await.unwrap().is_empty(), "{pk}");
         let key = (pk.to_owned(), "x".to_owned());
         assert_eq!(timeline::event(&store, &key).await.unwrap(), None, "{pk}");

@@ -21,11 +21,12 @@ pub struct RecipientTimeline {
 }
 
 /// Whether a partition of the events table holds a message's events: kept bodies
-/// (`quarantine#…`) and Mailgun's token bindings (`token#…`) share the table but are no
-/// message, and the message reads never show them.
+/// (`quarantine#…`), Mailgun's token bindings (`token#…`) and looked-up domains (`mx#…`)
+/// share the table but are no message, and the message reads never show them.
 pub fn is_message_partition(pk: &str) -> bool {
     !pk.starts_with(crate::store::quarantine::QUARANTINE_PREFIX)
         && !pk.starts_with(crate::store::dynamodb::TOKEN_PREFIX)
+        && !pk.starts_with(crate::store::domains::DOMAIN_PREFIX)
 }
 
 /// One message's events, every recipient, oldest first.

@@ -240,7 +240,13 @@ pub fn is_event_item(item: &HashMap<String, AttributeValue>) -> bool {
     let pk = text(item, "pk").unwrap_or_default();
     item.contains_key("event")
         && item.contains_key("provider")
-        && !["mx#", "token#", "quarantine#"].iter().any(|p| pk.starts_with(p))
+        && ![
+            crate::store::domains::DOMAIN_PREFIX,
+            crate::store::dynamodb::TOKEN_PREFIX,
+            crate::store::quarantine::QUARANTINE_PREFIX,
+        ]
+        .iter()
+        .any(|p| pk.starts_with(p))
 }
 
 /// What the event item `item` counts, if anything (an item that is no event, or an event kind

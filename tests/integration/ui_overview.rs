@@ -249,6 +249,17 @@ async fn the_overview_draws_volume_rates_and_the_matrix_and_every_chart_has_its_
     );
     assert_eq!(status, 200);
     assert!(response.contains("mailbox,provider,volume,"), "{response}");
+    let (status, response) = request(ui.port, &host, "/api/stats?by=mailbox&tenant=acme", &[&bearer]);
+    assert_eq!(status, 200, "{response}");
+    let doc: Value = serde_json::from_str(response.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(doc["by"], "mailbox");
+    assert_eq!(doc["rows"].as_array().unwrap().len(), 4);
+    assert!(
+        doc["rows"][0]["group"]["mailbox"].is_string()
+            && doc["rows"][0]["counts"]["delivered"].as_i64() > Some(0)
+    );
+    let (status, _) = request(ui.port, &host, "/api/stats?by=nonsense", &[&bearer]);
+    assert_eq!(status, 400);
     let (status, _) = request(ui.port, &host, "/overview.csv?chart=nonsense", &[&bearer]);
     assert_eq!(status, 400);
     let (status, _) = request(ui.port, &host, "/overview.csv?chart=volume", &[]);

@@ -104,6 +104,7 @@ fn router(ui: Arc<Ui>) -> Router {
         .route("/api/suppressed", get(lists::suppressed_api))
         .route("/api/suppressed/{address}", get(verdict_api))
         .route("/api/quarantine", get(lists::quarantine_api))
+        .route("/api/stats", get(overview::stats_api))
         .route(
             "/assets/app.css",
             get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], APP_CSS) }),

@@ -633,3 +633,48 @@ fn counts_rows(first: &str, rows: &[StatsRow]) -> Vec<Vec<String>> {
     }
     out
 }
+
+/// `/api/stats?since=…&until=…&by=…&<filters>`: what `mailtrail stats --output json` prints.
+pub async fn stats_api(State(ui): State<Arc<Ui>>, RawQuery(query): RawQuery) -> Response {
+    let q = OverviewQuery::parse(query.as_deref());
+    let pairs: Vec<(String, String)> = form_pairs(query.as_deref().unwrap_or("")).collect();
+    let by = match pairs.iter().find(|(k, v)| k == "by" && !v.is_empty()) {
+        None => None,
+        Some((_, name)) => match By::from_name(name) {
+            Some(by) => Some(by),
+            None => {
+                return super::json(
+                    StatusCode::BAD_REQUEST,
+                    &serde_json::json!({"error": "by is one of provider, mailbox, domain, sending-domain, tenant, config-set, tag, day, hour, reason"}),
+                )
+            }
+        },
+    };
+    let Some(table) = ui.context.stats_table.as_deref() else {
+        return super::json(
+            StatusCode::NOT_FOUND,
+            &serde_json::json!({"error": "no statistics table"}),
+        );
+    };
+    let (since, until) = match q.period() {
+        Ok(p) => p,
+        Err(message) => return super::json(StatusCode::BAD_REQUEST, &serde_json::json!({"error": message})),
+    };
+    let query = StatsQuery {
+        since,
+        until,
+        by,
+        filters: q.filters.clone(),
+    };
+    match read_stats::stats(&ui.context.client, table, &query).await {
+        Ok(rows) => super::json(
+            StatusCode::OK,
+            &crate::stats::document(&query, &rows, DEFAULT_MIN_VOLUME),
+        ),
+        Err(read_stats::StatsQueryError::Read(error)) => failed(&anyhow::Error::from(error), true),
+        Err(other) => super::json(
+            StatusCode::BAD_REQUEST,
+            &serde_json::json!({"error": other.to_string()}),
+        ),
+    }
+}
