@@ -73,7 +73,7 @@ fn tally(until: NaiveDate) -> Tally {
                 &[mailbox, "shop.example.com", "transactional", "-"],
             );
             for (p, provider) in PROVIDERS.iter().enumerate() {
-                let base = 1_000 + (back as i64 * 37 + p as i64 * 101 + m as i64 * 13) % 500;
+                let base = 1_000 + (back * 37 + p as i64 * 101 + m as i64 * 13) % 500;
                 for (column, n) in [
                     (Column::Delivered, base),
                     (Column::HardBounce, base / 50),
