@@ -22,6 +22,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 LAYERS = [
     "ingress",      # triggers, routes, the webhook and SNS pipelines
     "notify",       # the notifier binary's logic
+    "archive",      # events as Parquet on S3 (the archive binary, the command's backfill)
     "read",         # the read side: timelines, verdicts, groups (the command and the UI)
     "stats",        # counts from the events table's stream (the counter binary), what an item counts
     "app",          # what an invocation runs with

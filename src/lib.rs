@@ -10,6 +10,9 @@
 //! table's stream → exact counts per day, mailbox provider and sending provider.
 
 pub mod app;
+/// The archive (feature `archive`): events as Parquet on S3.
+#[cfg(feature = "archive")]
+pub mod archive;
 pub mod aws_client;
 pub mod base;
 pub mod config;

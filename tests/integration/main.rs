@@ -2,6 +2,8 @@
 //! started by `support`, and the real AWS SDK.
 
 #[cfg(feature = "cli")]
+#[cfg(feature = "archive")]
+mod archive;
 mod cli;
 mod faults;
 mod hostile;

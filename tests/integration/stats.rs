@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use crate::support::*;
 
 /// The mix's requests, `(provider, body)`, and its name server's MX records.
-fn mix() -> (Vec<(String, String)>, Vec<String>) {
+pub(crate) fn mix() -> (Vec<(String, String)>, Vec<String>) {
     let status = std::process::Command::new("python3")
         .arg(root().join("scripts/make_mix.py"))
         .status()
@@ -61,7 +61,7 @@ fn name_server(records: &[String]) -> LocalServer {
 }
 
 /// Posts one request as its provider does; `n` names a Mailgun token of its own.
-async fn post(app: &mailtrail::app::App, provider: &str, body: &str, n: usize) {
+pub(crate) async fn post(app: &mailtrail::app::App, provider: &str, body: &str, n: usize) {
     if provider == "ses" {
         invoke(app, &sns_event(body))
             .await
