@@ -8,6 +8,7 @@
 //! another (a retry after a split) may repeat rows in two files, and the `events` view keeps one
 //! row per key (`docs/queries.md`). A failed put fails the batch, and Lambda retries it.
 
+pub mod backfill;
 pub mod file;
 pub mod row;
 
@@ -32,6 +33,9 @@ pub enum ArchiveError {
     /// A file could not be made.
     #[error(transparent)]
     File(#[from] file::FileError),
+    /// The events table could not be read (a backfill).
+    #[error("the events table could not be read: {0}")]
+    Scan(String),
     /// S3 refused or failed a put.
     #[error("{key} could not be written: {message}")]
     Put {
@@ -162,3 +166,6 @@ fn first_write(record: &Value) -> Option<HashMap<String, AttributeValue>> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

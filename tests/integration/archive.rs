@@ -205,3 +205,154 @@ async fn a_put_that_fails_fails_the_batch() {
         "not a stream batch"
     );
 }
+
+/// `mailtrail …` against the local servers, with S3 and Athena at moto's.
+fn mailtrail_archive(table: &str, args: &[&str]) -> std::process::Output {
+    crate::cli::mailtrail_command(table, "no-suppressions")
+        .env("AWS_ENDPOINT_URL_S3", &moto().endpoint)
+        .env("AWS_ENDPOINT_URL_ATHENA", &moto().endpoint)
+        .args(args)
+        .output()
+        .expect("the mailtrail binary runs")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backfill_gives_the_streams_answers_and_adds_nothing_to_them() {
+    let client = client().await;
+    let table = fresh_table(&client).await;
+    let app = app(&client, &table);
+    for file in [
+        "events/ses-event-send.json",
+        "events/ses-event-delivery.json",
+        "events/ses-event-bounce.json",
+        "events/ses-notification-bounce.json",
+    ] {
+        invoke(&app, &serde_json::from_str(&read(file)).unwrap())
+            .await
+            .unwrap();
+    }
+    invoke(&app, &sendgrid_post(&read("fixtures/sendgrid/seed-batch.json")))
+        .await
+        .unwrap();
+    let items = scan_all(&client, &table).await;
+    let records: Vec<Value> = items
+        .iter()
+        .enumerate()
+        .map(|(n, i)| change_record("INSERT", n as u64, i))
+        .collect();
+    let s3 = s3().await;
+    let streamed = fresh_bucket(&s3).await;
+    Archiver::new(s3.clone(), streamed.clone())
+        .handle(&json!({ "Records": records }))
+        .await
+        .unwrap();
+    let (folder, _) = download(&s3, &streamed, "streamed").await;
+    let from_stream = answers(&folder);
+
+    let backfilled = fresh_bucket(&s3).await;
+    let out = mailtrail_archive(
+        &table,
+        &["archive", "backfill", "--bucket", &backfilled, "--output", "json"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        summary["rows"].as_u64().unwrap() as usize,
+        items.iter().filter(|i| is_event(i)).count()
+    );
+    let (only, _) = download(&s3, &backfilled, "backfilled").await;
+    assert_eq!(
+        answers(&only),
+        from_stream,
+        "a backfill answers as the stream does"
+    );
+    // Backfilled over what the stream wrote, twice: the same answers.
+    for _ in 0..2 {
+        let out = mailtrail_archive(&table, &["archive", "backfill", "--bucket", &streamed]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let (both, _) = download(&s3, &streamed, "both").await;
+    assert_eq!(answers(&both), from_stream);
+    let out = mailtrail_archive(
+        &table,
+        &[
+            "archive",
+            "backfill",
+            "--bucket",
+            &streamed,
+            "--since",
+            "yesterday",
+        ],
+    );
+    assert!(!out.status.success());
+    for folder in [folder, only, both] {
+        let _ = std::fs::remove_dir_all(folder);
+    }
+}
+
+#[tokio::test]
+async fn mailtrail_sql_runs_a_query_in_the_workgroup_and_prints_its_rows() {
+    // moto's Athena answers every query with the results queued through its API.
+    let results = json!({"results": [{
+        "rows": [
+            {"Data": [{"VarCharValue": "provider"}, {"VarCharValue": "events"}]},
+            {"Data": [{"VarCharValue": "ses"}, {"VarCharValue": "3"}]},
+            {"Data": [{"VarCharValue": "sendgrid"}, {}]}
+        ],
+        "column_info": [
+            {"CatalogName": "hive", "SchemaName": "", "TableName": "", "Name": "provider", "Label": "provider", "Type": "varchar", "Precision": 0, "Scale": 0, "Nullable": "UNKNOWN", "CaseSensitive": true},
+            {"CatalogName": "hive", "SchemaName": "", "TableName": "", "Name": "events", "Label": "events", "Type": "bigint", "Precision": 0, "Scale": 0, "Nullable": "UNKNOWN", "CaseSensitive": false}
+        ]
+    }]});
+    for _ in 0..2 {
+        let status = std::process::Command::new(root().join(".venv/bin/python"))
+            .args(["-c", "import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), headers={'content-type': 'application/json'}))"])
+            .arg(format!("{}/moto-api/static/athena/query-results", moto().endpoint))
+            .arg(results.to_string())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let query = "SELECT provider, count(*) AS events FROM events GROUP BY 1";
+    let out = mailtrail_archive(
+        "t",
+        &[
+            "sql",
+            query,
+            "--workgroup",
+            "primary",
+            "--database",
+            "mailtrail_archive",
+            "--output",
+            "json",
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["columns"], json!(["provider", "events"]));
+    assert_eq!(
+        doc["rows"],
+        json!([{"provider": "ses", "events": "3"}, {"provider": "sendgrid", "events": null}])
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bytes scanned"));
+    let out = mailtrail_archive(
+        "t",
+        &[
+            "sql",
+            query,
+            "--workgroup",
+            "primary",
+            "--database",
+            "mailtrail_archive",
+            "--output",
+            "csv",
+        ],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "provider,events\nses,3\nsendgrid,\n"
+    );
+    let out = mailtrail_archive("t", &["sql", query]);
+    assert!(!out.status.success(), "no workgroup named");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--workgroup"));
+}

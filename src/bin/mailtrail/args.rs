@@ -45,7 +45,7 @@ pub enum OutputArg {
     Table,
     /// One JSON document.
     Json,
-    /// CSV (`mailtrail stats` only).
+    /// CSV (`mailtrail stats` and `mailtrail sql` only).
     Csv,
 }
 
@@ -88,6 +88,25 @@ pub enum Command {
     /// them from the events.
     #[command(args_conflicts_with_subcommands = true, after_help = STATS_HELP)]
     Stats(StatsArgs),
+    /// The archive of every event as Parquet on S3: write what the table holds, create the
+    /// Athena views.
+    #[command(subcommand)]
+    Archive(ArchiveCommand),
+    /// Runs SQL over the archive with Athena (the stack's workgroup and database), shows its
+    /// progress and the bytes scanned, and prints the rows.
+    #[command(
+        after_help = "Query `events` (one row per event) or `latest_status`; docs/queries.md holds a dozen questions.\n\nExamples:\n  mailtrail --stack mailtrail sql \"SELECT provider, count(*) FROM events WHERE dt >= '2026-11-01' GROUP BY 1\"\n  mailtrail sql --workgroup mailtrail --database mailtrail_archive \"SELECT * FROM latest_status LIMIT 10\" --output csv"
+    )]
+    Sql {
+        /// The query.
+        query: String,
+        /// The Athena workgroup (else the stack's AthenaWorkGroup).
+        #[arg(long, env = "MAILTRAIL_ATHENA_WORKGROUP")]
+        workgroup: Option<String>,
+        /// The Glue database (else the stack's ArchiveDatabase).
+        #[arg(long, env = "MAILTRAIL_ARCHIVE_DATABASE")]
+        database: Option<String>,
+    },
     /// Creates the tables as template.yaml declares them (for a local DynamoDB-API server).
     CreateTables,
     /// The function's dead-letter queue: invocations that failed after Lambda's retries.
@@ -193,6 +212,35 @@ Examples:
   mailtrail stats --by domain --mailbox gmail --provider ses --output json
   mailtrail stats verify
   mailtrail stats rebuild --since 2026-11-01";
+
+/// The archive's commands.
+#[derive(Debug, Subcommand)]
+pub enum ArchiveCommand {
+    /// Writes every event the table holds to the archive (a parallel scan, progress on stderr):
+    /// a file per day and scan page. Running it again rewrites the same files; the `events`
+    /// view keeps one row per event whatever the stream also wrote.
+    #[command(
+        after_help = "Example:\n  mailtrail --stack mailtrail archive backfill --since 2026-01-01\n\nAWS_ENDPOINT_URL_S3 points it at a local S3 server (path-style addressing)."
+    )]
+    Backfill {
+        /// Only events of this day (UTC, YYYY-MM-DD) or later.
+        #[arg(long)]
+        since: Option<String>,
+        /// The archive bucket (else the stack's ArchiveBucketName).
+        #[arg(long, env = "MAILTRAIL_ARCHIVE_BUCKET")]
+        bucket: Option<String>,
+    },
+    /// Creates (or replaces) the `events` and `latest_status` views in the archive's database,
+    /// with Athena.
+    Views {
+        /// The Athena workgroup (else the stack's AthenaWorkGroup).
+        #[arg(long, env = "MAILTRAIL_ATHENA_WORKGROUP")]
+        workgroup: Option<String>,
+        /// The Glue database (else the stack's ArchiveDatabase).
+        #[arg(long, env = "MAILTRAIL_ARCHIVE_DATABASE")]
+        database: Option<String>,
+    },
+}
 
 /// The dead-letter queue's commands.
 #[derive(Debug, Subcommand)]

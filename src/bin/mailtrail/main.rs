@@ -2,6 +2,7 @@
 //! suppression list, replay quarantine and the dead-letter queue.
 //! `mailtrail --help` lists the commands.
 
+mod archive;
 mod args;
 mod dlq;
 mod items;
@@ -45,6 +46,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Suppressed(args) => suppressed::run(&context, args).await,
         Command::Quarantine(command) => quarantine::run(&context, command).await,
         Command::Stats(args) => stats::run(&context, args).await,
+        Command::Archive(command) => archive::run(&context, command).await,
+        Command::Sql {
+            query,
+            workgroup,
+            database,
+        } => archive::sql(&context, query, workgroup.as_deref(), database.as_deref()).await,
         Command::CreateTables => tables::create(&context).await,
         Command::Dlq(command) => dlq::run(&context, command).await,
         Command::Ui {

@@ -15,6 +15,12 @@ pub struct StackOutputs {
     pub suppressions_table: Option<String>,
     /// `StatsTableName`.
     pub stats_table: Option<String>,
+    /// `ArchiveBucketName`.
+    pub archive_bucket: Option<String>,
+    /// `AthenaWorkGroup`.
+    pub athena_workgroup: Option<String>,
+    /// `ArchiveDatabase`.
+    pub archive_database: Option<String>,
     /// `DeadLetterQueueUrl`.
     pub dead_letter_queue_url: Option<String>,
     /// `FunctionName`.
@@ -57,14 +63,22 @@ impl Context {
         let (mut table, mut suppressions_table) = (cli.table.clone(), cli.suppressions_table.clone());
         let mut stats_table = cli.stats_table.clone();
         let is_stats = matches!(cli.command, crate::args::Command::Stats(_));
-        if cli.output == OutputArg::Csv && !is_stats {
-            bail!("--output csv is for `mailtrail stats`");
+        let is_archive = matches!(
+            cli.command,
+            crate::args::Command::Archive(_) | crate::args::Command::Sql { .. }
+        );
+        if cli.output == OutputArg::Csv
+            && !is_stats
+            && !matches!(cli.command, crate::args::Command::Sql { .. })
+        {
+            bail!("--output csv is for `mailtrail stats` and `mailtrail sql`");
         }
         // The stack is read only for what no flag or variable gave.
         let needs_stack = table.is_none()
             || suppressions_table.is_none()
             || (stats_table.is_none()
                 && (is_stats || matches!(cli.command, crate::args::Command::Ui { .. })))
+            || is_archive
             || matches!(cli.command, crate::args::Command::Dlq(_))
             || crate::args::needs_the_bus(&cli.command)
             || matches!(
@@ -159,6 +173,9 @@ async fn stack_outputs(config: &SdkConfig, stack: &str) -> anyhow::Result<StackO
         events_table: output("EventsTableName"),
         suppressions_table: output("SuppressionsTableName"),
         stats_table: output("StatsTableName"),
+        archive_bucket: output("ArchiveBucketName"),
+        athena_workgroup: output("AthenaWorkGroup"),
+        archive_database: output("ArchiveDatabase"),
         dead_letter_queue_url: output("DeadLetterQueueUrl"),
         function_name: output("FunctionName"),
         event_bus: output("EventBusName"),
