@@ -21,7 +21,7 @@ help:
 	@echo "make demo      run mailtrail locally on the sample events and print the timelines"
 	@echo "make ui        the demo's data in a browser (mailtrail ui on 127.0.0.1; Ctrl-C stops it)"
 	@echo "make test      every check CI runs: format, lint, unit and integration tests, template lint"
-	@echo "make build     release build of the three Lambdas (arm64 zips under target/lambda/mailtrail-lambda, mailtrail-notify, mailtrail-stats)"
+	@echo "make build     release build of the four Lambdas (arm64 zips under target/lambda/mailtrail-lambda, -notify, -stats, -archive)"
 	@echo "make cli       release build of the mailtrail command (target/release/mailtrail)"
 	@echo "make lint      cargo fmt --check, clippy, cfn-lint, the template and layer checks"
 	@echo "make template  rewrite the generated sections of template.yaml from the provider registry"
@@ -64,6 +64,7 @@ build: $(PY_TOOLS)
 	cargo lambda build --release --arm64 --bin mailtrail-lambda --output-format zip
 	cargo lambda build --release --arm64 --bin mailtrail-notify --output-format zip
 	cargo lambda build --release --arm64 --bin mailtrail-stats --output-format zip
+	cargo lambda build --release --arm64 --bin mailtrail-archive --features archive --output-format zip
 
 fmt:
 	cargo fmt --all

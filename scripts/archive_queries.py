@@ -7,6 +7,7 @@ that tie in an ORDER BY have no order of their own); `sql athena` blocks are ski
 Trino's forms of the same questions.
 
   archive_queries.py DIR [--docs docs/queries.md]
+  archive_queries.py DIR --show "HEADING"     one answer, as a table
 """
 import json
 import pathlib
@@ -30,10 +31,16 @@ def blocks(text):
     return out
 
 
-def run(folder, docs):
+def connect(folder):
+    """DuckDB with the table `archive` over the folder's files."""
     con = duckdb.connect()
     files = str(pathlib.Path(folder) / "events" / "*" / "*.parquet")
     con.execute(f"CREATE VIEW archive AS SELECT * FROM read_parquet('{files}', hive_partitioning = true, hive_types_autocast = false)")
+    return con
+
+
+def run(folder, docs):
+    con = connect(folder)
     answers = {}
     for heading, kind, sql in blocks(pathlib.Path(docs).read_text()):
         if kind == "view":
@@ -50,6 +57,17 @@ def main():
     if not args:
         sys.exit(__doc__)
     docs = args[args.index("--docs") + 1] if "--docs" in args else str(ROOT / "docs" / "queries.md")
+    if "--show" in args:
+        heading = args[args.index("--show") + 1]
+        con = connect(args[0])
+        for found, kind, sql in blocks(pathlib.Path(docs).read_text()):
+            if kind == "view":
+                con.execute(sql)
+            elif found == heading and kind in ("", "duckdb"):
+                print(f"{heading}:\n{sql}\n")
+                con.sql(sql).show(max_rows=20)
+                return
+        sys.exit(f"no query {heading!r}")
     print(json.dumps(run(args[0], docs), default=str, sort_keys=True))
 
 

@@ -97,11 +97,13 @@ SNS_TOPIC_ARNS="${TOPIC}"
 SNS_CERT_DIR="${PWD}/fixtures/sns"
 EVENT_BUS_NAME="mailtrail-demo"
 AWS_ENDPOINT_URL_EVENTBRIDGE="${MOTO_ENDPOINT}"
+AWS_ENDPOINT_URL_S3="${MOTO_ENDPOINT}"
+ARCHIVE_BUCKET="mailtrail-demo-archive"
 STATS_TABLE="${MAILTRAIL_STATS_TABLE}"
 MX_LOOKUP="true"
 MX_NAME_SERVER="127.0.0.1:${DNS_PORT}"
 ENV
-cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$FN_PORT" --features notify \
+cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$FN_PORT" --features notify,archive \
   --env-file "$WORK/function.env" --ignore-changes >"$WORK/watch.log" 2>&1 &
 pids+=($!)
 wait_for_port "$FN_PORT" "cargo lambda watch" "$WORK/watch.log"
@@ -283,6 +285,25 @@ step "Counting (mailtrail-stats, fed stream records made from the stored items: 
 python3 scripts/demo_stats.py feed "$TABLE_NAME" \
   "http://127.0.0.1:${FN_PORT}/2015-03-31/functions/mailtrail-stats/invocations" --again
 "$MAILTRAIL" stats verify
+
+step "The archive: every event as Parquet in moto's S3 (mailtrail-archive, fed the same stream records), read by DuckDB"
+python3 -c "import boto3, os; boto3.client('s3', endpoint_url=os.environ['MOTO_ENDPOINT'], region_name='us-east-1').create_bucket(Bucket='mailtrail-demo-archive')"
+python3 scripts/demo_stats.py archive "$TABLE_NAME" \
+  "http://127.0.0.1:${FN_PORT}/2015-03-31/functions/mailtrail-archive/invocations"
+rm -rf "$WORK/archive"
+python3 - "$WORK/archive" <<'PY'
+import boto3, os, pathlib, sys
+s3 = boto3.client("s3", endpoint_url=os.environ["MOTO_ENDPOINT"], region_name="us-east-1")
+count = 0
+for page in s3.get_paginator("list_objects_v2").paginate(Bucket="mailtrail-demo-archive"):
+    for obj in page.get("Contents", []):
+        path = pathlib.Path(sys.argv[1]) / obj["Key"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        s3.download_file("mailtrail-demo-archive", obj["Key"], str(path))
+        count += 1
+print(f"{count} Parquet files copied from s3://mailtrail-demo-archive/events/ to {sys.argv[1]}")
+PY
+python scripts/archive_queries.py "$WORK/archive" --show "The recipient domains that bounce most"
 
 step "How is our email doing? By mailbox provider, across every sending provider (mailtrail stats)"
 "$MAILTRAIL" stats --since 2026-11-20 --until 2026-11-27 --by provider

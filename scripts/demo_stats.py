@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
-"""The demo's counting: dynalite serves no streams, so mailtrail-stats (under cargo lambda
-watch) is fed stream records made from the events table's items, as DynamoDB would deliver
+"""The demo's stream consumers: dynalite serves no streams, so mailtrail-stats and
+mailtrail-archive (under cargo lambda watch) are fed stream records made from the events
+table's items, as DynamoDB would deliver
 them: an INSERT per item (its NewImage), in one tumbling window of one shard, two batches then
 the window's last invocation, as Lambda invokes it.
 
   feed TABLE FUNCTION_URL [--again]   count every item; --again delivers the same window again
+  archive TABLE FUNCTION_URL          the same records to mailtrail-archive, as plain batches of
+                                      5,000 (the archive's stream mapping has no window), the
+                                      first one twice
 Endpoints come from AWS_ENDPOINT_URL_DYNAMODB.
 """
 import base64
@@ -66,8 +70,22 @@ def feed(table, url, again):
         print("the same last invocation again (a retry): every counter item already holds this window's mark")
 
 
+def archive(table, url):
+    recs = records(table)
+    batches = [recs[k:k + 5000] for k in range(0, len(recs), 5000)]
+    for n, batch in enumerate(batches):
+        answer = invoke(url, {"Records": batch})
+        print(f"batch {n + 1}: {len(batch)} stream records archived: {json.dumps(answer)}")
+    if batches:
+        invoke(url, {"Records": batches[0]})
+        print("batch 1 again (a redelivery): its files are rewritten, no row is added")
+
+
 if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
-    if command != "feed":
+    if command == "feed":
+        feed(args[0], args[1], "--again" in args)
+    elif command == "archive":
+        archive(args[0], args[1])
+    else:
         sys.exit(__doc__)
-    feed(args[0], args[1], "--again" in args)

@@ -87,3 +87,38 @@ fn a_file_reads_back_with_athenas_types_and_zstd_pages() {
     let batches: Vec<_> = reader.build().unwrap().collect::<Result<_, _>>().unwrap();
     assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), rows.len());
 }
+
+#[test]
+fn the_glue_table_in_the_template_has_the_files_columns() {
+    let template = include_str!("../../template.yaml");
+    let section = template
+        .split("  ArchiveTable:")
+        .nth(1)
+        .expect("the template declares the table");
+    let columns: Vec<(String, String)> = section
+        .split("Columns:")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map_while(|line| line.trim().strip_prefix("- {Name: "))
+        .map(|rest| {
+            let (name, kind) = rest.trim_end_matches('}').split_once(", Type: ").unwrap();
+            (name.to_owned(), kind.to_owned())
+        })
+        .collect();
+    let expected: Vec<(String, String)> = super::file::schema()
+        .fields()
+        .iter()
+        .map(|f| {
+            let kind = match f.data_type() {
+                arrow_schema::DataType::Utf8 => "string",
+                arrow_schema::DataType::Boolean => "boolean",
+                arrow_schema::DataType::List(_) => "array<string>",
+                other => panic!("no Athena type for {other}"),
+            };
+            (f.name().clone(), kind.to_owned())
+        })
+        .collect();
+    assert_eq!(columns, expected);
+}
