@@ -352,6 +352,23 @@ async fn mailtrail_sql_runs_a_query_in_the_workgroup_and_prints_its_rows() {
         String::from_utf8_lossy(&out.stdout),
         "provider,events\nses,3\nsendgrid,\n"
     );
+    let out = mailtrail_archive(
+        "t",
+        &[
+            "archive",
+            "views",
+            "--workgroup",
+            "primary",
+            "--database",
+            "mailtrail_archive",
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("events created") && said.contains("latest_status created"),
+        "{said}"
+    );
     let out = mailtrail_archive("t", &["sql", query]);
     assert!(!out.status.success(), "no workgroup named");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--workgroup"));
