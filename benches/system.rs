@@ -195,6 +195,20 @@ fn mix_sizes() -> Value {
         // As the store builds them: a notification naming several recipients keeps its raw
         // event on the first recipient's item only.
         let items = Item::from_events(events.clone(), 400);
+        // The archive: the same items as rows of one Parquet file, its bytes per event and the
+        // time to make it.
+        let archive_started = Instant::now();
+        let rows: Vec<_> = items
+            .iter()
+            .filter_map(|i| mailtrail::archive::row::row_of(&i.attributes, "2026-12-05T10:00:00.000Z"))
+            .collect();
+        let parquet = mailtrail::archive::file::parquet_bytes(&rows).unwrap();
+        let archive_ms = archive_started.elapsed().as_secs_f64() * 1000.0;
+        let archive = json!({
+            "rows": rows.len(),
+            "bytes_per_event": parquet.len() as f64 / rows.len().max(1) as f64,
+            "ms_per_1000": archive_ms * 1000.0 / rows.len().max(1) as f64,
+        });
         for (event, item) in events.iter().zip(items) {
             let raw_len = event.raw.len().min(mailtrail::store::item::MAX_RAW_BYTES);
             let item = item.attributes;
@@ -292,6 +306,7 @@ fn mix_sizes() -> Value {
                 },
                 "raw_bytes": raw_bytes as f64 / n,
                 "raw_stored_bytes": raw_stored as f64 / n,
+                "archive": archive,
             }),
         );
     }

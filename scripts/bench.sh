@@ -23,6 +23,7 @@ cargo build --release --locked --features notify --bin mailtrail-notify
 cargo lambda build --release --arm64 --bin mailtrail-lambda --locked --output-format zip >/dev/null
 cargo lambda build --release --arm64 --bin mailtrail-notify --locked --output-format zip >/dev/null
 cargo lambda build --release --arm64 --bin mailtrail-stats --locked --output-format zip >/dev/null
+cargo lambda build --release --arm64 --bin mailtrail-archive --features archive --locked --output-format zip >/dev/null
 
 echo "== throughput (criterion) and the peer, back to back"
 cargo bench --locked --bench pipeline
@@ -31,7 +32,7 @@ cargo bench --locked --bench pipeline
 echo "== end to end, store efficiency, cold start, memory"
 MAILTRAIL_BIN=target/release/mailtrail-lambda NOTIFY_BIN=target/release/mailtrail-notify \
   HELLO_BIN=target/release/examples/hello_lambda \
-  cargo bench --locked --features test-util --bench system > target/bench/system.log
+  cargo bench --locked --features test-util,archive --bench system > target/bench/system.log
 
 echo "== mailtrail ui: a recipient of 1,000 events across 300 messages"
 cargo build --release --locked --features cli --bin mailtrail

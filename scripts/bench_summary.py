@@ -30,6 +30,9 @@ PRICES = {
     "logs_ingest_gb": 0.50,                  # CloudWatch Logs ingestion (EMF lines included)
     "logs_platform_bytes": 350,              # Lambda's own START / END / REPORT lines per invocation
     "custom_metric_month": 0.30,             # CloudWatch custom metrics: fixed per stack, not per event
+    "s3_storage_gb_month": 0.023,            # S3 Standard, first 50 TB
+    "s3_put": 0.005 / 1000,                  # PUT, COPY, POST, LIST
+    "athena_tb_scanned": 5.00,               # Athena SQL queries, per TB scanned (10 MB minimum a query)
 }
 LAMBDA_GB_SECOND = PRICES["lambda_gb_second"]
 LAMBDA_REQUEST = PRICES["lambda_request"]
@@ -56,12 +59,12 @@ def fmt_range(median, low, high, unit="", digits=2):
     return f"{median:.{digits}f}{unit} ({low:.{digits}f}–{high:.{digits}f})"
 
 
-def cost_per_million(provider, layout, table_class, system, e2e):
+def cost_per_million(provider, layout, table_class, system, e2e, retention_days=RETENTION_DAYS):
     """Dollars per million events of `provider` over their whole retention, line by line."""
     mix = system["mix"][provider]
     sizes = mix["now"] if layout == "now" else mix["before"]
     n = 1_000_000
-    months = RETENTION_DAYS / MONTH_DAYS
+    months = retention_days / MONTH_DAYS
     overhead = PRICES["ddb_item_overhead_bytes"]
     item_gb = n * (sizes["item_bytes"] + overhead) / 1e9
     index_gb = n * mix["indexed_share"] * (sizes["index_bytes"] + overhead) / 1e9
@@ -89,6 +92,41 @@ def cost_per_million(provider, layout, table_class, system, e2e):
         # after Mailgun's retry window, so its storage is negligible) per request.
         lines["token binding (1 PutItem a request)"] = invocations * PRICES["ddb_wru"][table_class]
     return lines
+
+
+def archive_lines(provider, system, archive_days=RETENTION_DAYS):
+    """The archive's dollars per million events kept `archive_days`: S3 storage of the Parquet
+    bytes, its puts (a file per day and batch of up to 10,000 events), the writer's Lambda at
+    512 MB, and one full scan by Athena."""
+    a = system["mix"][provider]["archive"]
+    n = 1_000_000
+    gb = n * a["bytes_per_event"] / 1e9
+    batches = n / 10_000
+    return {
+        "archive: S3 storage": gb * archive_days / MONTH_DAYS * PRICES["s3_storage_gb_month"],
+        "archive: S3 puts": batches * 2 * PRICES["s3_put"],
+        "archive: writer Lambda": batches * LAMBDA_REQUEST + n / 1000 * a["ms_per_1000"] / 1000 * 0.5 * LAMBDA_GB_SECOND,
+        "archive: one full Athena scan": gb / 1000 * PRICES["athena_tb_scanned"],
+    }
+
+
+def archive_rows(system, e2e):
+    """Per provider: 400 days in the table, against 90 days hot plus 400 days in the archive."""
+    rows = []
+    fmt = lambda lines: "; ".join(f"{k} ${v:,.2f}" for k, v in lines.items())
+    for provider in ["ses", "sendgrid", "sendpulse"] + NEW_PROVIDERS:
+        if "archive" not in system["mix"].get(provider, {}):
+            continue
+        a = system["mix"][provider]["archive"]
+        today = {cls: sum(cost_per_million(provider, "now", cls, system, e2e).values()) for cls in ["STANDARD", "STANDARD_INFREQUENT_ACCESS"]}
+        hot = {cls: cost_per_million(provider, "now", cls, system, e2e, retention_days=90) for cls in ["STANDARD", "STANDARD_INFREQUENT_ACCESS"]}
+        best = min(hot, key=lambda c: sum(hot[c].values()))
+        lines = dict(hot[best], **archive_lines(provider, system))
+        rows.append(f"| 9 | {provider}: $ per million events with {RETENTION_DAYS} days of queryable history: 90 days hot ({best}) + the archive "
+                    f"| ${sum(lines.values()):,.2f} | {RETENTION_DAYS} days in the table: ${min(today.values()):,.2f}; "
+                    f"archive {a['bytes_per_event']:.0f} B an event, written at {a['ms_per_1000']:.1f} ms per 1,000; {fmt(lines)} "
+                    f"| | SES ≤ $4.00 |")
+    return rows
 
 
 # Events per request (invocation) of each channel, as the mix posts them.
@@ -261,6 +299,7 @@ def main():
                 f"| write units {wcus[0]} / {statistics.median(wcus):.0f} / {wcus[-1]} | | median ≤ 1 KB |")
 
     rows.extend(cost_rows(system, e2e))
+    rows.extend(archive_rows(system, e2e))
 
     ui_path = BENCH / "ui.json"
     if ui_path.exists():
