@@ -10,6 +10,8 @@
 
 pub mod backfill;
 pub mod file;
+pub mod forget;
+pub mod read;
 pub mod row;
 
 use std::collections::{BTreeMap, HashMap};

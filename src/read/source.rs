@@ -215,14 +215,24 @@ impl EventReads for DynamoReads {
                 .suppressions_table
                 .as_deref()
                 .ok_or(ReadError::NoTable("suppression"))?;
-            let mut records =
-                crate::store::suppression::read_records(&self.client, table, [address.to_owned()])
-                    .await
-                    .map_err(|source| ReadError::Store {
-                        what: "the suppression record",
-                        source,
-                    })?;
-            Ok(records.remove(address))
+            // A forgotten address's record is kept under a hash of it (the opt-out holds).
+            let hashed = crate::store::forget::forgotten_key(address);
+            let mut records = crate::store::suppression::read_records(
+                &self.client,
+                table,
+                [address.to_owned(), hashed.clone()],
+            )
+            .await
+            .map_err(|source| ReadError::Store {
+                what: "the suppression record",
+                source,
+            })?;
+            Ok(records.remove(address).or_else(|| {
+                records.remove(&hashed).map(|mut record| {
+                    address.clone_into(&mut record.address);
+                    record
+                })
+            }))
         })
     }
 

@@ -27,6 +27,7 @@ pub fn is_message_partition(pk: &str) -> bool {
     !pk.starts_with(crate::store::quarantine::QUARANTINE_PREFIX)
         && !pk.starts_with(crate::store::dynamodb::TOKEN_PREFIX)
         && !pk.starts_with(crate::store::domains::DOMAIN_PREFIX)
+        && !pk.starts_with(crate::store::forget::AUDIT_PREFIX)
 }
 
 /// One message's events, every recipient, oldest first.

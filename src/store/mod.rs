@@ -8,6 +8,7 @@ pub mod batch_get;
 pub mod counters;
 pub mod domains;
 pub mod dynamodb;
+pub mod forget;
 pub mod item;
 #[cfg(any(test, feature = "test-util"))]
 pub mod memory;

@@ -6,6 +6,8 @@
 mod archive;
 mod cli;
 mod faults;
+#[cfg(feature = "archive")]
+mod forget;
 mod hostile;
 mod hostile_sns;
 mod hot_key;

@@ -92,6 +92,21 @@ pub enum Command {
     /// Athena views.
     #[command(subcommand)]
     Archive(ArchiveCommand),
+    /// Removes an address from everything mailtrail wrote (events, others' raw events that name
+    /// it, the archive); keeps its suppression record under a one-way hash; audits without it.
+    #[command(
+        after_help = "Example:\n  mailtrail --stack mailtrail forget jane@example.com --dry-run\n  mailtrail --stack mailtrail forget jane@example.com"
+    )]
+    Forget {
+        /// The address.
+        address: String,
+        /// Count what would be removed; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The archive bucket (else the stack's ArchiveBucketName).
+        #[arg(long, env = "MAILTRAIL_ARCHIVE_BUCKET")]
+        bucket: Option<String>,
+    },
     /// Runs SQL over the archive with Athena (the stack's workgroup and database), shows its
     /// progress and the bytes scanned, and prints the rows.
     #[command(

@@ -5,6 +5,7 @@
 mod archive;
 mod args;
 mod dlq;
+mod forget;
 mod items;
 mod quarantine;
 mod records;
@@ -52,6 +53,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             workgroup,
             database,
         } => archive::sql(&context, query, workgroup.as_deref(), database.as_deref()).await,
+        Command::Forget {
+            address,
+            dry_run,
+            bucket,
+        } => forget::run(&context, address, bucket.as_deref(), *dry_run).await,
         Command::CreateTables => tables::create(&context).await,
         Command::Dlq(command) => dlq::run(&context, command).await,
         Command::Ui {

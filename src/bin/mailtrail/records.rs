@@ -10,20 +10,31 @@ use crate::args::since_key;
 use crate::items::scan_all;
 use crate::tables::Context;
 
-/// The record of one address (empty when it has none).
+/// The record of one address (empty when it has none); a forgotten address's is kept under a
+/// hash of it (`mailtrail forget`), and read there when the address has none.
 pub(crate) async fn record(context: &Context, address: &str) -> anyhow::Result<Record> {
-    let item = context
-        .client
-        .get_item()
-        .table_name(context.suppressions_table()?)
-        .key(ADDRESS, AttributeValue::S(address.to_owned()))
-        .consistent_read(true)
-        .send()
-        .await
-        .map_err(aws_sdk_dynamodb::Error::from)
-        .context("reading the suppression record")?
-        .item;
-    Ok(item.map_or_else(|| Record::new(address), |item| record_from_item(&item)))
+    for key in [
+        address.to_owned(),
+        mailtrail::store::forget::forgotten_key(address),
+    ] {
+        let item = context
+            .client
+            .get_item()
+            .table_name(context.suppressions_table()?)
+            .key(ADDRESS, AttributeValue::S(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(aws_sdk_dynamodb::Error::from)
+            .context("reading the suppression record")?
+            .item;
+        if let Some(item) = item {
+            let mut record = record_from_item(&item);
+            address.clone_into(&mut record.address);
+            return Ok(record);
+        }
+    }
+    Ok(Record::new(address))
 }
 
 /// One bounded page of the suppressed list (the read library's verdict list): the suppressed

@@ -65,7 +65,9 @@ impl Context {
         let is_stats = matches!(cli.command, crate::args::Command::Stats(_));
         let is_archive = matches!(
             cli.command,
-            crate::args::Command::Archive(_) | crate::args::Command::Sql { .. }
+            crate::args::Command::Archive(_)
+                | crate::args::Command::Sql { .. }
+                | crate::args::Command::Forget { .. }
         );
         if cli.output == OutputArg::Csv
             && !is_stats
