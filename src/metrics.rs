@@ -110,6 +110,20 @@ pub enum MetricsSink {
 }
 
 impl MetricsSink {
+    /// The sink and namespace the stream functions' environment asks for: `METRICS` (`off`,
+    /// `false`, `0` or `no` stop the lines) and `METRICS_NAMESPACE` (else [`DEFAULT_NAMESPACE`]).
+    pub fn from_env() -> (MetricsSink, String) {
+        let sink = match std::env::var("METRICS").ok().as_deref().map(str::trim) {
+            Some("off" | "false" | "0" | "no") => MetricsSink::Off,
+            _ => MetricsSink::Stdout,
+        };
+        let namespace = std::env::var("METRICS_NAMESPACE")
+            .ok()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned());
+        (sink, namespace)
+    }
+
     /// Writes the lines. Never fails and never waits on anything but stdout itself.
     pub fn write(&self, lines: &[String]) {
         match self {

@@ -25,14 +25,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         bus,
     };
     let ses = push.then(|| aws_sdk_sesv2::Client::new(&config));
-    let metrics = match std::env::var("METRICS").ok().as_deref().map(str::trim) {
-        Some("off" | "false" | "0" | "no") => MetricsSink::Off,
-        _ => MetricsSink::Stdout,
-    };
-    let namespace = std::env::var("METRICS_NAMESPACE")
-        .ok()
-        .filter(|n| !n.trim().is_empty())
-        .unwrap_or_else(|| mailtrail::metrics::DEFAULT_NAMESPACE.to_owned());
+    let (metrics, namespace) = MetricsSink::from_env();
     let notifier = Notifier::new(Box::new(sink), ses).with_metrics(metrics, &namespace);
     let notifier = &notifier;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

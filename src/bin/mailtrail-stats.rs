@@ -25,14 +25,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             .collect(),
         _ => DEFAULT_ALARM_MAILBOXES.iter().map(|m| (*m).to_owned()).collect(),
     };
-    let metrics = match std::env::var("METRICS").ok().as_deref().map(str::trim) {
-        Some("off" | "false" | "0" | "no") => MetricsSink::Off,
-        _ => MetricsSink::Stdout,
-    };
-    let namespace = std::env::var("METRICS_NAMESPACE")
-        .ok()
-        .filter(|n| !n.trim().is_empty())
-        .unwrap_or_else(|| mailtrail::metrics::DEFAULT_NAMESPACE.to_owned());
+    let (metrics, namespace) = MetricsSink::from_env();
     let config = aws_config::defaults(BehaviorVersion::latest()).load().await;
     let counter = Counter::new(aws_sdk_dynamodb::Client::new(&config), table)
         .with_metrics(metrics, &namespace, mailboxes);

@@ -404,16 +404,36 @@ fn top_table(what: &str, rows: &[StatsRow]) -> Markup {
     }
 }
 
+/// A query parameter's value, when it has one.
+fn param(query: Option<&str>, name: &str) -> Option<String> {
+    form_pairs(query.unwrap_or(""))
+        .find(|(k, v)| k == name && !v.is_empty())
+        .map(|(_, v)| v)
+}
+
+/// One matrix cell (or a mailbox provider's row) by recipient domain.
+fn domains_query(
+    since: NaiveDate,
+    until: NaiveDate,
+    mailbox: Option<String>,
+    provider: Option<String>,
+) -> StatsQuery {
+    StatsQuery {
+        since,
+        until,
+        by: Some(By::Domain),
+        filters: StatsFilters {
+            mailbox,
+            provider,
+            ..StatsFilters::default()
+        },
+    }
+}
+
 /// `/overview/domains?cell_mailbox=…&cell_provider=…`: one matrix cell by recipient domain.
 pub async fn domains_page(State(ui): State<Arc<Ui>>, RawQuery(query): RawQuery) -> Response {
     let q = OverviewQuery::parse(query.as_deref());
-    let pairs: Vec<(String, String)> = form_pairs(query.as_deref().unwrap_or("")).collect();
-    let value = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, v)| k == name && !v.is_empty())
-            .map(|(_, v)| v.clone())
-    };
+    let value = |name: &str| param(query.as_deref(), name);
     let (mailbox, provider) = (value("cell_mailbox"), value("cell_provider"));
     let Some(table) = ui.context.stats_table.as_deref() else {
         return html(
@@ -425,16 +445,7 @@ pub async fn domains_page(State(ui): State<Arc<Ui>>, RawQuery(query): RawQuery) 
         Ok(p) => p,
         Err(message) => return html(StatusCode::BAD_REQUEST, page(&q, None, Some(&message))),
     };
-    let query = StatsQuery {
-        since,
-        until,
-        by: Some(By::Domain),
-        filters: StatsFilters {
-            mailbox: mailbox.clone(),
-            provider: provider.clone(),
-            ..StatsFilters::default()
-        },
-    };
+    let query = domains_query(since, until, mailbox.clone(), provider.clone());
     let rows = match read_stats::stats(&ui.context.client, table, &query).await {
         Ok(rows) => rows,
         Err(error) => return failed(&anyhow::Error::from(error), false),
@@ -493,13 +504,7 @@ fn stats_table(rows: &[StatsRow]) -> Markup {
 /// `/overview.csv?chart=volume|rates|matrix|reasons|domains|domains-of`: a chart's figures.
 pub async fn overview_csv(State(ui): State<Arc<Ui>>, RawQuery(query): RawQuery) -> Response {
     let q = OverviewQuery::parse(query.as_deref());
-    let pairs: Vec<(String, String)> = form_pairs(query.as_deref().unwrap_or("")).collect();
-    let value = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, v)| k == name && !v.is_empty())
-            .map(|(_, v)| v.clone())
-    };
+    let value = |name: &str| param(query.as_deref(), name);
     let chart = value("chart").unwrap_or_default();
     let mut out = csv::Writer::from_writer(Vec::new());
     let rows: Vec<Vec<String>> = if chart == "domains-of" {
@@ -509,16 +514,7 @@ pub async fn overview_csv(State(ui): State<Arc<Ui>>, RawQuery(query): RawQuery) 
         let Ok((since, until)) = q.period() else {
             return (StatusCode::BAD_REQUEST, "the period cannot be read\n").into_response();
         };
-        let query = StatsQuery {
-            since,
-            until,
-            by: Some(By::Domain),
-            filters: StatsFilters {
-                mailbox: value("cell_mailbox"),
-                provider: value("cell_provider"),
-                ..StatsFilters::default()
-            },
-        };
+        let query = domains_query(since, until, value("cell_mailbox"), value("cell_provider"));
         match read_stats::stats(&ui.context.client, table, &query).await {
             Ok(rows) => counts_rows("recipient_domain", &rows),
             Err(error) => return failed(&anyhow::Error::from(error), true),
@@ -637,10 +633,9 @@ fn counts_rows(first: &str, rows: &[StatsRow]) -> Vec<Vec<String>> {
 /// `/api/stats?since=…&until=…&by=…&<filters>`: what `mailtrail stats --output json` prints.
 pub async fn stats_api(State(ui): State<Arc<Ui>>, RawQuery(query): RawQuery) -> Response {
     let q = OverviewQuery::parse(query.as_deref());
-    let pairs: Vec<(String, String)> = form_pairs(query.as_deref().unwrap_or("")).collect();
-    let by = match pairs.iter().find(|(k, v)| k == "by" && !v.is_empty()) {
+    let by = match param(query.as_deref(), "by") {
         None => None,
-        Some((_, name)) => match By::from_name(name) {
+        Some(name) => match By::from_name(&name) {
             Some(by) => Some(by),
             None => {
                 return super::json(
