@@ -324,6 +324,84 @@ pub async fn audit(
 /// The prefix of the audit partitions of the events table.
 pub const AUDIT_PREFIX: &str = "audit#";
 
+/// Forgets `address` in the quarantine: each kept body (whole or one event) that names it is
+/// written again with the address replaced (under its new body's key) and its old parts
+/// removed; returns how many bodies named it.
+pub async fn forget_in_quarantine(
+    client: &Client,
+    table: &str,
+    address: &str,
+    retention_days: u32,
+    dry_run: bool,
+) -> Result<usize, ForgetError> {
+    use super::quarantine::{part_from_item, reassemble, KeptPart, QUARANTINE_PREFIX};
+    let mut redacted = 0;
+    for provider in Provider::ALL {
+        let items: Vec<HashMap<String, AttributeValue>> = client
+            .query()
+            .table_name(table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(
+                ":pk",
+                AttributeValue::S(format!("{QUARANTINE_PREFIX}{}", provider.as_str())),
+            )
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(dynamo_error)?;
+        let parts: Vec<KeptPart> = items.iter().filter_map(part_from_item).collect();
+        let mut bodies: BTreeMap<String, Vec<KeptPart>> = BTreeMap::new();
+        for part in parts {
+            bodies.entry(part.hash.clone()).or_default().push(part);
+        }
+        for parts in bodies.into_values() {
+            let Some(body) = reassemble(&parts) else { continue };
+            let text = String::from_utf8_lossy(&body);
+            if !text.to_ascii_lowercase().contains(address) {
+                continue;
+            }
+            redacted += 1;
+            if dry_run {
+                continue;
+            }
+            let first = &parts[0];
+            let received_at = crate::model::Timestamp::parse_rfc3339(&first.received_at)
+                .unwrap_or_else(crate::model::Timestamp::now);
+            let clean = redact(&text, address);
+            let body = super::QuarantinedBody {
+                provider,
+                body: clean.as_bytes(),
+                error: &redact(&first.error, address),
+                received_at,
+                kept: first.kept,
+            };
+            for item in super::quarantine::items(&body, retention_days) {
+                client
+                    .put_item()
+                    .table_name(table)
+                    .set_item(Some(item.attributes))
+                    .send()
+                    .await
+                    .map_err(dynamo_error)?;
+            }
+            for part in &parts {
+                client
+                    .delete_item()
+                    .table_name(table)
+                    .key("pk", AttributeValue::S(part.key.pk.clone()))
+                    .key("sk", AttributeValue::S(part.key.sk.clone()))
+                    .send()
+                    .await
+                    .map_err(dynamo_error)?;
+            }
+        }
+    }
+    Ok(redacted)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

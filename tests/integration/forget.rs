@@ -1,5 +1,6 @@
 //! `mailtrail forget`: an address named by its own events, by another recipient's raw event (one
-//! SES notification to both) and by the suppression list, archived in moto's S3; after forget,
+//! SES notification to both), by a body kept in quarantine and by the suppression list, archived
+//! in moto's S3; after forget,
 //! nothing anywhere mailtrail wrote holds it (every attribute of every item, raw events
 //! decompressed, every archive row), the other recipient's events are whole, the opt-out still
 //! holds, and an audit entry says what was removed without the address.
@@ -11,12 +12,18 @@ use crate::support::*;
 
 const JANE: &str = "jane@example.com";
 
-/// Everything the tables hold, as text: every attribute, raw events decompressed.
+/// Everything the tables hold, as text: every attribute, binary ones (kept bodies) as text, raw
+/// events decompressed.
 async fn everything(client: &aws_sdk_dynamodb::Client, tables: &[&str]) -> String {
     let mut text = String::new();
     for table in tables {
         for item in scan_all(client, table).await {
             text.push_str(&format!("{item:?}"));
+            for value in item.values() {
+                if let Ok(bytes) = value.as_b() {
+                    text.push_str(&String::from_utf8_lossy(bytes.as_ref()));
+                }
+            }
             if let Some(Ok(raw)) = mailtrail::store::item::original_raw(&item) {
                 text.push_str(&String::from_utf8_lossy(&raw));
             }
@@ -56,6 +63,15 @@ async fn forget_leaves_nothing_of_the_address_and_keeps_the_opt_out() {
         {"email": "bob@example.com", "event": "delivered", "timestamp": 1_795_000_000, "sg_message_id": "forget2.filter1"}
     ]);
     invoke(&app, &sendgrid_post(&sendgrid.to_string())).await.unwrap();
+    // A SendPulse body that did not decode, kept in quarantine, naming her.
+    keep_sendpulse_body(
+        &client,
+        &table,
+        "0123456789abcdef",
+        r#"[{"event":"delivered","email":"jane@example.com","timestamp":"never"}"#,
+        "not JSON",
+    )
+    .await;
     assert!(everything(&client, &[&table, &suppressions]).await.contains(JANE));
     let bob_events = scan_all(&client, &table)
         .await
@@ -119,6 +135,7 @@ async fn forget_leaves_nothing_of_the_address_and_keeps_the_opt_out() {
     );
     assert_eq!(done["events"]["events_deleted"], 3);
     assert_eq!(done["suppression_record_hashed"], true);
+    assert_eq!(done["quarantined_bodies_redacted"], 1);
     assert!(done["archive"]["rows_removed"].as_u64().unwrap() >= 3);
 
     // Nothing of Jane anywhere: table (items, index, raw events), suppression table, archive.

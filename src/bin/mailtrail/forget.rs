@@ -7,7 +7,7 @@ use anyhow::{anyhow, Context as _};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 
-use mailtrail::store::forget::{audit, forget_events, forget_record, forgotten_key};
+use mailtrail::store::forget::{audit, forget_events, forget_in_quarantine, forget_record, forgotten_key};
 
 use crate::args::Output;
 use crate::tables::Context;
@@ -22,6 +22,13 @@ pub async fn run(
     let address = crate::args::normalized(address)?;
     let subject = forgotten_key(&address);
     let events = forget_events(&context.client, context.table()?, &address, dry_run).await?;
+    // Kept bodies are rewritten with the retention of the events (the function's RETENTION_DAYS).
+    let retention = std::env::var("MAILTRAIL_RETENTION_DAYS")
+        .ok()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(mailtrail::config::DEFAULT_RETENTION_DAYS);
+    let quarantined =
+        forget_in_quarantine(&context.client, context.table()?, &address, retention, dry_run).await?;
     let record = match context.suppressions_table.as_deref() {
         Some(table) => Some(forget_record(&context.client, table, &address, dry_run).await?),
         None => None,
@@ -51,6 +58,7 @@ pub async fn run(
             ("operator", AttributeValue::S(crate::records::operator())),
             ("events_deleted", n(events.events_deleted)),
             ("items_rewritten", n(events.items_rewritten)),
+            ("quarantined_bodies_redacted", n(quarantined)),
             (
                 "suppression_record_hashed",
                 AttributeValue::Bool(record == Some(true)),
@@ -66,6 +74,7 @@ pub async fn run(
         "dry_run": dry_run,
         "subject": subject,
         "events": events,
+        "quarantined_bodies_redacted": quarantined,
         "suppression_record_hashed": record,
         "archive": archive,
     });
