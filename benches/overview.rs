@@ -7,9 +7,11 @@
 
 #[path = "../tests/integration/support.rs"]
 mod support;
+#[path = "common/ui_server.rs"]
+mod ui_server;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Stdio};
+use ui_server::stats;
+
 use std::time::Instant;
 
 use chrono::{Duration, NaiveDate};
@@ -17,7 +19,7 @@ use mailtrail::stats::count::{attribute, Column, CounterKey, Family};
 use mailtrail::stats::tally::Tally;
 use mailtrail::stats::window::Flush;
 use mailtrail::stats::Counter;
-use serde_json::{json, Value};
+use serde_json::json;
 
 const RUNS: usize = 9;
 const DAYS: i64 = 400;
@@ -53,11 +55,6 @@ const MAILBOXES: [&str; 20] = [
     "other",
     "unknown",
 ];
-
-fn stats(mut samples: Vec<f64>) -> Value {
-    samples.sort_by(f64::total_cmp);
-    json!({"median": samples[samples.len() / 2], "min": samples[0], "max": samples[samples.len() - 1], "runs": samples.len()})
-}
 
 /// 400 days of counters: a cell per day and mailbox provider holding all eight sending
 /// providers, twenty recipient domains and five bounce reasons a day.
@@ -112,23 +109,6 @@ fn tally(until: NaiveDate) -> Tally {
         }
     }
     tally
-}
-
-/// One GET with the session cookie: (status, milliseconds, bytes).
-fn get(port: u16, path: &str, cookie: &str) -> (u16, f64, usize) {
-    let started = Instant::now();
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).unwrap();
-    let elapsed = started.elapsed().as_secs_f64() * 1000.0;
-    let text = String::from_utf8_lossy(&response);
-    let status = text.split(' ').nth(1).unwrap_or("0").parse().unwrap_or(0);
-    (status, elapsed, response.len())
 }
 
 fn main() {
@@ -188,48 +168,20 @@ fn main() {
         })
         .collect();
 
-    let binary = std::env::var("MAILTRAIL_CLI").unwrap_or_else(|_| "target/release/mailtrail".to_owned());
-    let token_file =
-        std::env::temp_dir().join(format!("mailtrail-overview-bench-{}.token", std::process::id()));
-    let mut child = Command::new(support::root().join(&binary))
-        .args(["ui", "--no-open", "--token-file"])
-        .arg(&token_file)
-        .env("AWS_ENDPOINT_URL_DYNAMODB", &support::dynamo().endpoint)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "local")
-        .env("AWS_SECRET_ACCESS_KEY", "local")
-        .env("MAILTRAIL_TABLE", &table)
-        .env("MAILTRAIL_STATS_TABLE", &stats_table)
-        .env_remove("MAILTRAIL_SUPPRESSIONS_TABLE")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("the release mailtrail binary (make bench builds it)");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line.trim().trim_start_matches("mailtrail ui: ").to_owned();
-    let port: u16 = url
-        .trim_start_matches("http://127.0.0.1:")
-        .split('/')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let token = std::fs::read_to_string(&token_file).unwrap().trim().to_owned();
-    let _ = std::fs::remove_file(&token_file);
-    let cookie = format!("mailtrail_ui_{port}={token}");
+    let ui = ui_server::start(&[
+        ("MAILTRAIL_TABLE", table.as_str()),
+        ("MAILTRAIL_STATS_TABLE", stats_table.as_str()),
+    ]);
     let path = format!("/?since={since}&until={until}");
     let mut page = Vec::new();
     let mut bytes = 0;
     for _ in 0..RUNS {
-        let (status, ms, size) = get(port, &path, &cookie);
+        let (status, ms, size) = ui.get(&path);
         assert_eq!(status, 200);
         page.push(ms);
         bytes = size;
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(ui);
     let report = json!({
         "overview_page": {"days": DAYS, "providers": PROVIDERS.len(), "mailboxes": MAILBOXES.len(), "counter_items": items, "ms": stats(page), "bytes": bytes},
         "counters_read_floor": {"ms": stats(floor)},

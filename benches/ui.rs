@@ -7,40 +7,20 @@
 
 #[path = "../tests/integration/support.rs"]
 mod support;
+#[path = "common/ui_server.rs"]
+mod ui_server;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Stdio};
+use ui_server::stats;
+
 use std::time::Instant;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use serde_json::{json, Value};
+use serde_json::json;
 
 const RUNS: usize = 15;
 const ADDRESS: &str = "busy@example.com";
 const EVENTS: usize = 1_000;
 const MESSAGES: usize = 300;
-
-fn stats(mut samples: Vec<f64>) -> Value {
-    samples.sort_by(f64::total_cmp);
-    json!({"median": samples[samples.len() / 2], "min": samples[0], "max": samples[samples.len() - 1], "runs": samples.len()})
-}
-
-/// One GET with the session cookie: (status, milliseconds, bytes).
-fn get(port: u16, path: &str, cookie: &str) -> (u16, f64, usize) {
-    let started = Instant::now();
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).unwrap();
-    let elapsed = started.elapsed().as_secs_f64() * 1000.0;
-    let text = String::from_utf8_lossy(&response);
-    let status = text.split(' ').nth(1).unwrap_or("0").parse().unwrap_or(0);
-    (status, elapsed, response.len())
-}
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -95,53 +75,27 @@ fn main() {
         })
         .collect();
 
-    let binary = std::env::var("MAILTRAIL_CLI").unwrap_or_else(|_| "target/release/mailtrail".to_owned());
-    let token_file = std::env::temp_dir().join(format!("mailtrail-ui-bench-{}.token", std::process::id()));
-    let mut child = Command::new(support::root().join(&binary))
-        .args(["ui", "--no-open", "--token-file"])
-        .arg(&token_file)
-        .env("AWS_ENDPOINT_URL_DYNAMODB", &support::dynamo().endpoint)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "local")
-        .env("AWS_SECRET_ACCESS_KEY", "local")
-        .env("MAILTRAIL_TABLE", &table)
-        .env("MAILTRAIL_SUPPRESSIONS_TABLE", &suppressions)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("the release mailtrail binary (make bench builds it)");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line.trim().trim_start_matches("mailtrail ui: ").to_owned();
-    let port: u16 = url
-        .trim_start_matches("http://127.0.0.1:")
-        .split('/')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let token = std::fs::read_to_string(&token_file).unwrap().trim().to_owned();
-    let _ = std::fs::remove_file(&token_file);
-    let cookie = format!("mailtrail_ui_{port}={token}");
+    let ui = ui_server::start(&[
+        ("MAILTRAIL_TABLE", table.as_str()),
+        ("MAILTRAIL_SUPPRESSIONS_TABLE", suppressions.as_str()),
+    ]);
     let path = format!("/recipient/{}", ADDRESS.replace('@', "%40"));
     let mut page = Vec::new();
     let mut bytes = 0;
     for _ in 0..RUNS {
-        let (status, ms, size) = get(port, &path, &cookie);
+        let (status, ms, size) = ui.get(&path);
         assert_eq!(status, 200);
         page.push(ms);
         bytes = size;
     }
     let message: Vec<f64> = (0..RUNS)
         .map(|_| {
-            let (status, ms, _) = get(port, "/message/busy007", &cookie);
+            let (status, ms, _) = ui.get("/message/busy007");
             assert_eq!(status, 200);
             ms
         })
         .collect();
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(ui);
     let report = json!({
         "recipient_page": {"events": EVENTS, "messages": MESSAGES, "ms": stats(page), "bytes": bytes},
         "index_query_floor": {"ms": stats(floor)},

@@ -87,18 +87,7 @@ pub async fn forget_events(
     let mut report = ForgetReport::default();
     let mut days = BTreeMap::new();
     for pk in partitions.into_keys() {
-        let items: Vec<HashMap<String, AttributeValue>> = client
-            .query()
-            .table_name(table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(dynamo_error)?;
+        let items = partition(client, table, &pk).await?;
         let text = |item: &HashMap<String, AttributeValue>, name: &str| {
             item.get(name).and_then(|v| v.as_s().ok()).cloned()
         };
@@ -190,6 +179,26 @@ pub async fn forget_events(
     }
     report.days = days.into_keys().collect();
     Ok(report)
+}
+
+/// Every item of one partition, read consistently.
+async fn partition(
+    client: &Client,
+    table: &str,
+    pk: &str,
+) -> Result<Vec<HashMap<String, AttributeValue>>, ForgetError> {
+    client
+        .query()
+        .table_name(table)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
+        .consistent_read(true)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(dynamo_error)
 }
 
 /// Sets an item's raw event (compressed when that is smaller), replacing what it held.
@@ -337,21 +346,12 @@ pub async fn forget_in_quarantine(
     use super::quarantine::{part_from_item, reassemble, KeptPart, QUARANTINE_PREFIX};
     let mut redacted = 0;
     for provider in Provider::ALL {
-        let items: Vec<HashMap<String, AttributeValue>> = client
-            .query()
-            .table_name(table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(
-                ":pk",
-                AttributeValue::S(format!("{QUARANTINE_PREFIX}{}", provider.as_str())),
-            )
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(dynamo_error)?;
+        let items = partition(
+            client,
+            table,
+            &format!("{QUARANTINE_PREFIX}{}", provider.as_str()),
+        )
+        .await?;
         let parts: Vec<KeptPart> = items.iter().filter_map(part_from_item).collect();
         let mut bodies: BTreeMap<String, Vec<KeptPart>> = BTreeMap::new();
         for part in parts {

@@ -9,8 +9,6 @@ use serde_json::json;
 
 /// A name server for the test domains, and the file it logs each query to.
 fn name_server() -> (LocalServer, std::path::PathBuf) {
-    let port = free_port();
-    let log = format!("dns-{port}.log");
     let records = [
         "acme.test=10:aspmx.l.google.com",
         "acme.test=20:alt1.aspmx.l.google.com",
@@ -18,17 +16,7 @@ fn name_server() -> (LocalServer, std::path::PathBuf) {
         "selfhosted.test=10:mx.selfhosted.test",
         "gateway.test=10:mx0a-0001.pphosted.com",
     ];
-    let mut args = vec![
-        root().join("scripts/dns_server.py").display().to_string(),
-        "--port".to_owned(),
-        port.to_string(),
-    ];
-    for record in records {
-        args.push("--mx".to_owned());
-        args.push(record.to_owned());
-    }
-    let server = start_tied(&root().join(".venv/bin/python"), &args, &[], port, &log);
-    (server, root().join("target").join(log))
+    crate::support::name_server(&records.map(str::to_owned))
 }
 
 /// How many MX queries for `domain` the name server answered.

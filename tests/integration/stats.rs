@@ -40,26 +40,6 @@ pub(crate) fn mix() -> (Vec<(String, String)>, Vec<String>) {
     (requests, mx)
 }
 
-fn name_server(records: &[String]) -> LocalServer {
-    let port = free_port();
-    let mut args = vec![
-        root().join("scripts/dns_server.py").display().to_string(),
-        "--port".to_owned(),
-        port.to_string(),
-    ];
-    for record in records {
-        args.push("--mx".to_owned());
-        args.push(record.clone());
-    }
-    start_tied(
-        &root().join(".venv/bin/python"),
-        &args,
-        &[],
-        port,
-        &format!("dns-{port}.log"),
-    )
-}
-
 /// Posts one request as its provider does; `n` names a Mailgun token of its own.
 pub(crate) async fn post(app: &mailtrail::app::App, provider: &str, body: &str, n: usize) {
     if provider == "ses" {
@@ -195,7 +175,7 @@ pub async fn fresh_stats_table(client: &aws_sdk_dynamodb::Client) -> String {
 #[tokio::test(flavor = "current_thread")]
 async fn a_realistic_mix_is_attributed_and_counted_exactly_whatever_the_stream_repeats() {
     let (requests, mx) = mix();
-    let server = name_server(&mx);
+    let (server, _) = name_server(&mx);
     let client = client().await;
     let table = fresh_table(&client).await;
     let stats = fresh_stats_table(&client).await;

@@ -428,3 +428,21 @@ pub async fn keep_sendpulse_body(client: &Client, table: &str, hash: &str, body:
         .await
         .unwrap();
 }
+
+/// The test name server (`scripts/dns_server.py`, dnslib) answering MX queries from `records`
+/// (`domain=priority:exchange`), and the file it logs each query to.
+pub fn name_server(records: &[String]) -> (LocalServer, std::path::PathBuf) {
+    let port = free_port();
+    let log = format!("dns-{port}.log");
+    let mut args = vec![
+        root().join("scripts/dns_server.py").display().to_string(),
+        "--port".to_owned(),
+        port.to_string(),
+    ];
+    for record in records {
+        args.push("--mx".to_owned());
+        args.push(record.clone());
+    }
+    let server = start_tied(&root().join(".venv/bin/python"), &args, &[], port, &log);
+    (server, root().join("target").join(log))
+}
