@@ -7,8 +7,9 @@ A dictionary is part of the data contract: items name the one they were compress
 (`raw_codec`), so a changed dictionary is a new version file, and old versions stay for reading.
 This script rewrites every version it knows and refuses to change a file that already exists.
 
-Versions: ses-1, sendgrid-1, sendpulse-1, mailgun-1, postmark-1, resend-1, mailjet-1, brevo-1
-(the documented examples, from fixtures/<provider>/); ses-2 adds, before the
+Versions: ses-1, sendgrid-1, sendpulse-1, mailgun-1, postmark-1, resend-1, mailjet-1, brevo-1,
+sparkpost-1, mailersend-1, mandrill-1, postal-1, smtp2go-1, ahasend-1 (the documented examples,
+from fixtures/<provider>/); ses-2 adds, before the
 examples, the shapes real SES events repeat that the documented examples lack: common header
 names and fixed values, SES's own host names and message tags, SMTP replies and the user agents
 most opens and clicks carry. Nothing in it is specific to one sender.
@@ -18,9 +19,11 @@ import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "src" / "store" / "dictionaries"
-CURRENT = {"ses": 2, "sendgrid": 1, "sendpulse": 1, "mailgun": 1, "postmark": 1, "resend": 1, "mailjet": 1, "brevo": 1}
+CURRENT = {"ses": 2, "sendgrid": 1, "sendpulse": 1, "mailgun": 1, "postmark": 1, "resend": 1, "mailjet": 1, "brevo": 1,
+           "sparkpost": 1, "mailersend": 1, "mandrill": 1, "postal": 1, "smtp2go": 1, "ahasend": 1}
 # Providers whose dictionary is their fixtures, as they are: every event of every file.
-FROM_FIXTURES = ["mailgun", "postmark", "resend", "mailjet", "brevo"]
+FROM_FIXTURES = ["mailgun", "postmark", "resend", "mailjet", "brevo", "sparkpost", "mailersend", "mandrill",
+                 "postal", "smtp2go", "ahasend"]
 
 # What real SES events repeat beyond the documented examples (ses-2). Generic: header names with
 # their fixed values, SES host names and tags, common SMTP replies and user agents.

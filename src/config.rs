@@ -152,12 +152,17 @@ impl Config {
                 .second_factor
                 .map(|factor| list(factor.variable, &separators))
                 .unwrap_or_default();
+            let signed_urls = webhook
+                .signed_url
+                .map(|url| list(url.variable, &[',', ' ', '\n', '\t']))
+                .unwrap_or_default();
             channels.insert(
                 provider,
                 ChannelSettings {
                     secrets,
                     max_age_seconds,
                     second_factor,
+                    signed_urls,
                 },
             );
         }

@@ -23,6 +23,12 @@ fn pascal(provider: Provider) -> &'static str {
         Provider::Resend => "Resend",
         Provider::Mailjet => "Mailjet",
         Provider::Brevo => "Brevo",
+        Provider::SparkPost => "SparkPost",
+        Provider::MailerSend => "MailerSend",
+        Provider::Mandrill => "Mandrill",
+        Provider::Postal => "Postal",
+        Provider::Smtp2go => "Smtp2go",
+        Provider::AhaSend => "AhaSend",
     }
 }
 
@@ -71,6 +77,13 @@ fn parameters() -> String {
                 ),
             );
         }
+        if let Some(url) = webhook.signed_url {
+            let _ = writeln!(
+                out,
+                "  {}:\n    Type: String\n    Default: \"\"\n    Description: >\n      The exact URL(s) given to {} for its webhook ({}; comma-separated for several): its\n      signature covers the URL, so requests verify only against it. Empty refuses every request.",
+                url.parameter, spec.title, url.variable
+            );
+        }
         if let Some(max_age) = webhook.max_age {
             let (minimum, off) = match max_age.minimum_seconds {
                 0 => (0, "; 0 turns the check off"),
@@ -97,6 +110,13 @@ fn conditions() -> String {
             "  {}SecretFromArn: !Not [!Equals [!Ref {}SecretArn, \"\"]]",
             pascal(spec.provider),
             webhook.secret_parameter
+        );
+        // A provider whose secret is set in either form: its rate alarms exist.
+        let _ = writeln!(
+            out,
+            "  {pascal}Enabled: !Or [!Condition {pascal}SecretFromArn, !Not [!Equals [!Ref {parameter}, \"\"]]]",
+            pascal = pascal(spec.provider),
+            parameter = webhook.secret_parameter
         );
         if let Some(factor) = webhook.second_factor {
             let _ = writeln!(
@@ -135,6 +155,9 @@ fn environment() -> String {
                 factor.parameter,
             );
         }
+        if let Some(url) = webhook.signed_url {
+            let _ = writeln!(out, "          {}: !Ref {}", url.variable, url.parameter);
+        }
         if let Some(max_age) = webhook.max_age {
             let _ = writeln!(
                 out,
@@ -161,6 +184,19 @@ fn routes() -> String {
             "        {}TenantWebhook:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref WebhookApi\n            Method: POST\n            Path: /webhooks/{}/{{tenant}}\n            PayloadFormatVersion: \"2.0\"",
             pascal(spec.provider), webhook.route
         );
+        if webhook.answers_head {
+            // The provider checks the URL with a HEAD request when the webhook is saved.
+            let _ = writeln!(
+                out,
+                "        {}WebhookCheck:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref WebhookApi\n            Method: HEAD\n            Path: /webhooks/{}\n            PayloadFormatVersion: \"2.0\"",
+                pascal(spec.provider), webhook.route
+            );
+            let _ = writeln!(
+                out,
+                "        {}TenantWebhookCheck:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref WebhookApi\n            Method: HEAD\n            Path: /webhooks/{}/{{tenant}}\n            PayloadFormatVersion: \"2.0\"",
+                pascal(spec.provider), webhook.route
+            );
+        }
     }
     out
 }
@@ -177,9 +213,14 @@ fn outputs() -> String {
     out
 }
 
-/// One rate alarm: `numerator / (Delivered + HardBounces)` of one provider.
+/// One rate alarm: `numerator / (Delivered + HardBounces)` of one provider; a webhook
+/// provider's exists only once its secret is set (no alarm is paid for a provider not used).
 fn rate_alarm(spec: &ProviderSpec, what: &str, numerator: &str, threshold: &str) -> String {
     let name = spec.name;
+    let condition = match spec.provider.webhook() {
+        Some(_) => format!("    Condition: {}Enabled\n", pascal(spec.provider)),
+        None => String::new(),
+    };
     let lower = what.to_ascii_lowercase();
     let metric = |id: &str, metric: &str| {
         format!(
@@ -187,7 +228,7 @@ fn rate_alarm(spec: &ProviderSpec, what: &str, numerator: &str, threshold: &str)
         )
     };
     format!(
-        "  {pascal}{what}RateAlarm:\n    Type: AWS::CloudWatch::Alarm\n    Properties:\n      AlarmDescription: >\n        {title} {lower} rate from mailtrail's own metrics ({numerator} / (Delivered + HardBounces)) at\n        or over {threshold}, once the period holds at least RateMinimumVolume deliveries and hard\n        bounces.\n      ComparisonOperator: GreaterThanOrEqualToThreshold\n      Threshold: !Ref {threshold}\n      EvaluationPeriods: 1\n      TreatMissingData: notBreaching\n      AlarmActions: [!Ref AlarmTopic]\n      OKActions: [!Ref AlarmTopic]\n      Metrics:\n{}{}{}        - Id: rate\n          Label: {title} {lower} rate\n          ReturnData: true\n          Expression: !Sub \"IF((FILL(delivered, 0) + FILL(hard, 0)) >= ${{RateMinimumVolume}}, FILL(numerator, 0) / (FILL(delivered, 0) + FILL(hard, 0)), 0)\"\n\n",
+        "  {pascal}{what}RateAlarm:\n    Type: AWS::CloudWatch::Alarm\n{condition}    Properties:\n      AlarmDescription: >\n        {title} {lower} rate from mailtrail's own metrics ({numerator} / (Delivered + HardBounces)) at\n        or over {threshold}, once the period holds at least RateMinimumVolume deliveries and hard\n        bounces.\n      ComparisonOperator: GreaterThanOrEqualToThreshold\n      Threshold: !Ref {threshold}\n      EvaluationPeriods: 1\n      TreatMissingData: notBreaching\n      AlarmActions: [!Ref AlarmTopic]\n      OKActions: [!Ref AlarmTopic]\n      Metrics:\n{}{}{}        - Id: rate\n          Label: {title} {lower} rate\n          ReturnData: true\n          Expression: !Sub \"IF((FILL(delivered, 0) + FILL(hard, 0)) >= ${{RateMinimumVolume}}, FILL(numerator, 0) / (FILL(delivered, 0) + FILL(hard, 0)), 0)\"\n\n",
         metric("numerator", numerator),
         metric("delivered", "Delivered"),
         metric("hard", "HardBounces"),

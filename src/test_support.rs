@@ -37,6 +37,11 @@ pub fn fixture(provider: &str, name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// The demo key's signature of a Postal fixture.
+pub fn postal_signature(name: &str) -> String {
+    lambda_events::postal_signature(name)
+}
+
 /// SendGrid's sample payload: 14 events.
 pub fn seed_sendgrid_body() -> &'static str {
     include_str!("../fixtures/sendgrid/seed-batch.json")

@@ -23,6 +23,7 @@ fuzz_target!(|data: &[u8]| {
         secrets: vec!["whsec_ZGVtby1yZXNlbmQtc2VjcmV0LWNoYW5nZS1tZQ==".into()],
         max_age_seconds: svix::DEFAULT_MAX_AGE_SECONDS,
         second_factor: Vec::new(),
+        ..ChannelSettings::default()
     };
     let verifier = svix::build("RESEND_WEBHOOK_SECRET", &settings).unwrap();
     let _ = verifier.verify(&SignedRequest { headers: &headers, query: &query, body, now });

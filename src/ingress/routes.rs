@@ -60,15 +60,25 @@ pub fn max_body_bytes(spec: &ProviderSpec) -> usize {
     }
 }
 
-/// Finds the route for a request, checking the method.
+/// Finds the route for a request, checking the method: `POST`, or `HEAD` where the channel
+/// answers it (Mandrill checks a webhook URL with one).
 pub fn route(request: &HttpRequest) -> Result<&'static ProviderSpec, RequestError> {
     let spec = for_path(&request.path).ok_or(RequestError::NotFound)?;
-    if request.method != "POST" {
+    if request.method != "POST" && !is_answered_head(spec, request) {
         return Err(RequestError::MethodNotAllowed(
             request.method.chars().take(16).collect(),
         ));
     }
     Ok(spec)
+}
+
+/// Whether `request` is a `HEAD` its channel answers with 200, storing nothing.
+pub fn is_answered_head(spec: &ProviderSpec, request: &HttpRequest) -> bool {
+    request.method == "HEAD"
+        && spec
+            .provider
+            .webhook()
+            .is_some_and(|channel| channel.answers_head)
 }
 
 /// The request body as bytes, base64-decoded when API Gateway encoded it, refused past `limit`.

@@ -49,6 +49,9 @@ async fn process(
     invocation: &Invocation<'_>,
 ) -> Result<Value, RequestError> {
     let spec = routes::route(request)?;
+    if routes::is_answered_head(spec, request) {
+        return Ok(serde_json::json!({ "ok": true }));
+    }
     let body = routes::body_bytes(request, routes::max_body_bytes(spec))?;
     if spec.provider.webhook().is_none() {
         return super::sns_https::handle(app, request, &body, invocation).await;

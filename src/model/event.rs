@@ -56,6 +56,9 @@ pub enum Distinguisher {
     BounceType(String),
     /// The normalized bounce class.
     BounceClass(BounceClass),
+    /// The provider's own id of the event, where it is the same on every delivery of that event
+    /// and differs between events (SparkPost `event_id`, MailerSend's activity `id`).
+    EventId(String),
 }
 
 impl Distinguisher {
@@ -67,6 +70,7 @@ impl Distinguisher {
             Distinguisher::Group(_) => "asm_group_id",
             Distinguisher::BounceType(_) => "bounce_type",
             Distinguisher::BounceClass(_) => "bounce_class",
+            Distinguisher::EventId(_) => "event_id",
         }
     }
 
@@ -76,7 +80,8 @@ impl Distinguisher {
             Distinguisher::Url(v)
             | Distinguisher::Attempt(v)
             | Distinguisher::Group(v)
-            | Distinguisher::BounceType(v) => v,
+            | Distinguisher::BounceType(v)
+            | Distinguisher::EventId(v) => v,
             Distinguisher::BounceClass(class) => class.as_str(),
         }
     }

@@ -135,6 +135,30 @@ pub fn mx_provider(host: &str) -> Option<&'static str> {
         .map(|(_, provider)| *provider)
 }
 
+/// The mailbox provider a sending provider names itself (SparkPost's `mailbox_provider`:
+/// `Gmail`, `Gsuite`, `Hotmail / Outlook`, `Office 365`, `Yahoo`, …) in this table's words;
+/// another name is kept lower-cased, letters and digits only; `None` for none, `Other` or
+/// `Unknown` (then the domain's mail servers say it).
+pub fn named_provider(name: &str) -> Option<String> {
+    let name: String = name
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(32)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let known = match name.as_str() {
+        "" | "other" | "others" | "unknown" => return None,
+        "gmail" | "gsuite" | "google" | "googleworkspace" | "googleapps" => "gmail",
+        "hotmailoutlook" | "hotmail" | "outlook" | "office365" | "microsoft" | "microsoft365" | "msn" => {
+            "microsoft"
+        }
+        "yahoo" | "aol" | "verizon" | "yahooaol" | "verizonmedia" => "yahoo",
+        "apple" | "icloud" | "me" => "apple",
+        other => return Some(other.to_owned()),
+    };
+    Some(known.to_owned())
+}
+
 /// The domain of an address (after its last `@`), lower-cased; `None` when there is none.
 pub fn domain_of(address: &str) -> Option<String> {
     let (_, domain) = address.trim().rsplit_once('@')?;

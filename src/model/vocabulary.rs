@@ -20,11 +20,23 @@ pub enum Provider {
     Mailjet,
     /// Brevo's transactional webhooks.
     Brevo,
+    /// SparkPost's (Bird's) event webhooks.
+    SparkPost,
+    /// MailerSend's webhooks.
+    MailerSend,
+    /// Mandrill's (Mailchimp Transactional's) webhooks.
+    Mandrill,
+    /// Postal's webhooks (self-hosted).
+    Postal,
+    /// SMTP2GO's webhooks.
+    Smtp2go,
+    /// AhaSend's webhooks (Standard Webhooks).
+    AhaSend,
 }
 
 impl Provider {
     /// Every provider, in a fixed order (the provider registry's).
-    pub const ALL: [Provider; 8] = [
+    pub const ALL: [Provider; 14] = [
         Provider::Ses,
         Provider::SendGrid,
         Provider::SendPulse,
@@ -33,6 +45,12 @@ impl Provider {
         Provider::Resend,
         Provider::Mailjet,
         Provider::Brevo,
+        Provider::SparkPost,
+        Provider::MailerSend,
+        Provider::Mandrill,
+        Provider::Postal,
+        Provider::Smtp2go,
+        Provider::AhaSend,
     ];
 
     /// The name stored in the `provider` attribute, metrics and logs: `sendgrid`.
@@ -46,6 +64,12 @@ impl Provider {
             Provider::Resend => "resend",
             Provider::Mailjet => "mailjet",
             Provider::Brevo => "brevo",
+            Provider::SparkPost => "sparkpost",
+            Provider::MailerSend => "mailersend",
+            Provider::Mandrill => "mandrill",
+            Provider::Postal => "postal",
+            Provider::Smtp2go => "smtp2go",
+            Provider::AhaSend => "ahasend",
         }
     }
 

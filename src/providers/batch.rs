@@ -92,6 +92,14 @@ pub fn decode_body(spec: &ProviderSpec, body: &[u8], received_at: Timestamp) -> 
         BodyShape::Array => decode_array(spec, body, received_at),
         BodyShape::ObjectOrArray if first_byte(body) == Some(b'[') => decode_array(spec, body, received_at),
         BodyShape::ObjectOrArray | BodyShape::Object => decode_one(spec, body, received_at),
+        BodyShape::FormField(field) => {
+            let events = super::form::field(body, field)?;
+            decode_array(spec, events.as_bytes(), received_at)
+        }
+        BodyShape::ObjectOrForm if first_byte(body) == Some(b'{') => decode_one(spec, body, received_at),
+        BodyShape::ObjectOrForm => {
+            decode_one(spec, super::form::as_json_object(body)?.as_bytes(), received_at)
+        }
     }
 }
 

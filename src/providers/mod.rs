@@ -7,14 +7,21 @@
 
 pub mod batch;
 pub mod brevo;
+pub mod form;
+pub mod mailersend;
 pub mod mailgun;
 pub mod mailjet;
+pub mod mandrill;
+pub mod postal;
 pub mod postmark;
 pub mod registry;
 pub mod resend;
 pub mod sendgrid;
 pub mod sendpulse;
 pub mod ses;
+pub mod smtp2go;
+pub mod sparkpost;
+pub mod standard_webhooks;
 
 #[cfg(test)]
 mod insights_tests;
@@ -88,6 +95,9 @@ pub enum DecodeError {
         /// Where serde found it wrong.
         fault: JsonFault,
     },
+    /// A form-encoded body without the field that holds the events.
+    #[error("the form has no {0} field")]
+    MissingFormField(&'static str),
     /// A message that is neither an SES event-publishing record nor a feedback notification.
     #[error("not an Amazon SES event: {0}")]
     NotSes(&'static str),

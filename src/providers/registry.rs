@@ -21,6 +21,11 @@ pub enum BodyShape {
     Object,
     /// An SES event record, as SNS or EventBridge carries it.
     SesRecord,
+    /// A form-encoded body whose one field holds a JSON array of events (Mandrill's
+    /// `mandrill_events`).
+    FormField(&'static str),
+    /// One event object as JSON, or the same fields form-encoded (SMTP2GO).
+    ObjectOrForm,
 }
 
 /// Decodes the event at the start of a text into its normalized events (one per recipient it
@@ -49,7 +54,7 @@ pub struct ProviderSpec {
 }
 
 /// Every provider, in the order of [`Provider`]'s variants.
-pub static PROVIDERS: [ProviderSpec; 8] = [
+pub static PROVIDERS: [ProviderSpec; Provider::ALL.len()] = [
     super::ses::SPEC,
     super::sendgrid::SPEC,
     super::sendpulse::SPEC,
@@ -58,6 +63,12 @@ pub static PROVIDERS: [ProviderSpec; 8] = [
     super::resend::SPEC,
     super::mailjet::SPEC,
     super::brevo::SPEC,
+    super::sparkpost::SPEC,
+    super::mailersend::SPEC,
+    super::mandrill::SPEC,
+    super::postal::SPEC,
+    super::smtp2go::SPEC,
+    super::standard_webhooks::AHASEND,
 ];
 
 impl Provider {

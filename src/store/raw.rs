@@ -40,6 +40,12 @@ pub const CURRENT: [RawDictionary; Provider::ALL.len()] = [
     dictionary!("resend-1"),
     dictionary!("mailjet-1"),
     dictionary!("brevo-1"),
+    dictionary!("sparkpost-1"),
+    dictionary!("mailersend-1"),
+    dictionary!("mandrill-1"),
+    dictionary!("postal-1"),
+    dictionary!("smtp2go-1"),
+    dictionary!("ahasend-1"),
 ];
 
 /// The compression level: fast, and within a few percent of the default's ratio on small JSON.

@@ -8,7 +8,9 @@
 use std::sync::Arc;
 
 use super::token::Carriers;
-use super::{mailgun, sendgrid, svix, token, ChannelSettings, SetupError, Verifier};
+use super::{
+    body_hmac, mailgun, mandrill, postal, sendgrid, svix, token, ChannelSettings, SetupError, Verifier,
+};
 use crate::model::Provider;
 
 /// A webhook channel: its route, its secret and how requests are proven genuine.
@@ -27,8 +29,22 @@ pub struct WebhookChannel {
     /// An optional second secret the request must also present (Basic credentials or
     /// `?token=`), for channels whose signing key is shared with other uses (Mailgun).
     pub second_factor: Option<SecondFactor>,
+    /// The setting naming the URL(s) the provider was given, for channels whose signature
+    /// covers the URL (Mandrill).
+    pub signed_url: Option<SignedUrl>,
+    /// Whether the route answers `HEAD` with 200 (Mandrill checks a webhook URL that way).
+    pub answers_head: bool,
     /// Builds the verifier from the configured secret(s).
     pub verifier: fn(&ChannelSettings) -> Result<Arc<dyn Verifier>, SetupError>,
+}
+
+/// The URL(s) a channel's signature covers: not a secret, but part of what is signed.
+#[derive(Debug, Clone, Copy)]
+pub struct SignedUrl {
+    /// The environment variable (`MANDRILL_WEBHOOK_URL`).
+    pub variable: &'static str,
+    /// The template parameter that fills it.
+    pub parameter: &'static str,
 }
 
 /// The setting bounding a channel's signature age.
@@ -65,9 +81,17 @@ pub const MAILJET_TOKEN_VARIABLE: &str = "MAILJET_WEBHOOK_TOKEN";
 pub const BREVO_TOKEN_VARIABLE: &str = "BREVO_WEBHOOK_TOKEN";
 /// Resend's signing secret variable (`whsec_…`).
 pub const RESEND_SECRET_VARIABLE: &str = "RESEND_WEBHOOK_SECRET";
+/// SparkPost's token variable (Basic credentials, `?token=` or its token header).
+pub const SPARKPOST_TOKEN_VARIABLE: &str = "SPARKPOST_WEBHOOK_TOKEN";
+/// MailerSend's signing secret variable.
+pub const MAILERSEND_SECRET_VARIABLE: &str = "MAILERSEND_WEBHOOK_SECRET";
+/// SMTP2GO's token variable (Basic, Bearer or `?token=`).
+pub const SMTP2GO_TOKEN_VARIABLE: &str = "SMTP2GO_WEBHOOK_TOKEN";
+/// AhaSend's signing secret variable (used as written).
+pub const AHASEND_SECRET_VARIABLE: &str = "AHASEND_WEBHOOK_SECRET";
 
 /// Every webhook channel, in the order of [`Provider`]'s variants (SES has none).
-pub static WEBHOOKS: [WebhookChannel; 7] = [
+pub static WEBHOOKS: [WebhookChannel; 13] = [
     WebhookChannel {
         provider: Provider::SendGrid,
         route: "sendgrid",
@@ -79,6 +103,8 @@ pub static WEBHOOKS: [WebhookChannel; 7] = [
             minimum_seconds: 0,
         }),
         second_factor: None,
+        signed_url: None,
+        answers_head: false,
         verifier: sendgrid::build,
     },
     WebhookChannel {
@@ -88,6 +114,8 @@ pub static WEBHOOKS: [WebhookChannel; 7] = [
         secret_parameter: "SendPulseWebhookToken",
         max_age: None,
         second_factor: None,
+        signed_url: None,
+        answers_head: false,
         verifier: |settings| token::build(SENDPULSE_TOKEN_VARIABLE, Carriers::QUERY, settings),
     },
     WebhookChannel {
@@ -105,6 +133,8 @@ pub static WEBHOOKS: [WebhookChannel; 7] = [
             variable: mailgun::TOKEN_VARIABLE,
             parameter: "MailgunWebhookToken",
         }),
+        signed_url: None,
+        answers_head: false,
         verifier: mailgun::build,
     },
     WebhookChannel {
@@ -114,6 +144,8 @@ pub static WEBHOOKS: [WebhookChannel; 7] = [
         secret_parameter: "PostmarkWebhookToken",
         max_age: None,
         second_factor: None,
+        signed_url: None,
+        answers_head: false,
         verifier: |settings| token::build(POSTMARK_TOKEN_VARIABLE, Carriers::BASIC_OR_QUERY, settings),
     },
     WebhookChannel {
@@ -127,6 +159,8 @@ pub static WEBHOOKS: [WebhookChannel; 7] = [
             minimum_seconds: 0,
         }),
         second_factor: None,
+        signed_url: None,
+        answers_head: false,
         verifier: |settings| svix::build(RESEND_SECRET_VARIABLE, settings),
     },
     WebhookChannel {
@@ -136,6 +170,8 @@ pub static WEBHOOKS: [WebhookChannel; 7] = [
         secret_parameter: "MailjetWebhookToken",
         max_age: None,
         second_factor: None,
+        signed_url: None,
+        answers_head: false,
         verifier: |settings| token::build(MAILJET_TOKEN_VARIABLE, Carriers::BASIC_OR_QUERY, settings),
     },
     WebhookChannel {
@@ -145,7 +181,86 @@ pub static WEBHOOKS: [WebhookChannel; 7] = [
         secret_parameter: "BrevoWebhookToken",
         max_age: None,
         second_factor: None,
+        signed_url: None,
+        answers_head: false,
         verifier: |settings| token::build(BREVO_TOKEN_VARIABLE, Carriers::ANY, settings),
+    },
+    WebhookChannel {
+        provider: Provider::SparkPost,
+        route: "sparkpost",
+        secret_variable: SPARKPOST_TOKEN_VARIABLE,
+        secret_parameter: "SparkPostWebhookToken",
+        max_age: None,
+        second_factor: None,
+        signed_url: None,
+        answers_head: false,
+        verifier: |settings| token::build(SPARKPOST_TOKEN_VARIABLE, Carriers::SPARKPOST, settings),
+    },
+    WebhookChannel {
+        provider: Provider::MailerSend,
+        route: "mailersend",
+        secret_variable: MAILERSEND_SECRET_VARIABLE,
+        secret_parameter: "MailerSendWebhookSecret",
+        max_age: None,
+        second_factor: None,
+        signed_url: None,
+        answers_head: false,
+        verifier: |settings| {
+            body_hmac::build(MAILERSEND_SECRET_VARIABLE, body_hmac::MAILERSEND_HEADER, settings)
+        },
+    },
+    WebhookChannel {
+        provider: Provider::Mandrill,
+        route: "mandrill",
+        secret_variable: mandrill::KEY_VARIABLE,
+        secret_parameter: "MandrillWebhookKey",
+        max_age: None,
+        second_factor: None,
+        signed_url: Some(SignedUrl {
+            variable: mandrill::URL_VARIABLE,
+            parameter: "MandrillWebhookUrl",
+        }),
+        answers_head: true,
+        verifier: mandrill::build,
+    },
+    WebhookChannel {
+        provider: Provider::Postal,
+        route: "postal",
+        secret_variable: postal::KEY_VARIABLE,
+        secret_parameter: "PostalWebhookPublicKey",
+        max_age: None,
+        second_factor: None,
+        signed_url: None,
+        answers_head: false,
+        verifier: postal::build,
+    },
+    WebhookChannel {
+        provider: Provider::Smtp2go,
+        route: "smtp2go",
+        secret_variable: SMTP2GO_TOKEN_VARIABLE,
+        secret_parameter: "Smtp2goWebhookToken",
+        max_age: None,
+        second_factor: None,
+        signed_url: None,
+        answers_head: false,
+        verifier: |settings| token::build(SMTP2GO_TOKEN_VARIABLE, Carriers::ANY, settings),
+    },
+    WebhookChannel {
+        provider: Provider::AhaSend,
+        route: "ahasend",
+        secret_variable: AHASEND_SECRET_VARIABLE,
+        secret_parameter: "AhaSendWebhookSecret",
+        max_age: Some(MaxAge {
+            variable: "AHASEND_MAX_AGE_SECONDS",
+            default_seconds: svix::DEFAULT_MAX_AGE_SECONDS,
+            minimum_seconds: 0,
+        }),
+        second_factor: None,
+        signed_url: None,
+        answers_head: false,
+        verifier: |settings| {
+            svix::build_with(AHASEND_SECRET_VARIABLE, svix::KeyEncoding::AsWritten, settings)
+        },
     },
 ];
 

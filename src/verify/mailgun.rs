@@ -206,6 +206,7 @@ mod tests {
             secrets: vec![KEY.to_owned()],
             max_age_seconds: max_age,
             second_factor: Vec::new(),
+            ..ChannelSettings::default()
         })
         .unwrap()
     }
@@ -291,6 +292,7 @@ mod tests {
             secrets: vec!["short".into()],
             max_age_seconds: DEFAULT_MAX_AGE_SECONDS,
             second_factor: Vec::new(),
+            ..ChannelSettings::default()
         })
         .is_err());
         // No "off": the token binding must outlive the signature.
@@ -298,6 +300,7 @@ mod tests {
             secrets: vec![KEY.into()],
             max_age_seconds: 0,
             second_factor: Vec::new(),
+            ..ChannelSettings::default()
         })
         .is_err());
     }
@@ -309,6 +312,7 @@ mod tests {
             secrets: vec!["the-old-signing-key-0000".into(), KEY.into()],
             max_age_seconds: DEFAULT_MAX_AGE_SECONDS,
             second_factor: Vec::new(),
+            ..ChannelSettings::default()
         })
         .unwrap();
         assert!(check(
@@ -351,6 +355,7 @@ mod tests {
             secrets: vec![KEY.to_owned()],
             max_age_seconds: DEFAULT_MAX_AGE_SECONDS,
             second_factor: vec!["the-previous-url-token-0000".to_owned(), SECOND_FACTOR.to_owned()],
+            ..ChannelSettings::default()
         })
         .unwrap()
     }
@@ -421,6 +426,7 @@ mod tests {
             secrets: vec![KEY.to_owned()],
             max_age_seconds: DEFAULT_MAX_AGE_SECONDS,
             second_factor: vec!["short".to_owned()],
+            ..ChannelSettings::default()
         })
         .is_err());
     }

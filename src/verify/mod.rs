@@ -1,13 +1,18 @@
 //! Proving requests genuine before anything is decoded or stored.
 //!
 //! One verifier per channel: SendGrid's ECDSA signature ([`sendgrid`]), Mailgun's HMAC over
-//! a timestamp and token ([`mailgun`]), Svix's HMAC over the body (Resend, [`svix`]), secret
-//! tokens in the URL or the `Authorization` header ([`token`]), SNS's topic allow-list and RSA
-//! signatures ([`sns`]). Every webhook verifier implements [`Verifier`]; the provider registry says which
+//! a timestamp and token ([`mailgun`]), Standard Webhooks' (Svix's) HMAC over an id, a time and
+//! the body (Resend, AhaSend, [`svix`]), an HMAC of the body in a header (MailerSend,
+//! [`body_hmac`]), Mandrill's HMAC over its URL and form fields ([`mandrill`]), Postal's RSA
+//! signature ([`postal`]), secret tokens in the URL or a header ([`token`]), SNS's topic
+//! allow-list and RSA signatures ([`sns`]). Every webhook verifier implements [`Verifier`]; the provider registry says which
 //! one a channel uses. A verifier built without its secret refuses every request.
 
+pub mod body_hmac;
 pub mod channels;
 pub mod mailgun;
+pub mod mandrill;
+pub mod postal;
 pub mod sendgrid;
 pub mod sns;
 pub mod svix;
@@ -56,6 +61,8 @@ pub struct ChannelSettings {
     /// The tokens of the channel's optional second factor (Basic credentials or `?token=`);
     /// empty: not required.
     pub second_factor: Vec<String>,
+    /// The URLs the provider was given, for channels whose signature covers the URL (Mandrill).
+    pub signed_urls: Vec<String>,
 }
 
 impl std::fmt::Debug for ChannelSettings {
@@ -67,6 +74,7 @@ impl std::fmt::Debug for ChannelSettings {
                 "second_factor",
                 &format_args!("[{} redacted]", self.second_factor.len()),
             )
+            .field("signed_urls", &self.signed_urls.len())
             .finish()
     }
 }

@@ -1,27 +1,51 @@
-//! Svix's webhook signatures (Resend): headers `svix-id`, `svix-timestamp` and
-//! `svix-signature` (space-separated `v1,<base64>` entries); HMAC-SHA256 over
-//! `<id>.<timestamp>.<raw body>`, keyed with the base64-decoded secret (`whsec_…`); the
-//! timestamp within the accepted age, either way.
+//! Standard Webhooks signatures, the scheme Svix made (Resend, AhaSend): headers
+//! `webhook-id`, `webhook-timestamp` and `webhook-signature` (Svix's own names, `svix-id`, …,
+//! are read when the `webhook-` ones are absent); the signature header holds space-separated
+//! `v1,<base64>` entries; HMAC-SHA256 over `<id>.<timestamp>.<raw body>`; the timestamp within
+//! the accepted age, either way. The key is the base64-decoded secret after `whsec_` (the
+//! standard's, Resend's), or the secret's bytes as written (AhaSend's): a per-channel option.
 
 use aws_lc_rs::hmac;
 use base64::Engine as _;
 
 use super::{single_header, ChannelSettings, SetupError, SignedRequest, Verified, Verifier, VerifyError};
 
-/// The header naming the message (the same across Svix's retries).
+/// The header naming the message (the same across retries), by Svix's name.
 pub const ID_HEADER: &str = "svix-id";
-/// The header carrying the signing time, in Unix seconds.
+/// The header carrying the signing time, in Unix seconds, by Svix's name.
 pub const TIMESTAMP_HEADER: &str = "svix-timestamp";
-/// The header carrying the signatures.
+/// The header carrying the signatures, by Svix's name.
 pub const SIGNATURE_HEADER: &str = "svix-signature";
+/// The standard's names of the same three headers.
+pub const STANDARD_HEADERS: [&str; 3] = ["webhook-id", "webhook-timestamp", "webhook-signature"];
+
+/// How a channel's secret becomes the HMAC key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyEncoding {
+    /// `whsec_` followed by base64 of the key (the standard's form, Svix's, Resend's).
+    Base64AfterPrefix,
+    /// The secret's bytes as written, prefix included (AhaSend's).
+    AsWritten,
+}
 /// Default accepted distance between the signing time and now, either way.
 pub const DEFAULT_MAX_AGE_SECONDS: i64 = 300;
 /// The most signatures one header may carry.
 const MAX_SIGNATURES: usize = 16;
 
-/// The builder for a Svix channel whose secrets are in `variable`.
+/// The builder for a Svix channel (base64 secrets after `whsec_`) whose secrets are in
+/// `variable`.
 pub fn build(
     variable: &'static str,
+    settings: &ChannelSettings,
+) -> Result<std::sync::Arc<dyn Verifier>, SetupError> {
+    build_with(variable, KeyEncoding::Base64AfterPrefix, settings)
+}
+
+/// The builder for a Standard Webhooks channel whose secrets, encoded as `encoding` says, are
+/// in `variable`.
+pub fn build_with(
+    variable: &'static str,
+    encoding: KeyEncoding,
     settings: &ChannelSettings,
 ) -> Result<std::sync::Arc<dyn Verifier>, SetupError> {
     let keys = settings
@@ -29,6 +53,16 @@ pub fn build(
         .iter()
         .enumerate()
         .map(|(index, secret)| {
+            if encoding == KeyEncoding::AsWritten {
+                if secret.len() < 16 {
+                    return Err(SetupError {
+                        variable,
+                        index,
+                        reason: "shorter than 16 characters",
+                    });
+                }
+                return Ok(hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes()));
+            }
             let encoded = secret.trim().strip_prefix("whsec_").unwrap_or(secret.trim());
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(encoded)
@@ -67,9 +101,16 @@ impl Verifier for SvixVerifier {
         if self.keys.is_empty() {
             return Err(VerifyError::NotConfigured(self.variable));
         }
-        let id = single_header(request.headers, ID_HEADER)?;
-        let timestamp = single_header(request.headers, TIMESTAMP_HEADER)?;
-        let signatures = single_header(request.headers, SIGNATURE_HEADER)?;
+        // The standard's names when the request carries them, else Svix's.
+        let [id_header, timestamp_header, signature_header] =
+            if request.headers.contains_key(STANDARD_HEADERS[2]) {
+                STANDARD_HEADERS
+            } else {
+                [ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER]
+            };
+        let id = single_header(request.headers, id_header)?;
+        let timestamp = single_header(request.headers, timestamp_header)?;
+        let signatures = single_header(request.headers, signature_header)?;
         if id.is_empty() || id.len() > 256 || signatures.len() > MAX_SIGNATURES * 100 {
             return Err(VerifyError::MalformedSignature);
         }
@@ -135,7 +176,7 @@ mod tests {
             &ChannelSettings {
                 secrets: secrets.iter().map(|s| (*s).to_owned()).collect(),
                 max_age_seconds: max_age,
-                second_factor: Vec::new(),
+                ..ChannelSettings::default()
             },
         )
         .unwrap()
@@ -214,8 +255,7 @@ mod tests {
             "RESEND_WEBHOOK_SECRET",
             &ChannelSettings {
                 secrets: vec!["whsec_!!!".into()],
-                max_age_seconds: 0,
-                second_factor: Vec::new(),
+                ..ChannelSettings::default()
             }
         )
         .is_err());
@@ -224,5 +264,71 @@ mod tests {
             check(&*none, SIGNATURE, TIMESTAMP, BODY, 0),
             Err(VerifyError::NotConfigured(_))
         ));
+    }
+
+    /// AhaSend keys its HMAC with the secret as written; the standard's header names.
+    #[test]
+    fn a_secret_as_written_under_the_standards_header_names() {
+        const AHA_SECRET: &str = "aha-sk-demo-0123456789abcdef";
+        let v = build_with(
+            "AHASEND_WEBHOOK_SECRET",
+            KeyEncoding::AsWritten,
+            &ChannelSettings {
+                secrets: vec![AHA_SECRET.to_owned()],
+                ..ChannelSettings::default()
+            },
+        )
+        .unwrap();
+        let key = hmac::Key::new(hmac::HMAC_SHA256, AHA_SECRET.as_bytes());
+        let tag = hmac::sign(&key, format!("{ID}.{TIMESTAMP}.{BODY}").as_bytes());
+        let signature = format!(
+            "v1,{}",
+            base64::engine::general_purpose::STANDARD.encode(tag.as_ref())
+        );
+        let mut headers = HeaderMap::new();
+        headers.insert("webhook-id", HeaderValue::from_static(ID));
+        headers.insert("webhook-timestamp", HeaderValue::from_static(TIMESTAMP));
+        headers.insert("webhook-signature", HeaderValue::from_str(&signature).unwrap());
+        let request = |headers: &HeaderMap| {
+            v.verify(&SignedRequest {
+                headers,
+                query: &QueryMap::default(),
+                body: BODY.as_bytes(),
+                now: Timestamp::from_millis(1_614_265_330_000).unwrap(),
+            })
+        };
+        request(&headers).unwrap();
+        // The same secret read the standard's way (base64 after whsec_) is another key.
+        let standard = verifier(&["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"], 0);
+        assert!(standard
+            .verify(&SignedRequest {
+                headers: &headers,
+                query: &QueryMap::default(),
+                body: BODY.as_bytes(),
+                now: Timestamp::from_millis(0).unwrap(),
+            })
+            .is_err());
+        // Svix's published vector under the standard's header names verifies with its secret.
+        let mut standard_headers = HeaderMap::new();
+        standard_headers.insert("webhook-id", HeaderValue::from_static(ID));
+        standard_headers.insert("webhook-timestamp", HeaderValue::from_static(TIMESTAMP));
+        standard_headers.insert("webhook-signature", HeaderValue::from_static(SIGNATURE));
+        standard
+            .verify(&SignedRequest {
+                headers: &standard_headers,
+                query: &QueryMap::default(),
+                body: BODY.as_bytes(),
+                now: Timestamp::from_millis(0).unwrap(),
+            })
+            .unwrap();
+        assert!(build_with(
+            "AHASEND_WEBHOOK_SECRET",
+            KeyEncoding::AsWritten,
+            &ChannelSettings {
+                secrets: vec!["short".into()],
+                ..ChannelSettings::default()
+            }
+        )
+        .is_err());
     }
 }

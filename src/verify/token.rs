@@ -1,6 +1,7 @@
-//! Providers that sign nothing (SendPulse, Postmark, Mailjet, Brevo) prove a request genuine by
-//! a secret the operator put in the webhook's URL or headers: `?token=`, HTTP Basic
-//! credentials (the password is the token), or `Authorization: Bearer <token>`. Each channel
+//! Providers that sign nothing (SendPulse, Postmark, Mailjet, Brevo, SparkPost, SMTP2GO) prove
+//! a request genuine by a secret the operator put in the webhook's URL or headers: `?token=`,
+//! HTTP Basic credentials (the password is the token), `Authorization: Bearer <token>`, or a
+//! provider's own token header (SparkPost's `X-MessageSystems-Webhook-Token`). Each channel
 //! says which carriers it accepts. Tokens are compared in constant time, as SHA-256 digests,
 //! with every configured token (several, to rotate).
 
@@ -23,6 +24,8 @@ pub struct Carriers {
     pub basic: bool,
     /// `Authorization: Bearer <token>`.
     pub bearer: bool,
+    /// A header of the provider's own whose whole value is the token.
+    pub header: Option<&'static str>,
 }
 
 impl Carriers {
@@ -31,18 +34,28 @@ impl Carriers {
         query: true,
         basic: false,
         bearer: false,
+        header: None,
     };
     /// Basic credentials or `?token=` (Postmark, Mailjet).
     pub const BASIC_OR_QUERY: Carriers = Carriers {
         query: true,
         basic: true,
         bearer: false,
+        header: None,
     };
-    /// Basic credentials, a bearer token or `?token=` (Brevo).
+    /// Basic credentials, a bearer token or `?token=` (Brevo, SMTP2GO).
     pub const ANY: Carriers = Carriers {
         query: true,
         basic: true,
         bearer: true,
+        header: None,
+    };
+    /// Basic credentials, `?token=` or SparkPost's `X-MessageSystems-Webhook-Token` (SparkPost).
+    pub const SPARKPOST: Carriers = Carriers {
+        query: true,
+        basic: true,
+        bearer: false,
+        header: Some("x-messagesystems-webhook-token"),
     };
 }
 
@@ -113,6 +126,15 @@ impl TokenVerifier {
                 None => {}
                 Some([one]) => presented.push(digest(one)),
                 Some(_) => return Err(VerifyError::BadToken),
+            }
+        }
+        if let Some(name) = self.carriers.header {
+            let mut values = request.headers.get_all(name).iter();
+            if let Some(value) = values.next() {
+                if values.next().is_some() {
+                    return Err(VerifyError::BadToken);
+                }
+                presented.push(digest(value.to_str().map_err(|_| VerifyError::BadToken)?.trim()));
             }
         }
         if self.carriers.basic || self.carriers.bearer {

@@ -24,6 +24,18 @@ pub const RESEND_SECRET: &str = "whsec_ZGVtby1yZXNlbmQtc2VjcmV0LWNoYW5nZS1tZQ=="
 pub const MAILJET_TOKEN: &str = "demo-mailjet-token-change-me";
 /// The Brevo token the test configurations accept.
 pub const BREVO_TOKEN: &str = "demo-brevo-token-change-me";
+/// The SparkPost token the test configurations accept.
+pub const SPARKPOST_TOKEN: &str = "demo-sparkpost-token-change-me";
+/// The MailerSend signing secret the test configurations accept.
+pub const MAILERSEND_SECRET: &str = "demo-mailersend-signing-secret";
+/// The Mandrill webhook key the test configurations accept.
+pub const MANDRILL_KEY: &str = "demo-mandrill-webhook-key-change-me";
+/// The URL Mandrill is given in the test configurations (what it signs).
+pub const MANDRILL_URL: &str = "https://mailtrail.example.com/webhooks/mandrill";
+/// The SMTP2GO token the test configurations accept.
+pub const SMTP2GO_TOKEN: &str = "demo-smtp2go-token-change-me";
+/// The AhaSend signing secret the test configurations accept (used as written).
+pub const AHASEND_SECRET: &str = "aha-sk-demo-ahasend-secret-change-me";
 
 /// The environment of the test configurations: the demo secrets of every channel, SNS
 /// certificates from `fixtures/sns`, metrics off. Both test suites build their `Config` from it.
@@ -45,6 +57,18 @@ pub fn test_environment(table: &str) -> std::collections::HashMap<String, String
         ("RESEND_WEBHOOK_SECRET", RESEND_SECRET.to_owned()),
         ("MAILJET_WEBHOOK_TOKEN", MAILJET_TOKEN.to_owned()),
         ("BREVO_WEBHOOK_TOKEN", BREVO_TOKEN.to_owned()),
+        ("SPARKPOST_WEBHOOK_TOKEN", SPARKPOST_TOKEN.to_owned()),
+        ("MAILERSEND_WEBHOOK_SECRET", MAILERSEND_SECRET.to_owned()),
+        ("MANDRILL_WEBHOOK_KEY", MANDRILL_KEY.to_owned()),
+        ("MANDRILL_WEBHOOK_URL", MANDRILL_URL.to_owned()),
+        (
+            "POSTAL_WEBHOOK_PUBLIC_KEY",
+            include_str!("../../events/demo-postal-public-key.txt")
+                .trim()
+                .to_owned(),
+        ),
+        ("SMTP2GO_WEBHOOK_TOKEN", SMTP2GO_TOKEN.to_owned()),
+        ("AHASEND_WEBHOOK_SECRET", AHASEND_SECRET.to_owned()),
         ("SNS_TOPIC_ARNS", TOPIC.to_owned()),
         ("SNS_CERT_DIR", format!("{root}/fixtures/sns")),
         ("METRICS", "off".to_owned()),
@@ -247,5 +271,101 @@ pub fn mailjet_post(body: &str) -> Value {
 pub fn brevo_post(body: &str) -> Value {
     let mut request = http_post("/webhooks/brevo", body);
     request["headers"]["authorization"] = format!("Bearer {BREVO_TOKEN}").into();
+    request
+}
+
+/// A SparkPost webhook request carrying the test token as Basic credentials.
+pub fn sparkpost_post(body: &str) -> Value {
+    let mut request = http_post("/webhooks/sparkpost", body);
+    request["headers"]["authorization"] = basic("sparkpost", SPARKPOST_TOKEN).into();
+    request
+}
+
+/// A MailerSend webhook request, its body signed with the test secret.
+pub fn mailersend_post(body: &str) -> Value {
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, MAILERSEND_SECRET.as_bytes());
+    let tag = aws_lc_rs::hmac::sign(&key, body.as_bytes());
+    let mut request = http_post("/webhooks/mailersend", body);
+    request["headers"]["signature"] = tag
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>()
+        .into();
+    request
+}
+
+/// Mandrill's form body carrying `events` (a JSON array) as `mandrill_events`.
+pub fn mandrill_form(events: &str) -> String {
+    let escaped: String = events
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => (b as char).to_string(),
+            b' ' => "+".to_owned(),
+            other => format!("%{other:02X}"),
+        })
+        .collect();
+    format!("mandrill_events={escaped}")
+}
+
+/// Mandrill's signature of a form with one field, for the test key and URL.
+pub fn mandrill_signature(events: &str) -> String {
+    let key = aws_lc_rs::hmac::Key::new(
+        aws_lc_rs::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
+        MANDRILL_KEY.as_bytes(),
+    );
+    let tag = aws_lc_rs::hmac::sign(&key, format!("{MANDRILL_URL}mandrill_events{events}").as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(tag.as_ref())
+}
+
+/// A Mandrill webhook request: `events` form-encoded and signed with the test key and URL.
+pub fn mandrill_post(events: &str) -> Value {
+    let mut request = http_post("/webhooks/mandrill", &mandrill_form(events));
+    request["headers"]["content-type"] = "application/x-www-form-urlencoded".into();
+    request["headers"]["x-mandrill-signature"] = mandrill_signature(events).into();
+    request
+}
+
+/// The demo key's signature of a Postal fixture (`fixtures/postal/demo-signatures.txt`, made by
+/// `scripts/sign_postal_fixtures.sh`: RSA signing with SHA-1 is not in the crypto library).
+pub fn postal_signature(name: &str) -> String {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let signatures = std::fs::read_to_string(format!("{root}/fixtures/postal/demo-signatures.txt")).unwrap();
+    signatures
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ').map(str::to_owned))
+        .unwrap_or_else(|| panic!("no demo signature for postal/{name}"))
+}
+
+/// A Postal webhook request for one of its fixtures, exactly as signed.
+pub fn postal_post(name: &str) -> Value {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let body = std::fs::read_to_string(format!("{root}/fixtures/postal/{name}.json")).unwrap();
+    let mut request = http_post("/webhooks/postal", &body);
+    request["headers"]["x-postal-signature"] = postal_signature(name).into();
+    request
+}
+
+/// An SMTP2GO webhook request carrying the test token as a bearer token.
+pub fn smtp2go_post(body: &str) -> Value {
+    let mut request = http_post("/webhooks/smtp2go", body);
+    request["headers"]["authorization"] = format!("Bearer {SMTP2GO_TOKEN}").into();
+    request
+}
+
+/// An AhaSend webhook request signed now (Standard Webhooks headers, the secret as written).
+pub fn ahasend_post(body: &str) -> Value {
+    let id = format!("msg_{:016x}", fastrand_like(body));
+    let timestamp = now_seconds().to_string();
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, AHASEND_SECRET.as_bytes());
+    let tag = aws_lc_rs::hmac::sign(&key, format!("{id}.{timestamp}.{body}").as_bytes());
+    let mut request = http_post("/webhooks/ahasend", body);
+    request["headers"]["webhook-id"] = id.into();
+    request["headers"]["webhook-timestamp"] = timestamp.into();
+    request["headers"]["webhook-signature"] = format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(tag.as_ref())
+    )
+    .into();
     request
 }

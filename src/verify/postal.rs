@@ -1,0 +1,215 @@
+//! Postal's signatures: `X-Postal-Signature` = base64 RSA PKCS #1 v1.5 signature with SHA-1 over
+//! the exact body, made with the Postal server's signing key and checked with its public key
+//! (`POSTAL_WEBHOOK_PUBLIC_KEY`: PEM, or the base64 DER Postal's web interface shows; several
+//! to rotate). Postal's `X-Postal-Signature-256` is not read: real deliveries verify with SHA-1
+//! only. The signature covers no time: a replay brings back the same event, stored once.
+
+use aws_lc_rs::signature::{UnparsedPublicKey, RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY};
+use base64::Engine as _;
+
+use super::{single_header, ChannelSettings, SetupError, SignedRequest, Verified, Verifier, VerifyError};
+
+/// The signature header.
+pub const SIGNATURE_HEADER: &str = "x-postal-signature";
+/// The public keys' variable.
+pub const KEY_VARIABLE: &str = "POSTAL_WEBHOOK_PUBLIC_KEY";
+
+/// The keys a configured value holds: each PEM block (`PUBLIC KEY` or `RSA PUBLIC KEY`) and
+/// each base64 DER text outside one (with or without a DNS record's `p=`). Configuration lists
+/// are split at whitespace and commas, so the pieces are joined again first.
+fn key_texts(pieces: &[String]) -> Vec<String> {
+    let joined = pieces.join(" ");
+    let mut keys = Vec::new();
+    let mut rest = joined.as_str();
+    loop {
+        let (before, block) = match rest.find("-----BEGIN") {
+            Some(at) => (&rest[..at], Some(&rest[at..])),
+            None => (rest, None),
+        };
+        keys.extend(
+            before
+                .split_whitespace()
+                .map(|t| t.trim_start_matches("p=").to_owned())
+                .filter(|t| !t.is_empty()),
+        );
+        let Some(block) = block else { break };
+        // Past the BEGIN line's closing dashes, up to the END line.
+        let body_start = block[10..].find("-----").map_or(block.len(), |at| at + 15);
+        let body_end = block[body_start..]
+            .find("-----END")
+            .map_or(block.len(), |at| body_start + at);
+        keys.push(block[body_start..body_end].split_whitespace().collect());
+        let after_end = block[body_end..]
+            .match_indices("-----")
+            .nth(1)
+            .map_or(block.len(), |(at, _)| body_end + at + 5);
+        rest = &block[after_end..];
+    }
+    keys
+}
+
+/// The builder of Postal's channel.
+pub fn build(settings: &ChannelSettings) -> Result<std::sync::Arc<dyn Verifier>, SetupError> {
+    let keys = key_texts(&settings.secrets)
+        .iter()
+        .enumerate()
+        .map(|(index, text)| {
+            let der = base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .ok()
+                .filter(|der| aws_lc_rs::rsa::PublicKey::from_der(der).is_ok())
+                .ok_or(SetupError {
+                    variable: KEY_VARIABLE,
+                    index,
+                    reason: "not an RSA public key (PEM, or base64 of its DER)",
+                })?;
+            Ok(der)
+        })
+        .collect::<Result<Vec<_>, SetupError>>()?;
+    Ok(std::sync::Arc::new(PostalVerifier { keys }))
+}
+
+/// Verifies Postal's signature with any configured public key.
+pub struct PostalVerifier {
+    keys: Vec<Vec<u8>>,
+}
+
+impl std::fmt::Debug for PostalVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PostalVerifier({} keys)", self.keys.len())
+    }
+}
+
+impl Verifier for PostalVerifier {
+    fn verify(&self, request: &SignedRequest<'_>) -> Result<Verified, VerifyError> {
+        if self.keys.is_empty() {
+            return Err(VerifyError::NotConfigured(KEY_VARIABLE));
+        }
+        let signature = base64::engine::general_purpose::STANDARD
+            .decode(single_header(request.headers, SIGNATURE_HEADER)?)
+            .ok()
+            .filter(|s| (64..=1024).contains(&s.len()))
+            .ok_or(VerifyError::MalformedSignature)?;
+        let mut matched = false;
+        for key in &self.keys {
+            matched |= UnparsedPublicKey::new(&RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY, key)
+                .verify(request.body, &signature)
+                .is_ok();
+        }
+        if matched {
+            Ok(Verified::default())
+        } else {
+            Err(VerifyError::BadSignature)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_lambda_events::http::{HeaderMap, HeaderValue};
+    use aws_lambda_events::query_map::QueryMap;
+
+    use super::*;
+    use crate::model::Timestamp;
+
+    /// The demo key pair's public half, as Postal shows it (base64 DER).
+    const PUBLIC: &str = include_str!("../../events/demo-postal-public-key.txt");
+
+    fn pem() -> String {
+        let body = PUBLIC.trim();
+        let lines: Vec<&str> = body
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        format!(
+            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+            lines.join("\n")
+        )
+    }
+
+    /// The configuration's list, split as the configuration splits it.
+    fn pieces(value: &str) -> Vec<String> {
+        value
+            .split([',', ' ', '\n', '\t'])
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn verifier(value: &str) -> std::sync::Arc<dyn Verifier> {
+        build(&ChannelSettings {
+            secrets: pieces(value),
+            ..ChannelSettings::default()
+        })
+        .unwrap()
+    }
+
+    fn signed(name: &str) -> (String, String) {
+        let body = crate::test_support::fixture("postal", name);
+        (body, crate::test_support::postal_signature(name))
+    }
+
+    fn check(v: &dyn Verifier, signature: &str, body: &str) -> Result<Verified, VerifyError> {
+        let mut headers = HeaderMap::new();
+        headers.insert("X-Postal-Signature", HeaderValue::from_str(signature).unwrap());
+        v.verify(&SignedRequest {
+            headers: &headers,
+            query: &QueryMap::default(),
+            body: body.as_bytes(),
+            now: Timestamp::from_millis(0).unwrap(),
+        })
+    }
+
+    #[test]
+    fn a_signed_body_verifies_with_the_key_as_base64_der_or_pem() {
+        let (body, signature) = signed("message-sent");
+        check(&*verifier(PUBLIC), &signature, &body).unwrap();
+        check(&*verifier(&pem()), &signature, &body).unwrap();
+        check(&*verifier(&format!("p={}", PUBLIC.trim())), &signature, &body).unwrap();
+        // A rotation: an older key first, then the PEM.
+        assert_eq!(
+            key_texts(&pieces(&format!("{} ,\n{}", PUBLIC.trim(), pem()))).len(),
+            2
+        );
+        check(
+            &*verifier(&format!("{}\n{}", pem(), PUBLIC.trim())),
+            &signature,
+            &body,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn another_body_signature_or_key_is_refused() {
+        let (body, signature) = signed("message-sent");
+        let v = verifier(PUBLIC);
+        let (other_body, other_signature) = signed("message-held");
+        assert!(matches!(
+            check(&*v, &signature, &other_body),
+            Err(VerifyError::BadSignature)
+        ));
+        assert!(matches!(
+            check(&*v, &other_signature, &body),
+            Err(VerifyError::BadSignature)
+        ));
+        let reindented = body.replace("  ", "    ");
+        assert!(matches!(
+            check(&*v, &signature, &reindented),
+            Err(VerifyError::BadSignature)
+        ));
+        assert!(matches!(
+            check(&*v, "bm90", &body),
+            Err(VerifyError::MalformedSignature)
+        ));
+        assert!(matches!(
+            check(&*verifier(""), &signature, &body),
+            Err(VerifyError::NotConfigured(_))
+        ));
+        assert!(build(&ChannelSettings {
+            secrets: vec!["bm90IGEga2V5".into()],
+            ..ChannelSettings::default()
+        })
+        .is_err());
+    }
+}
