@@ -2,8 +2,9 @@
 """The peer: django-anymail's own tracking-webhook parsers on the same inputs as mailtrail's
 pipeline bench. Times `parse_events` of its SendGrid view on the 1,000-event batch, of its
 Amazon SES view on one SNS notification per SES event type, and of its Mailgun, Postmark,
-Resend, Mailjet and Brevo views on each documented sample (target/bench/each/); prints JSON
-(events/s, median of repeated runs, min-max)."""
+Resend, Mailjet, Brevo, SparkPost, MailerSend, Mandrill and Postal views on each documented
+sample (target/bench/each/; it has none for SMTP2GO or AhaSend in the pinned release); prints
+JSON (events/s, median of repeated runs, min-max)."""
 import json
 import pathlib
 import statistics
@@ -18,6 +19,9 @@ settings.configure(
         "WEBHOOK_SECRET": "user:pass",
         "MAILGUN_WEBHOOK_SIGNING_KEY": "bench-key",
         "RESEND_SIGNING_SECRET": "whsec_ZGVtby1yZXNlbmQtc2VjcmV0LWNoYW5nZS1tZQ==",
+        "MAILERSEND_SIGNING_SECRET": "demo-mailersend-signing-secret",
+        "MANDRILL_WEBHOOK_KEY": "demo-mandrill-webhook-key-change-me",
+        "POSTAL_WEBHOOK_KEY": (pathlib.Path(__file__).resolve().parent.parent / "events" / "demo-postal-public-key.txt").read_text().strip(),
     },
     ALLOWED_HOSTS=["*"],
     DEFAULT_CHARSET="utf-8",
@@ -32,6 +36,10 @@ from anymail.webhooks.mailgun import MailgunTrackingWebhookView  # noqa: E402
 from anymail.webhooks.mailjet import MailjetTrackingWebhookView  # noqa: E402
 from anymail.webhooks.postmark import PostmarkTrackingWebhookView  # noqa: E402
 from anymail.webhooks.resend import ResendTrackingWebhookView  # noqa: E402
+from anymail.webhooks.mailersend import MailerSendTrackingWebhookView  # noqa: E402
+from anymail.webhooks.mandrill import MandrillCombinedWebhookView  # noqa: E402
+from anymail.webhooks.postal import PostalTrackingWebhookView  # noqa: E402
+from anymail.webhooks.sparkpost import SparkPostTrackingWebhookView  # noqa: E402
 
 ONE_EVENT_VIEWS = {
     "mailgun": MailgunTrackingWebhookView,
@@ -39,7 +47,13 @@ ONE_EVENT_VIEWS = {
     "resend": ResendTrackingWebhookView,
     "mailjet": MailjetTrackingWebhookView,
     "brevo": BrevoTrackingWebhookView,
+    "sparkpost": SparkPostTrackingWebhookView,
+    "mailersend": MailerSendTrackingWebhookView,
+    "mandrill": MandrillCombinedWebhookView,
+    "postal": PostalTrackingWebhookView,
 }
+# Bodies that are forms, not JSON.
+FORM_BODIES = {"mandrill"}
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SES_TYPES = ["bounce", "complaint", "delivery", "send", "reject", "open", "click",
@@ -96,7 +110,8 @@ def main():
     ses_events = parse_ses()
     each = {}
     for name, view_class in ONE_EVENT_VIEWS.items():
-        requests = [factory.post(f"/anymail/{name}/tracking/", data=p.read_bytes(), content_type="application/json")
+        content_type = "application/x-www-form-urlencoded" if name in FORM_BODIES else "application/json"
+        requests = [factory.post(f"/anymail/{name}/tracking/", data=p.read_bytes(), content_type=content_type)
                     for p in sorted((ROOT / "target" / "bench" / "each" / name).glob("*.json"))]
         one_view = view_class()
 

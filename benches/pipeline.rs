@@ -3,7 +3,8 @@
 //! and next to the item maps alone (the SDK's `HashMap<String, AttributeValue>` of the same
 //! items, copied from ready ones: what building them costs with nothing decoded):
 //! batches for SendGrid and SendPulse, every documented sample for SES and the one-event
-//! providers (Mailgun, Postmark, Resend, Mailjet, Brevo).
+//! providers (Mailgun, Postmark, Resend, Mailjet, Brevo, SparkPost, MailerSend, Mandrill,
+//! Postal, SMTP2GO, AhaSend; the floors parse Mandrill's form field, its JSON).
 //! Also the worst case of masking addresses in an error text (a 256 KB SNS message full of
 //! them). Inputs come from `scripts/bench_data.py` (run by `make bench`).
 
@@ -32,10 +33,21 @@ fn items_of(events: Vec<NormalizedEvent>) -> usize {
         .sum()
 }
 
+/// The JSON a body carries: itself, or the form field holding Mandrill's events.
+fn json_of(provider: Provider, body: &[u8]) -> Vec<u8> {
+    match provider {
+        Provider::Mandrill => mailtrail::providers::form::field(body, "mandrill_events")
+            .unwrap()
+            .into_bytes(),
+        _ => body.to_vec(),
+    }
+}
+
 /// One group: the pipeline over `bodies` (one request each, as `provider` sends them) next to
-/// the two parsing floors on the same bytes.
+/// the two parsing floors on the same bytes (on the JSON a form carries).
 fn bodies_group(c: &mut Criterion, name: &str, provider: Provider, bodies: &[Vec<u8>]) {
     let bytes: usize = bodies.iter().map(Vec::len).sum();
+    let json: Vec<Vec<u8>> = bodies.iter().map(|body| json_of(provider, body)).collect();
     let mut group = c.benchmark_group(name);
     group.throughput(Throughput::Bytes(bytes as u64));
     group.bench_function("pipeline", |b| {
@@ -73,14 +85,14 @@ fn bodies_group(c: &mut Criterion, name: &str, provider: Provider, bodies: &[Vec
     });
     group.bench_function("serde_json_value", |b| {
         b.iter(|| {
-            for body in bodies {
+            for body in &json {
                 black_box(serde_json::from_slice::<serde_json::Value>(black_box(body)).unwrap());
             }
         })
     });
     group.bench_function("simd_json_borrowed", |b| {
         b.iter_batched_ref(
-            || bodies.to_vec(),
+            || json.clone(),
             |copies| {
                 for copy in copies.iter_mut() {
                     let value = simd_json::to_borrowed_value(copy).unwrap();
@@ -134,6 +146,12 @@ fn one_event_providers(c: &mut Criterion) {
         ("resend", Provider::Resend),
         ("mailjet", Provider::Mailjet),
         ("brevo", Provider::Brevo),
+        ("sparkpost", Provider::SparkPost),
+        ("mailersend", Provider::MailerSend),
+        ("mandrill", Provider::Mandrill),
+        ("postal", Provider::Postal),
+        ("smtp2go", Provider::Smtp2go),
+        ("ahasend", Provider::AhaSend),
     ] {
         let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("target/bench/each")

@@ -31,6 +31,11 @@ POSTMARK_TOKEN=demo-postmark-token-change-me
 RESEND_SECRET=whsec_ZGVtby1yZXNlbmQtc2VjcmV0LWNoYW5nZS1tZQ==
 MAILJET_TOKEN=demo-mailjet-token-change-me
 BREVO_TOKEN=demo-brevo-token-change-me
+SPARKPOST_TOKEN=demo-sparkpost-token-change-me
+MAILERSEND_SECRET=demo-mailersend-signing-secret
+MANDRILL_KEY=demo-mandrill-webhook-key-change-me
+SMTP2GO_TOKEN=demo-smtp2go-token-change-me
+AHASEND_SECRET=aha-sk-demo-ahasend-secret-change-me
 TOPIC=arn:aws:sns:us-east-1:123456789012:mailtrail-ses-events
 
 pids=()
@@ -92,6 +97,13 @@ POSTMARK_WEBHOOK_TOKEN="${POSTMARK_TOKEN}"
 RESEND_WEBHOOK_SECRET="${RESEND_SECRET}"
 MAILJET_WEBHOOK_TOKEN="${MAILJET_TOKEN}"
 BREVO_WEBHOOK_TOKEN="${BREVO_TOKEN}"
+SPARKPOST_WEBHOOK_TOKEN="${SPARKPOST_TOKEN}"
+MAILERSEND_WEBHOOK_SECRET="${MAILERSEND_SECRET}"
+MANDRILL_WEBHOOK_KEY="${MANDRILL_KEY}"
+MANDRILL_WEBHOOK_URL="http://127.0.0.1:${FN_PORT}/lambda-url/mailtrail-lambda/webhooks/mandrill"
+POSTAL_WEBHOOK_PUBLIC_KEY="$(tr -d '[:space:]' < events/demo-postal-public-key.txt)"
+SMTP2GO_WEBHOOK_TOKEN="${SMTP2GO_TOKEN}"
+AHASEND_WEBHOOK_SECRET="${AHASEND_SECRET}"
 SES_EVENT_ACCOUNTS="123456789012"
 SNS_TOPIC_ARNS="${TOPIC}"
 SNS_CERT_DIR="${PWD}/fixtures/sns"
@@ -156,6 +168,32 @@ post_resend() { # expected status, body file: Svix headers signed now with the d
   post "$1" /webhooks/resend "$2" -H "svix-id: ${id}" -H "svix-timestamp: ${timestamp}" -H "svix-signature: ${signature}"
 }
 
+post_ahasend() { # expected status, body file: Standard Webhooks headers signed now, the secret as written
+  local id timestamp signature
+  read -r id timestamp signature < <(cargo run --quiet --example sign_webhook -- ahasend "$AHASEND_SECRET" "$2")
+  post "$1" /webhooks/ahasend "$2" -H "webhook-id: ${id}" -H "webhook-timestamp: ${timestamp}" -H "webhook-signature: ${signature}"
+}
+
+post_mailersend() { # expected status, body file: its Signature made with the demo secret
+  post "$1" /webhooks/mailersend "$2" \
+    -H "Signature: $(cargo run --quiet --example sign_webhook -- mailersend "$MAILERSEND_SECRET" "$2")"
+}
+
+post_mandrill() { # expected status, events file (a JSON array): form-encoded and signed for its URL
+  local url="http://127.0.0.1:${FN_PORT}/lambda-url/mailtrail-lambda/webhooks/mandrill" signature
+  signature=$(cargo run --quiet --example sign_webhook -- mandrill "$MANDRILL_KEY" "$2" "$url")
+  local status
+  status=$(curl -sS -o "$WORK/response.json" -w '%{http_code}' -X POST \
+    -H "X-Mandrill-Signature: ${signature}" --data-urlencode "mandrill_events@$2" "$url")
+  printf '%s  %-40s %s\n' "$status" "/webhooks/mandrill ${2##*/}" "$(cat "$WORK/response.json")"
+  if [ "$status" != "$1" ]; then echo "expected HTTP $1" >&2; exit 1; fi
+}
+
+post_postal() { # expected status, fixture name: signed by the demo Postal key (fixtures/postal/demo-signatures.txt)
+  post "$1" /webhooks/postal "fixtures/postal/$2.json" \
+    -H "X-Postal-Signature: $(awk -v n="$2" '$1 == n {print $2}' fixtures/postal/demo-signatures.txt)"
+}
+
 post_sendgrid() { # expected status, body file: signed now with the demo key
   local timestamp signature
   read -r timestamp signature < <(cargo run --quiet --example sign_sendgrid -- \
@@ -198,11 +236,31 @@ for body in fixtures/resend/*.json; do post_resend 200 "$body"; done
 for body in fixtures/mailjet/*.json; do post 200 "/webhooks/mailjet?token=${MAILJET_TOKEN}" "$body"; done
 for body in fixtures/brevo/*.json; do post 200 /webhooks/brevo "$body" -H "Authorization: Bearer ${BREVO_TOKEN}"; done
 
+step "SparkPost (Basic credentials), MailerSend (signed body), Mandrill (form, signed with its URL), Postal (RSA), SMTP2GO (Bearer; JSON and form), AhaSend (Standard Webhooks)"
+for body in fixtures/sparkpost/*.json; do post 200 /webhooks/sparkpost "$body" -u "sparkpost:${SPARKPOST_TOKEN}"; done
+echo '[{"msys":{}}]' >"$WORK/sparkpost-ping.json"
+echo "SparkPost's ping when a webhook is saved: 200, nothing stored"
+post 200 /webhooks/sparkpost "$WORK/sparkpost-ping.json" -H "X-MessageSystems-Webhook-Token: ${SPARKPOST_TOKEN}"
+for body in fixtures/mailersend/*.json; do post_mailersend 200 "$body"; done
+echo "Mandrill checks the URL with HEAD when the webhook is saved:"
+curl -sS -o /dev/null -w '%{http_code}  HEAD /webhooks/mandrill\n' -I "http://127.0.0.1:${FN_PORT}/lambda-url/mailtrail-lambda/webhooks/mandrill"
+for body in fixtures/mandrill/*.json; do post_mandrill 200 "$body"; done
+for body in fixtures/postal/*.json; do post_postal 200 "$(basename "$body" .json)"; done
+for body in fixtures/smtp2go/*.json; do post 200 /webhooks/smtp2go "$body" -H "Authorization: Bearer ${SMTP2GO_TOKEN}"; done
+python3 -c 'import json, sys, urllib.parse; print(urllib.parse.urlencode(json.load(open(sys.argv[1]))), end="")' \
+  fixtures/smtp2go/bounce-soft.json >"$WORK/smtp2go-form.txt"
+echo "SMTP2GO's form-encoded body of the same soft bounce: the same item"
+post 200 /webhooks/smtp2go "$WORK/smtp2go-form.txt" -H 'content-type: application/x-www-form-urlencoded' -H "Authorization: Bearer ${SMTP2GO_TOKEN}"
+for body in fixtures/ahasend/*.json; do post_ahasend 200 "$body"; done
+
 step "A provider retry changes nothing (each write is keyed by the event's content)"
 items=$(stored_items)
 post_sendgrid 200 fixtures/sendgrid/seed-batch.json
 post 200 /webhooks/mailgun "$WORK/mailgun/delivered.json" -u "mailgun:${MAILGUN_URL_TOKEN}" # Mailgun retries with the same token
 post 200 /webhooks/brevo fixtures/brevo/batch.json -H "Authorization: Bearer ${BREVO_TOKEN}"
+post 200 /webhooks/sparkpost fixtures/sparkpost/sample-batch.json -u "sparkpost:${SPARKPOST_TOKEN}"
+post_mandrill 200 fixtures/mandrill/test-batch.json
+post_postal 200 message-bounced
 unchanged_since "$items"
 
 step "Forged and unauthenticated requests are refused, and nothing is stored"
@@ -215,6 +273,22 @@ post 401 /webhooks/sendpulse fixtures/sendpulse/unsubscribed.json
 post 401 /webhooks/postmark fixtures/postmark/bounce-hard.json -u "mailtrail:guessed-token-0000000000"
 post 401 /webhooks/resend fixtures/resend/bounced.json -H "svix-id: msg_forged" -H "svix-timestamp: $(date +%s)" -H "svix-signature: v1,Zm9yZ2Vk"
 post 401 /webhooks/mailgun fixtures/mailgun/failed-permanent.json
+post 401 /webhooks/sparkpost fixtures/sparkpost/bounce.json -u "sparkpost:guessed-token-0000000000"
+post 401 /webhooks/mailersend fixtures/mailersend/hard-bounced.json -H "Signature: $(printf '0%.0s' $(seq 64))"
+post 401 /webhooks/postal fixtures/postal/message-held.json \
+  -H "X-Postal-Signature: $(awk '$1 == "message-sent" {print $2}' fixtures/postal/demo-signatures.txt)"
+post 401 /webhooks/smtp2go fixtures/smtp2go/bounce-hard.json -H "Authorization: Bearer guessed-token-0000000000"
+echo "An AhaSend signature an hour old (a replay):"
+read -r aha_id _ aha_signature < <(cargo run --quiet --example sign_webhook -- ahasend "$AHASEND_SECRET" fixtures/ahasend/bounced.json)
+post 401 /webhooks/ahasend fixtures/ahasend/bounced.json -H "webhook-id: ${aha_id}" \
+  -H "webhook-timestamp: $(( $(date +%s) - 3600 ))" -H "webhook-signature: ${aha_signature}"
+echo "A Mandrill body signed for another URL:"
+mandrill_forged=$(cargo run --quiet --example sign_webhook -- mandrill "$MANDRILL_KEY" fixtures/mandrill/reject.json https://attacker.example/webhooks/mandrill)
+curl -sS -o "$WORK/response.json" -w '%{http_code}' -X POST -H "X-Mandrill-Signature: ${mandrill_forged}" \
+  --data-urlencode "mandrill_events@fixtures/mandrill/reject.json" \
+  "http://127.0.0.1:${FN_PORT}/lambda-url/mailtrail-lambda/webhooks/mandrill" >"$WORK/status.txt"
+printf '%s  %-40s %s\n' "$(cat "$WORK/status.txt")" "/webhooks/mandrill reject.json" "$(cat "$WORK/response.json")"
+[ "$(cat "$WORK/status.txt")" = 401 ] || { echo "expected HTTP 401" >&2; exit 1; }
 echo "A genuinely signed Mailgun triple (as every webhook and inbound forward of the account carries)"
 echo "with a body of someone else's choosing, but without the URL's credentials:"
 sign_mailgun fixtures/mailgun/unsubscribed.json
@@ -264,7 +338,9 @@ step "Stored timelines (mailtrail message)"
 for id in EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000 14c5d75ce93.dfd.64b469 \
           KudqDUo-QX6llQHrmxzMEQ 1149317311 20180812211713.1.DF5966851B4BAA99@example.org \
           883953f4-6105-42a2-a16a-77a8eac79483 aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee 13792286917004336 \
-          '<201798300811.5787683@relay.domain.com>'; do
+          '<201798300811.5787683@relay.domain.com>' 65832150921904138 63fd1c1d5f010335ed07066b \
+          exampleaaaaaaaaaaaaaaaaaaaaaaaaa c462ad36-1563@rp.postal.example.com 1u0SwL-B9zBpi9ffUq-JAB2 \
+          407926766d2711f09b30960002cafe7c; do
   "$MAILTRAIL" message "$id"
 done
 

@@ -1,5 +1,6 @@
-//! Svix (Resend) signature checks with arbitrary headers and body: the input is
-//! `id \n timestamp \n signatures \n body`. Nothing may panic.
+//! Standard Webhooks (Svix, Resend; AhaSend's secrets as written) signature checks with
+//! arbitrary headers and body: the input is `id \n timestamp \n signatures \n body`, sent
+//! under Svix's header names and under the standard's. Nothing may panic.
 #![no_main]
 
 use aws_lambda_events::http::{HeaderMap, HeaderValue};
@@ -27,4 +28,17 @@ fuzz_target!(|data: &[u8]| {
     };
     let verifier = svix::build("RESEND_WEBHOOK_SECRET", &settings).unwrap();
     let _ = verifier.verify(&SignedRequest { headers: &headers, query: &query, body, now });
+    let mut standard = HeaderMap::new();
+    for (name, value) in svix::STANDARD_HEADERS.into_iter().zip([id, timestamp, signature]) {
+        if let Ok(value) = HeaderValue::from_bytes(value) {
+            standard.append(name, value);
+        }
+    }
+    let as_written = ChannelSettings {
+        secrets: vec!["aha-sk-demo-ahasend-secret-change-me".into()],
+        max_age_seconds: svix::DEFAULT_MAX_AGE_SECONDS,
+        ..ChannelSettings::default()
+    };
+    let verifier = svix::build_with("AHASEND_WEBHOOK_SECRET", svix::KeyEncoding::AsWritten, &as_written).unwrap();
+    let _ = verifier.verify(&SignedRequest { headers: &standard, query: &query, body, now });
 });

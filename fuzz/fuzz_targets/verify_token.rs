@@ -1,5 +1,5 @@
-//! Token checks with arbitrary query strings and `Authorization` headers: the input is
-//! `query \n authorization`. With the query as the only carrier, exactly one `token` equal to
+//! Token checks with arbitrary query strings, `Authorization` headers and SparkPost's token
+//! header: the input is `query \n authorization \n token header`. With the query as the only carrier, exactly one `token` equal to
 //! the configured one passes; with every carrier, nothing may panic.
 #![no_main]
 
@@ -16,7 +16,8 @@ const TOKEN: &str = "demo-sendpulse-token-change-me";
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    let (query_text, authorization) = text.split_once('\n').unwrap_or((text, ""));
+    let (query_text, rest) = text.split_once('\n').unwrap_or((text, ""));
+    let (authorization, token_header) = rest.split_once('\n').unwrap_or((rest, ""));
     let mut map: HashMap<String, Vec<String>> = HashMap::new();
     for pair in query_text.split('&') {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -36,4 +37,9 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(by_query.verify(&request).is_ok(), genuine);
     let any = TokenVerifier::new("BREVO_WEBHOOK_TOKEN", Carriers::ANY, &[TOKEN.to_owned()]).unwrap();
     let _ = any.verify(&SignedRequest { headers: &headers, ..request });
+    if let Ok(value) = HeaderValue::from_str(token_header) {
+        headers.append("x-messagesystems-webhook-token", value);
+    }
+    let sparkpost = TokenVerifier::new("SPARKPOST_WEBHOOK_TOKEN", Carriers::SPARKPOST, &[TOKEN.to_owned()]).unwrap();
+    let _ = sparkpost.verify(&SignedRequest { headers: &headers, ..request });
 });

@@ -29,20 +29,33 @@ const HATCHES: [&str; 8] = [
     "M0,0 L3,0 L3,3 L0,3 Z",
 ];
 
+/// How many series have a fill of their own: each colour with its own hatching, then each
+/// colour with the next one's (enough for every sending provider); later series repeat.
+const SERIES: usize = 2 * COLOURS.len();
+
+/// The colour and hatching of series `i`.
+fn look(i: usize) -> (&'static str, &'static str) {
+    let i = i % SERIES;
+    let colour = i % COLOURS.len();
+    let hatch = (colour + i / COLOURS.len()) % HATCHES.len();
+    (COLOURS[colour], HATCHES[hatch])
+}
+
 /// The fill of series `i`: its pattern's id.
 pub fn fill(i: usize) -> String {
-    format!("url(#series{})", i % COLOURS.len())
+    format!("url(#series{})", i % SERIES)
 }
 
 /// The pattern definitions of the series fills.
 fn patterns() -> Markup {
     html! {
         defs {
-            @for i in 0..COLOURS.len() {
+            @for i in 0..SERIES {
+                @let (colour, hatch) = look(i);
                 pattern id=(format!("series{i}")) width="6" height="6" patternUnits="userSpaceOnUse" {
-                    rect width="6" height="6" fill=(COLOURS[i]) {}
-                    @if !HATCHES[i].is_empty() {
-                        path d=(HATCHES[i]) stroke="#ffffff" stroke-width="1.2" fill="#ffffff" fill-opacity="0.6" {}
+                    rect width="6" height="6" fill=(colour) {}
+                    @if !hatch.is_empty() {
+                        path d=(hatch) stroke="#ffffff" stroke-width="1.2" fill="#ffffff" fill-opacity="0.6" {}
                     }
                 }
             }
