@@ -200,8 +200,8 @@ def cost_rows(system, e2e):
         rows.append(f"| 8 | {provider}: same layout without point-in-time recovery (PointInTimeRecovery=false) "
                     f"| ${without_pitr:,.2f} | ${total_before:,.2f} | {total_before / without_pitr:.1f}× cheaper | |")
     rows.extend(new_provider_rows(system, e2e))
-    metrics, most = 40, 279
-    rows.append(f"| 8 | CloudWatch custom metrics, per stack (not per event): about {metrics} for three providers, at most {most} for all eight | "
+    metrics, most = 40, 471
+    rows.append(f"| 8 | CloudWatch custom metrics, per stack (not per event): about {metrics} for three providers, at most {most} for all fourteen | "
                 f"${metrics * PRICES['custom_metric_month']:,.2f} a month | at most ${most * PRICES['custom_metric_month']:,.2f} | | |")
     return rows
 

@@ -15,6 +15,7 @@ mod http1;
 mod logs;
 mod mailbox;
 mod metrics;
+mod newer_providers;
 #[cfg(feature = "cli")]
 mod notify;
 mod one_address;
