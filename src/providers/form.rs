@@ -13,6 +13,18 @@ pub fn field(body: &[u8], name: &'static str) -> Result<String, DecodeError> {
         .ok_or(DecodeError::MissingFormField(name))
 }
 
+/// Whether a body that may be JSON or a form is a form: not empty, and not starting as JSON
+/// does (an object, an array, a string, a number, `null`, `true`, `false`).
+pub fn is_form(body: &[u8]) -> bool {
+    let text = body.trim_ascii();
+    let json_word = matches!(text, b"null" | b"true" | b"false");
+    match text.first() {
+        None => false,
+        Some(b'{' | b'[' | b'"' | b'-' | b'0'..=b'9') => false,
+        Some(_) => !json_word,
+    }
+}
+
 /// A form's fields as one JSON object of strings, by name (a repeated name keeps its first
 /// value). An empty form is an empty object.
 pub fn as_json_object(body: &[u8]) -> Result<String, DecodeError> {
@@ -45,6 +57,16 @@ mod tests {
             Err(DecodeError::MissingFormField("mandrill_events"))
         ));
         assert!(matches!(field(b"\xff=1", "x"), Err(DecodeError::NotUtf8 { .. })));
+    }
+
+    #[test]
+    fn json_is_told_from_a_form() {
+        for json in [&b"{}"[..], b" [1]", b"\"x\"", b"42", b"null", b"true", b"", b"  "] {
+            assert!(!is_form(json), "{}", String::from_utf8_lossy(json));
+        }
+        for form in [&b"event=bounce"[..], b"time=1&event=x", b"nothing"] {
+            assert!(is_form(form));
+        }
     }
 
     #[test]

@@ -14,58 +14,67 @@ pub const SIGNATURE_HEADER: &str = "x-postal-signature";
 /// The public keys' variable.
 pub const KEY_VARIABLE: &str = "POSTAL_WEBHOOK_PUBLIC_KEY";
 
-/// The keys a configured value holds: each PEM block (`PUBLIC KEY` or `RSA PUBLIC KEY`) and
-/// each base64 DER text outside one (with or without a DNS record's `p=`). Configuration lists
-/// are split at whitespace and commas, so the pieces are joined again first.
-fn key_texts(pieces: &[String]) -> Vec<String> {
-    let joined = pieces.join(" ");
+/// The DER of an RSA public key written as base64 (`None` when it is not one).
+fn rsa_der(text: &str) -> Option<Vec<u8>> {
+    let der = base64::engine::general_purpose::STANDARD.decode(text).ok()?;
+    aws_lc_rs::rsa::PublicKey::from_der(&der).is_ok().then_some(der)
+}
+
+/// The keys a configured value holds: each PEM block (`PUBLIC KEY` or `RSA PUBLIC KEY`), and
+/// base64 DER outside one (with or without a DNS record's `p=`), on one line or on several (a
+/// PEM body without its BEGIN and END lines). Configuration lists are split at whitespace and
+/// commas, so the pieces are read in order: lines add up until they make a key. `Err` holds
+/// the index of the first text that makes no key.
+fn keys(pieces: &[String]) -> Result<Vec<Vec<u8>>, usize> {
     let mut keys = Vec::new();
-    let mut rest = joined.as_str();
-    loop {
-        let (before, block) = match rest.find("-----BEGIN") {
-            Some(at) => (&rest[..at], Some(&rest[at..])),
-            None => (rest, None),
-        };
-        keys.extend(
-            before
-                .split_whitespace()
-                .map(|t| t.trim_start_matches("p=").to_owned())
-                .filter(|t| !t.is_empty()),
-        );
-        let Some(block) = block else { break };
-        // Past the BEGIN line's closing dashes, up to the END line.
-        let body_start = block[10..].find("-----").map_or(block.len(), |at| at + 15);
-        let body_end = block[body_start..]
-            .find("-----END")
-            .map_or(block.len(), |at| body_start + at);
-        keys.push(block[body_start..body_end].split_whitespace().collect());
-        let after_end = block[body_end..]
-            .match_indices("-----")
-            .nth(1)
-            .map_or(block.len(), |(at, _)| body_end + at + 5);
-        rest = &block[after_end..];
+    let mut pending = String::new();
+    let mut in_pem = false;
+    for piece in pieces {
+        let piece = piece.trim();
+        if piece.starts_with("-----BEGIN") {
+            in_pem = true;
+            pending.clear();
+            continue;
+        }
+        if in_pem {
+            // `PUBLIC KEY-----` ends the BEGIN line; `-----END` starts the END line.
+            if piece.starts_with("-----END") {
+                keys.push(rsa_der(&pending).ok_or(keys.len())?);
+                pending.clear();
+                in_pem = false;
+            } else if !piece.ends_with("-----")
+                && !piece.eq_ignore_ascii_case("PUBLIC")
+                && !piece.eq_ignore_ascii_case("RSA")
+            {
+                pending.push_str(piece);
+            }
+            continue;
+        }
+        if piece.ends_with("-----")
+            || piece.eq_ignore_ascii_case("PUBLIC")
+            || piece.eq_ignore_ascii_case("RSA")
+        {
+            continue; // the rest of an END line
+        }
+        pending.push_str(piece.trim_start_matches("p="));
+        if let Some(der) = rsa_der(&pending) {
+            keys.push(der);
+            pending.clear();
+        }
     }
-    keys
+    if in_pem || !pending.is_empty() {
+        return Err(keys.len());
+    }
+    Ok(keys)
 }
 
 /// The builder of Postal's channel.
 pub fn build(settings: &ChannelSettings) -> Result<std::sync::Arc<dyn Verifier>, SetupError> {
-    let keys = key_texts(&settings.secrets)
-        .iter()
-        .enumerate()
-        .map(|(index, text)| {
-            let der = base64::engine::general_purpose::STANDARD
-                .decode(text)
-                .ok()
-                .filter(|der| aws_lc_rs::rsa::PublicKey::from_der(der).is_ok())
-                .ok_or(SetupError {
-                    variable: KEY_VARIABLE,
-                    index,
-                    reason: "not an RSA public key (PEM, or base64 of its DER)",
-                })?;
-            Ok(der)
-        })
-        .collect::<Result<Vec<_>, SetupError>>()?;
+    let keys = keys(&settings.secrets).map_err(|index| SetupError {
+        variable: KEY_VARIABLE,
+        index,
+        reason: "not an RSA public key (PEM, or base64 of its DER)",
+    })?;
     Ok(std::sync::Arc::new(PostalVerifier { keys }))
 }
 
@@ -169,9 +178,26 @@ mod tests {
         check(&*verifier(&format!("p={}", PUBLIC.trim())), &signature, &body).unwrap();
         // A rotation: an older key first, then the PEM.
         assert_eq!(
-            key_texts(&pieces(&format!("{} ,\n{}", PUBLIC.trim(), pem()))).len(),
+            keys(&pieces(&format!("{} ,\n{}", PUBLIC.trim(), pem())))
+                .unwrap()
+                .len(),
             2
         );
+        // A PEM body without its BEGIN and END lines (64-character lines), as some copy it.
+        let lines: Vec<String> = pem()
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .map(str::to_owned)
+            .collect();
+        check(&*verifier(&lines.join("\n")), &signature, &body).unwrap();
+        assert_eq!(
+            keys(&pieces(&format!("{}\n{}", lines.join("\n"), PUBLIC.trim())))
+                .unwrap()
+                .len(),
+            2
+        );
+        // Half a key is no key.
+        assert!(keys(&pieces(&lines[..2].join("\n"))).is_err());
         check(
             &*verifier(&format!("{}\n{}", pem(), PUBLIC.trim())),
             &signature,

@@ -105,7 +105,7 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "unknown provider",
-            http_post("/webhooks/sparkpost", "[]"),
+            http_post("/webhooks/elasticemail", "[]"),
             Http(404, "not_found"),
             Nothing,
         ),
