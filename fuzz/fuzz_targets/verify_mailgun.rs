@@ -17,6 +17,7 @@ fuzz_target!(|data: &[u8]| {
             secrets: vec!["fuzz-mailgun-signing-key".into()],
             max_age_seconds: mailgun::DEFAULT_MAX_AGE_SECONDS,
             second_factor,
+            ..ChannelSettings::default()
         };
         let verifier = mailgun::build(&settings).unwrap();
         let _ = verifier.verify(&request);
