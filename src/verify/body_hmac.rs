@@ -88,11 +88,7 @@ impl Verifier for BodyHmacVerifier {
 
 #[cfg(test)]
 mod tests {
-    use aws_lambda_events::http::{HeaderMap, HeaderValue};
-    use aws_lambda_events::query_map::QueryMap;
-
     use super::*;
-    use crate::model::Timestamp;
 
     const SECRET: &str = "demo-mailersend-signing-secret";
     const BODY: &str = r#"{"type":"activity.sent","data":{"id":"1"}}"#;
@@ -112,16 +108,9 @@ mod tests {
     }
 
     fn check(v: &dyn Verifier, signature: &[&str], body: &str) -> Result<Verified, VerifyError> {
-        let mut headers = HeaderMap::new();
-        for value in signature {
-            headers.append("Signature", HeaderValue::from_str(value).unwrap());
-        }
-        v.verify(&SignedRequest {
-            headers: &headers,
-            query: &QueryMap::default(),
-            body: body.as_bytes(),
-            now: Timestamp::from_millis(0).unwrap(),
-        })
+        let headers: Vec<(&'static str, &str)> =
+            signature.iter().map(|value| ("signature", *value)).collect();
+        crate::verify::verify_with_headers(v, &headers, body)
     }
 
     fn sign(secret: &str, body: &str) -> String {

@@ -123,11 +123,7 @@ impl Verifier for MandrillVerifier {
 
 #[cfg(test)]
 mod tests {
-    use aws_lambda_events::http::{HeaderMap, HeaderValue};
-    use aws_lambda_events::query_map::QueryMap;
-
     use super::*;
-    use crate::model::Timestamp;
 
     const KEY: &str = "TEST_WEBHOOK_KEY";
     const URL: &str = "https://example.com/webhooks/mandrill";
@@ -153,14 +149,7 @@ mod tests {
     }
 
     fn check(v: &dyn Verifier, signature: &str, body: &str) -> Result<Verified, VerifyError> {
-        let mut headers = HeaderMap::new();
-        headers.insert("X-Mandrill-Signature", HeaderValue::from_str(signature).unwrap());
-        v.verify(&SignedRequest {
-            headers: &headers,
-            query: &QueryMap::default(),
-            body: body.as_bytes(),
-            now: Timestamp::from_millis(0).unwrap(),
-        })
+        crate::verify::verify_with_headers(v, &[(SIGNATURE_HEADER, signature)], body)
     }
 
     #[test]

@@ -171,3 +171,26 @@ pub fn single_header<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<&
         .map(str::trim)
         .map_err(|_| VerifyError::MalformedSignature)
 }
+
+/// `verifier`'s answer to a request carrying `headers` (a name may repeat) and `body`, at the
+/// epoch: for the verifiers' unit tests.
+#[cfg(test)]
+pub(crate) fn verify_with_headers(
+    verifier: &dyn Verifier,
+    headers: &[(&'static str, &str)],
+    body: &str,
+) -> Result<Verified, VerifyError> {
+    let mut map = HeaderMap::new();
+    for (name, value) in headers {
+        map.append(
+            *name,
+            aws_lambda_events::http::HeaderValue::from_str(value).expect("a header value"),
+        );
+    }
+    verifier.verify(&SignedRequest {
+        headers: &map,
+        query: &QueryMap::default(),
+        body: body.as_bytes(),
+        now: Timestamp::from_millis(0).expect("the epoch"),
+    })
+}

@@ -115,11 +115,7 @@ impl Verifier for PostalVerifier {
 
 #[cfg(test)]
 mod tests {
-    use aws_lambda_events::http::{HeaderMap, HeaderValue};
-    use aws_lambda_events::query_map::QueryMap;
-
     use super::*;
-    use crate::model::Timestamp;
 
     /// The demo key pair's public half, as Postal shows it (base64 DER).
     const PUBLIC: &str = include_str!("../../events/demo-postal-public-key.txt");
@@ -160,14 +156,7 @@ mod tests {
     }
 
     fn check(v: &dyn Verifier, signature: &str, body: &str) -> Result<Verified, VerifyError> {
-        let mut headers = HeaderMap::new();
-        headers.insert("X-Postal-Signature", HeaderValue::from_str(signature).unwrap());
-        v.verify(&SignedRequest {
-            headers: &headers,
-            query: &QueryMap::default(),
-            body: body.as_bytes(),
-            now: Timestamp::from_millis(0).unwrap(),
-        })
+        crate::verify::verify_with_headers(v, &[(SIGNATURE_HEADER, signature)], body)
     }
 
     #[test]
