@@ -170,6 +170,22 @@ mod tests {
         check(&*several, SIGNATURE, &form(&[("mandrill_events", EVENTS)])).unwrap();
     }
 
+    /// The URL exactly as given: credentials and query included, byte for byte.
+    #[test]
+    fn the_url_is_signed_with_its_credentials_and_query() {
+        let url = "https://mailtrail:pa%24s@hooks.example.com/prod/webhooks/mandrill/acme?x=1";
+        let body = form(&[("mandrill_events", EVENTS)]);
+        let key = hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, KEY.as_bytes());
+        let tag = hmac::sign(&key, format!("{url}mandrill_events{EVENTS}").as_bytes());
+        let signature = base64::engine::general_purpose::STANDARD.encode(tag.as_ref());
+        check(&*verifier(&[KEY], &[url]), &signature, &body).unwrap();
+        let without_credentials = "https://hooks.example.com/prod/webhooks/mandrill/acme?x=1";
+        assert!(matches!(
+            check(&*verifier(&[KEY], &[without_credentials]), &signature, &body),
+            Err(VerifyError::BadSignature)
+        ));
+    }
+
     #[test]
     fn another_url_field_or_key_is_refused() {
         let body = form(&[("mandrill_events", EVENTS)]);
