@@ -609,6 +609,31 @@ async fn newer_batches_keep_a_bad_event_alone_and_pings_store_nothing() {
     assert_eq!(invoke_http(&app, &tenant_head).await.0, 200);
     let other_head = http_request("HEAD", "/webhooks/postmark", "", false);
     assert_eq!(invoke_http(&app, &other_head).await.0, 405);
+    // A 405 names the methods the route takes.
+    let allow = |path: &str| {
+        let raw = serde_json::value::RawValue::from_string(http_request("PUT", path, "", false).to_string())
+            .unwrap();
+        let app = &app;
+        async move {
+            match crate::ingress::handle(
+                app,
+                &raw,
+                "test",
+                crate::base::deadline::Deadline::after(std::time::Duration::from_secs(5)),
+            )
+            .await
+            .unwrap()
+            {
+                crate::ingress::Reply::Http(reply) => serde_json::to_value(&reply).unwrap()["headers"]
+                    ["allow"]
+                    .as_str()
+                    .map(str::to_owned),
+                crate::ingress::Reply::Sns(_) => None,
+            }
+        }
+    };
+    assert_eq!(allow("/webhooks/mandrill").await.as_deref(), Some("POST, HEAD"));
+    assert_eq!(allow("/webhooks/postmark").await.as_deref(), Some("POST"));
     // A form without the events field: authenticated, kept whole.
     let mut no_field = http_post("/webhooks/mandrill", "other=1");
     let key = aws_lc_rs::hmac::Key::new(

@@ -145,8 +145,8 @@ pub struct JsonResponse {
     pub status: u16,
     /// The JSON body.
     pub body: serde_json::Value,
-    /// Whether to send `Allow: POST` (for 405).
-    pub allow_post: bool,
+    /// The `Allow` header of a 405: the methods the route takes.
+    pub allow: Option<&'static str>,
 }
 
 impl JsonResponse {
@@ -155,7 +155,7 @@ impl JsonResponse {
         JsonResponse {
             status: 200,
             body: serde_json::to_value(body).unwrap_or_default(),
-            allow_post: false,
+            allow: None,
         }
     }
 
@@ -168,15 +168,15 @@ impl JsonResponse {
                 "error": error.code(),
                 "message": error.public_message(),
             }),
-            allow_post: matches!(error, RequestError::MethodNotAllowed(_)),
+            allow: matches!(error, RequestError::MethodNotAllowed(_)).then_some("POST"),
         }
     }
 
     fn headers(&self) -> HeaderMap {
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        if self.allow_post {
-            headers.insert(ALLOW, HeaderValue::from_static("POST"));
+        if let Some(methods) = self.allow {
+            headers.insert(ALLOW, HeaderValue::from_static(methods));
         }
         headers
     }

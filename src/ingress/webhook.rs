@@ -29,7 +29,14 @@ pub async fn handle(app: &App, request: &HttpRequest, invocation: &Invocation<'_
             } else {
                 tracing::warn!(status, reason = error.reason(), error = %chain, "webhook refused");
             }
-            JsonResponse::error(&error, retry_status)
+            let mut response = JsonResponse::error(&error, retry_status);
+            // A route that also answers HEAD (Mandrill's check) says so.
+            if response.allow.is_some()
+                && spec.is_some_and(|s| s.provider.webhook().is_some_and(|c| c.answers_head))
+            {
+                response.allow = Some("POST, HEAD");
+            }
+            response
         }
     };
     response.into_reply(request.format)
