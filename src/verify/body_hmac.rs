@@ -73,16 +73,7 @@ impl Verifier for BodyHmacVerifier {
         }
         let given = sha256_hex(single_header(request.headers, self.header)?)
             .ok_or(VerifyError::MalformedSignature)?;
-        let mut matched = false;
-        for key in &self.keys {
-            let expected = hmac::sign(key, request.body);
-            matched |= aws_lc_rs::constant_time::verify_slices_are_equal(expected.as_ref(), &given).is_ok();
-        }
-        if matched {
-            Ok(Verified::default())
-        } else {
-            Err(VerifyError::BadSignature)
-        }
+        super::hmac_tags::any_matches(&self.keys, &[request.body], &[&given])
     }
 }
 

@@ -104,20 +104,9 @@ impl Verifier for MandrillVerifier {
             .filter(|s| s.len() == 20)
             .ok_or(VerifyError::MalformedSignature)?;
         let fields = signed_fields(request.body)?;
-        let mut matched = false;
-        for url in &self.urls {
-            let message = format!("{url}{fields}");
-            for key in &self.keys {
-                let expected = hmac::sign(key, message.as_bytes());
-                matched |=
-                    aws_lc_rs::constant_time::verify_slices_are_equal(expected.as_ref(), &given).is_ok();
-            }
-        }
-        if matched {
-            Ok(Verified::default())
-        } else {
-            Err(VerifyError::BadSignature)
-        }
+        let messages: Vec<String> = self.urls.iter().map(|url| format!("{url}{fields}")).collect();
+        let messages: Vec<&[u8]> = messages.iter().map(|m| m.as_bytes()).collect();
+        super::hmac_tags::any_matches(&self.keys, &messages, &[&given])
     }
 }
 

@@ -10,6 +10,7 @@
 
 pub mod body_hmac;
 pub mod channels;
+pub mod hmac_tags;
 pub mod mailgun;
 pub mod mandrill;
 pub mod postal;

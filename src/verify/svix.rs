@@ -139,19 +139,8 @@ impl Verifier for SvixVerifier {
         message.extend_from_slice(timestamp.as_bytes());
         message.push(b'.');
         message.extend_from_slice(request.body);
-        let mut matched = false;
-        for key in &self.keys {
-            let expected = hmac::sign(key, &message);
-            for signature in &given {
-                matched |=
-                    aws_lc_rs::constant_time::verify_slices_are_equal(expected.as_ref(), signature).is_ok();
-            }
-        }
-        if matched {
-            Ok(Verified::default())
-        } else {
-            Err(VerifyError::BadSignature)
-        }
+        let given: Vec<&[u8]> = given.iter().map(Vec::as_slice).collect();
+        super::hmac_tags::any_matches(&self.keys, &[&message], &given)
     }
 }
 
