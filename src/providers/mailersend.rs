@@ -41,7 +41,8 @@ struct MailerSendEvent {
     data: Option<Data>,
 }
 
-/// The activity (nested shape) or the email (flat shape).
+/// The activity (nested shape) or the email itself (flat shape); the nested shape's email,
+/// `data.email`, is read with the same fields.
 #[derive(Debug, Default, Deserialize)]
 struct Data {
     #[serde(default, deserialize_with = "text")]
@@ -54,24 +55,10 @@ struct Data {
     created_at: Option<String>,
     /// The nested shape's email.
     #[serde(default)]
-    email: Option<Email>,
+    email: Option<Box<Data>>,
     #[serde(default)]
     morph: Option<Morph>,
-    /// The flat shape's email fields.
-    #[serde(default)]
-    message: Option<Message>,
-    #[serde(default)]
-    recipient: Option<Recipient>,
-    #[serde(default, deserialize_with = "text_or_none")]
-    subject: Option<String>,
-    #[serde(default, deserialize_with = "text_or_none")]
-    from: Option<String>,
-    #[serde(default, deserialize_with = "tag_list")]
-    tags: Vec<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct Email {
+    /// The email's fields (the flat shape's, or those of the nested shape's `email`).
     #[serde(default)]
     message: Option<Message>,
     #[serde(default)]
@@ -113,10 +100,11 @@ impl ProviderEvent for MailerSendEvent {
 }
 
 fn normalize(e: MailerSendEvent, raw: &str, received_at: Timestamp) -> NormalizedEvent {
-    let data = e.data.unwrap_or_default();
+    let mut data = e.data.unwrap_or_default();
+    let nested_email = data.email.take();
     // The event is the top-level type; the nested shape's `data.type` says it too, the flat
     // shape's `data.type` is the email's status and is never read as the event.
-    let nested = data.email.is_some() || data.object.as_deref() == Some("activity");
+    let nested = nested_email.is_some() || data.object.as_deref() == Some("activity");
     let provider_event = non_empty(e.kind)
         .or_else(|| nested.then(|| data.kind.clone()).flatten())
         .unwrap_or_default();
@@ -134,8 +122,8 @@ fn normalize(e: MailerSendEvent, raw: &str, received_at: Timestamp) -> Normalize
         _ => EventKind::Unknown,
     };
     let hard = name == "hard_bounced";
-    let email = data.email.unwrap_or_default();
-    let morph = data.morph.unwrap_or_default();
+    let morph = data.morph.take().unwrap_or_default();
+    let email: &Data = nested_email.as_deref().unwrap_or(&data);
     let time = data
         .created_at
         .as_deref()
@@ -150,15 +138,11 @@ fn normalize(e: MailerSendEvent, raw: &str, received_at: Timestamp) -> Normalize
         received_at,
         raw: shared_raw(raw),
     });
-    out.message_id = email
-        .message
-        .and_then(|m| non_empty(m.id))
-        .or_else(|| data.message.and_then(|m| non_empty(m.id)));
+    out.message_id = email.message.as_ref().and_then(|m| non_empty(m.id.clone()));
     out.recipient = email
         .recipient
-        .or(data.recipient)
-        .and_then(|r| r.email)
-        .as_deref()
+        .as_ref()
+        .and_then(|r| r.email.as_deref())
         .and_then(normalize_recipient);
     out.bounce_class = (kind == EventKind::Bounced).then_some(if hard {
         BounceClass::Permanent
@@ -175,17 +159,11 @@ fn normalize(e: MailerSendEvent, raw: &str, received_at: Timestamp) -> Normalize
         .then(|| non_empty(morph.url))
         .flatten();
     out.subscription_changes = SubscriptionChange::global_for(kind);
-    out.insights.add_tags(email.tags);
-    out.insights.add_tags(data.tags);
-    out.insights
-        .sending_address(email.from.as_deref().or(data.from.as_deref()));
+    out.insights.add_tags(email.tags.iter().cloned());
+    out.insights.sending_address(email.from.as_deref());
     // The activity's id (nested shape) is one event's; the flat shape's `data.id` is the
     // email's, shared by its events, and tells nothing apart.
-    if let Some(id) = nested
-        .then_some(data.id)
-        .flatten()
-        .and_then(|id| non_empty(Some(id)))
-    {
+    if let Some(id) = nested.then(|| non_empty(data.id.clone())).flatten() {
         out.distinguishers.push(Distinguisher::EventId(id));
     }
     out.distinguish_by_url_and_class();
@@ -195,9 +173,7 @@ fn normalize(e: MailerSendEvent, raw: &str, received_at: Timestamp) -> Normalize
 /// The email's subject, where the event carries it.
 fn subject_of(raw: &str) -> Option<String> {
     let data = serde_json::from_str::<MailerSendEvent>(raw).ok()?.data?;
-    data.email
-        .and_then(|e| non_empty(e.subject))
-        .or(non_empty(data.subject))
+    non_empty(data.email.as_deref().unwrap_or(&data).subject.clone())
 }
 
 #[cfg(test)]
